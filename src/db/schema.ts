@@ -1,0 +1,105 @@
+// The tables BI reads. Column names are a public interface: add, never rename.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+export const wecom = pgSchema('wecom');
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const runStatus = wecom.enum('sync_run_status', ['running', 'succeeded', 'partial', 'failed', 'aborted']);
+
+export const syncRuns = wecom.table(
+  'sync_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    upstreamCorpid: text('upstream_corpid').notNull(),
+    startedAt: tz('started_at').notNull().defaultNow(),
+    finishedAt: tz('finished_at'),
+    status: runStatus('status').notNull().default('running'),
+    stats: jsonb('stats').notNull().default({}),
+    error: text('error'),
+  },
+  (t) => [index('sync_runs_upstream_started_idx').on(t.upstreamCorpid, t.startedAt.desc())],
+);
+
+export const chains = wecom.table(
+  'chains',
+  {
+    upstreamCorpid: text('upstream_corpid').notNull(),
+    chainId: text('chain_id').notNull(),
+    chainName: text('chain_name').notNull(),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+    removedAt: tz('removed_at'),
+    lastSyncedAt: tz('last_synced_at'),
+    lastRunId: bigint('last_run_id', { mode: 'number' }).references(() => syncRuns.id),
+  },
+  (t) => [primaryKey({ columns: [t.upstreamCorpid, t.chainId] })],
+);
+
+export const chainGroups = wecom.table(
+  'chain_groups',
+  {
+    upstreamCorpid: text('upstream_corpid').notNull(),
+    chainId: text('chain_id').notNull(),
+    groupid: bigint('groupid', { mode: 'number' }).notNull(),
+    groupName: text('group_name').notNull(),
+    parentid: bigint('parentid', { mode: 'number' }).notNull(),
+    // The API's `order`, in [0, 2^32): does not fit an int4.
+    sortOrder: bigint('sort_order', { mode: 'number' }).notNull(),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+    removedAt: tz('removed_at'),
+    changedRunId: bigint('changed_run_id', { mode: 'number' }).references(() => syncRuns.id),
+  },
+  (t) => [
+    primaryKey({ columns: [t.upstreamCorpid, t.chainId, t.groupid] }),
+    index('chain_groups_parent_idx').on(t.upstreamCorpid, t.chainId, t.parentid),
+  ],
+);
+
+export const chainCorps = wecom.table(
+  'chain_corps',
+  {
+    upstreamCorpid: text('upstream_corpid').notNull(),
+    chainId: text('chain_id').notNull(),
+    // corpid for a joined corp, 'pending:' || pending_corpid for one that has not joined.
+    corpKey: text('corp_key').notNull(),
+    corpid: text('corpid'),
+    pendingCorpid: text('pending_corpid'),
+    corpName: text('corp_name').notNull(),
+    customId: text('custom_id').notNull().default(''),
+    groupid: bigint('groupid', { mode: 'number' }).notNull(),
+    inviteUserid: text('invite_userid'),
+    isJoined: boolean('is_joined').notNull(),
+    // 1 unverified, 2 verified, 3 certified; null where get_chain_corpinfo was not (yet) asked.
+    qualificationStatus: smallint('qualification_status'),
+    detailsFetchedAt: tz('details_fetched_at'),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+    removedAt: tz('removed_at'),
+    changedRunId: bigint('changed_run_id', { mode: 'number' }).references(() => syncRuns.id),
+  },
+  (t) => [
+    primaryKey({ columns: [t.upstreamCorpid, t.chainId, t.corpKey] }),
+    index('chain_corps_group_idx').on(t.upstreamCorpid, t.chainId, t.groupid),
+    index('chain_corps_corpid_idx').on(t.corpid),
+    check(
+      'chain_corps_identity',
+      sql`(${t.isJoined} and ${t.corpid} is not null and ${t.pendingCorpid} is null and ${t.corpKey} = ${t.corpid})
+        or (not ${t.isJoined} and ${t.corpid} is null and ${t.pendingCorpid} is not null and ${t.corpKey} = 'pending:' || ${t.pendingCorpid})`,
+    ),
+  ],
+);

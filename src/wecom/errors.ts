@@ -1,0 +1,48 @@
+// Every failure the client reports is one of these; none carries a token, a secret or a query string.
+import type { Endpoint } from './types.ts';
+
+/** WeCom answered with a non-zero errcode that retrying could not fix. */
+export class WecomApiError extends Error {
+  override name = 'WecomApiError';
+  readonly endpoint: Endpoint;
+  readonly errcode: number;
+  readonly errmsg: string;
+  constructor(endpoint: Endpoint, errcode: number, errmsg: string) {
+    super(`${endpoint}: WeCom errcode ${errcode}: ${errmsg}`);
+    this.endpoint = endpoint;
+    this.errcode = errcode;
+    this.errmsg = errmsg;
+  }
+}
+
+/** Codes that mean the credentials or the app's configuration are wrong: no point going on. */
+export const REFUSED_ERRCODES: ReadonlySet<number> = new Set([40001, 40013, 48002, 60020]);
+
+/** WeCom refused the app: wrong secret or corp id, no permission for these APIs, IP not allowed. */
+export class WecomRefusedError extends WecomApiError {
+  override name = 'WecomRefusedError';
+}
+
+/** The request never produced a usable WeCom answer: timeout, dropped connection, HTTP error status. */
+export class WecomTransportError extends Error {
+  override name = 'WecomTransportError';
+  readonly endpoint: Endpoint;
+  readonly httpStatus: number | null;
+  constructor(endpoint: Endpoint, detail: string, httpStatus: number | null = null, options?: ErrorOptions) {
+    super(`${endpoint}: ${detail}`, options);
+    this.endpoint = endpoint;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** WeCom answered errcode 0 with a body that does not fit the documented shape. */
+export class WecomResponseError extends Error {
+  override name = 'WecomResponseError';
+  readonly endpoint: Endpoint;
+  readonly field: string;
+  constructor(endpoint: Endpoint, field: string, problem: string) {
+    super(`${endpoint}: invalid response at ${field || '(body)'}: ${problem}`);
+    this.endpoint = endpoint;
+    this.field = field;
+  }
+}

@@ -1,0 +1,75 @@
+// What the WeCom chain endpoints return, after validation, in the shapes the crawler works with.
+
+export interface Chain {
+  chainId: string;
+  chainName: string;
+}
+
+export interface Group {
+  groupid: number;
+  groupName: string;
+  /** 1 for a top-level group; may name a group the app cannot see. */
+  parentid: number;
+  /** The API's `order`, in [0, 2^32). */
+  order: number;
+}
+
+interface ListedCorpCommon {
+  corpName: string;
+  /** '' when none was set. */
+  customId: string;
+  groupid: number;
+  /** Only returned to apps allowed to call the chain APIs. */
+  inviteUserid: string | null;
+}
+
+/** A corp that has joined the chain: it has a corpid and no pending_corpid. */
+export interface JoinedCorp extends ListedCorpCommon {
+  isJoined: true;
+  corpid: string;
+}
+
+/** A corp that was invited but has not joined: it has only a pending_corpid. */
+export interface PendingCorp extends ListedCorpCommon {
+  isJoined: false;
+  pendingCorpid: string;
+}
+
+export type ListedCorp = JoinedCorp | PendingCorp;
+
+export interface CorpPage {
+  corps: ListedCorp[];
+  hasMore: boolean;
+  nextCursor: string;
+}
+
+export interface CorpDetail {
+  corpName: string;
+  /** 1 unverified, 2 verified, 3 certified; null when WeCom did not say. */
+  qualificationStatus: number | null;
+  customId: string;
+  groupid: number;
+  isJoined: boolean;
+}
+
+/** The four chain endpoints and gettoken, by the last segment of their path. */
+export const ENDPOINTS = [
+  'gettoken',
+  'get_chain_list',
+  'get_chain_group',
+  'get_chain_corpinfo_list',
+  'get_chain_corpinfo',
+] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+export const ENDPOINT_PATHS: Record<Endpoint, string> = {
+  gettoken: '/cgi-bin/gettoken',
+  get_chain_list: '/cgi-bin/corpgroup/corp/get_chain_list',
+  get_chain_group: '/cgi-bin/corpgroup/corp/get_chain_group',
+  get_chain_corpinfo_list: '/cgi-bin/corpgroup/corp/get_chain_corpinfo_list',
+  get_chain_corpinfo: '/cgi-bin/corpgroup/corp/get_chain_corpinfo',
+};
+
+export function corpKey(corp: ListedCorp): string {
+  return corp.isJoined ? corp.corpid : `pending:${corp.pendingCorpid}`;
+}

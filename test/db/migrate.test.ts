@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from '../../src/db/migrate.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+describe('runMigrations', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: false });
+  });
+  afterAll(() => db.drop());
+
+  it('creates the wecom tables, and concurrent runs serialise and find nothing left to do', async () => {
+    await Promise.all([runMigrations(db.pool), runMigrations(db.pool), runMigrations(db.pool)]);
+    const { rows } = await db.pool.query(
+      `select table_name from information_schema.tables where table_schema = 'wecom' order by 1`,
+    );
+    expect(rows.map((r) => r.table_name)).toEqual([
+      '__drizzle_migrations',
+      'chain_corps',
+      'chain_groups',
+      'chains',
+      'sync_runs',
+    ]);
+    const applied = await db.pool.query('select count(*)::int as n from wecom.__drizzle_migrations');
+    expect(applied.rows[0].n).toBeGreaterThan(0);
+  });
+});
