@@ -1,5 +1,6 @@
 // One Postgres server for the whole test run: TEST_DATABASE_URL when set, else a testcontainers one.
 // Never skips: without either, the run fails here with a message saying what to set.
+import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -15,7 +16,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-  let container: Awaited<ReturnType<PostgreSqlContainer['start']>>;
+  let container: StartedPostgreSqlContainer;
   try {
     container = await new PostgreSqlContainer('postgres:17-alpine').start();
   } catch (err) {

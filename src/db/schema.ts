@@ -18,7 +18,13 @@ export const wecom = pgSchema('wecom');
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const runStatus = wecom.enum('sync_run_status', ['running', 'succeeded', 'partial', 'failed', 'aborted']);
+export const runStatus = wecom.enum('sync_run_status', [
+  'running',
+  'succeeded',
+  'partial',
+  'failed',
+  'aborted',
+]);
 
 export const syncRuns = wecom.table(
   'sync_runs',

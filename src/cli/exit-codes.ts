@@ -1,0 +1,30 @@
+// The process's exit codes: documented in the README, relied on by schedulers and alerting.
+export const EXIT = {
+  ok: 0,
+  /** A bug or an error nobody classified. */
+  internal: 1,
+  /** Unknown command or option. */
+  usage: 2,
+  /** A configuration variable is missing or invalid. */
+  config: 3,
+  /** WeCom refused the credentials or the app's permissions (40001, 40013, 48002, 60020). */
+  refused: 4,
+  /** The database could not be reached or refused the login. */
+  database: 5,
+  /** The sync ran and no chain could be synced (or it stopped on an error); stored data is unchanged. */
+  failed: 6,
+  /** Some chains synced, some did not; those that did not keep their previous rows. */
+  partial: 7,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A command's outcome that is not success: the exit code and the one line to print. */
+export class ExitError extends Error {
+  override name = 'ExitError';
+  readonly code: ExitCode;
+  constructor(code: ExitCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// The command line: parses arguments, turns every outcome into one of the documented exit codes.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
+import { WecomRefusedError } from '../wecom/errors.ts';
+import { COMMANDS, type Command, UsageError, usage } from './commands.ts';
+import { EXIT, type ExitCode, ExitError } from './exit-codes.ts';
+
+const PROGRAM = 'wecom-chain-sync';
+
+function fail(message: string, code: ExitCode): ExitCode {
+  process.stderr.write(`${PROGRAM}: ${message}\n`);
+  return code;
+}
+
+/** Maps anything a command threw to the exit code and the one line the user sees. */
+export function exitFor(err: unknown): ExitCode {
+  if (err instanceof ExitError) return fail(err.message, err.code);
+  if (err instanceof UsageError) return fail(`${err.message}\n\n${usage(err.command)}`, EXIT.usage);
+  if (err instanceof ConfigError) return fail(`configuration error: ${err.message}`, EXIT.config);
+  if (err instanceof WecomRefusedError)
+    return fail(`WeCom refused the credentials: ${err.message}`, EXIT.refused);
+  if (isDatabaseUnavailable(err))
+    return fail(`database unreachable: ${(err as Error).message}`, EXIT.database);
+  return fail(
+    `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    EXIT.internal,
+  );
+}
+
+async function main(argv: string[]): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = rest[0] as Command | undefined;
+    process.stdout.write(`${usage(topic && topic in COMMANDS ? topic : undefined)}\n`);
+    return EXIT.ok;
+  }
+  if (!(name in COMMANDS)) return exitFor(new UsageError(`unknown command "${name}"`));
+  const command = COMMANDS[name as Command];
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      process.stdout.write(`${usage(name as Command)}\n`);
+      return EXIT.ok;
+    }
+    return await command.run(values);
+  } catch (err) {
+    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      return exitFor(new UsageError(err.message, name as Command));
+    }
+    return exitFor(err);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,128 @@
+// Configuration comes from the environment, is parsed once at start-up, and is read-only afterwards.
+// Each problem is reported as one line naming the variable, before any work starts.
+
+export type DetailsMode = 'changed' | 'all' | 'none';
+
+export interface WecomConfig {
+  apiBase: string;
+  corpId: string;
+  corpSecret: string;
+  ratePerMinute: number;
+  concurrency: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  rateLimitPauseMs: number;
+}
+
+export interface SyncConfig {
+  pageSize: number;
+  /** Chains crawled at once; each holds one database connection while it is crawled. */
+  chainConcurrency: number;
+  details: DetailsMode;
+  /** With details 'changed': also re-fetch details older than this. */
+  detailsMaxAgeHours: number;
+}
+
+export interface Config {
+  databaseUrl: string;
+  wecom: WecomConfig;
+  sync: SyncConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, 'is required but not set');
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(name: string, raw: string, protocols: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
+  }
+  return raw;
+}
+
+/** The variables parseConfig reads, with their defaults, for --help and the README. */
+export const CONFIG_DEFAULTS = {
+  WECOM_API_BASE: 'https://qyapi.weixin.qq.com',
+  // WeCom allows 10,000 calls a minute per API and corp; stay a little under it.
+  WECOM_RATE_LIMIT_PER_MIN: 9_500,
+  WECOM_CONCURRENCY: 16,
+  WECOM_TIMEOUT_MS: 15_000,
+  WECOM_MAX_ATTEMPTS: 5,
+  WECOM_RATE_LIMIT_PAUSE_MS: 60_000,
+  SYNC_PAGE_SIZE: 100,
+  SYNC_CHAIN_CONCURRENCY: 4,
+  SYNC_DETAILS: 'changed' as DetailsMode,
+  SYNC_DETAILS_MAX_AGE_HOURS: 168,
+};
+
+export function parseDatabaseUrl(env: Env): string {
+  return url('DATABASE_URL', required(env, 'DATABASE_URL'), ['postgres:', 'postgresql:']);
+}
+
+export function parseConfig(env: Env): Config {
+  const d = CONFIG_DEFAULTS;
+  const apiBase = url('WECOM_API_BASE', env.WECOM_API_BASE?.trim() || d.WECOM_API_BASE, ['https:', 'http:']);
+  return {
+    databaseUrl: parseDatabaseUrl(env),
+    wecom: {
+      apiBase: apiBase.replace(/\/+$/, ''),
+      corpId: required(env, 'WECOM_CORP_ID'),
+      corpSecret: required(env, 'WECOM_CORP_SECRET'),
+      ratePerMinute: integer(env, 'WECOM_RATE_LIMIT_PER_MIN', d.WECOM_RATE_LIMIT_PER_MIN, 1, 1_000_000),
+      concurrency: integer(env, 'WECOM_CONCURRENCY', d.WECOM_CONCURRENCY, 1, 512),
+      timeoutMs: integer(env, 'WECOM_TIMEOUT_MS', d.WECOM_TIMEOUT_MS, 100, 600_000),
+      maxAttempts: integer(env, 'WECOM_MAX_ATTEMPTS', d.WECOM_MAX_ATTEMPTS, 1, 20),
+      rateLimitPauseMs: integer(env, 'WECOM_RATE_LIMIT_PAUSE_MS', d.WECOM_RATE_LIMIT_PAUSE_MS, 0, 3_600_000),
+    },
+    sync: {
+      pageSize: integer(env, 'SYNC_PAGE_SIZE', d.SYNC_PAGE_SIZE, 1, 10_000),
+      chainConcurrency: integer(env, 'SYNC_CHAIN_CONCURRENCY', d.SYNC_CHAIN_CONCURRENCY, 1, 64),
+      details: oneOf(env, 'SYNC_DETAILS', ['changed', 'all', 'none'] as const, d.SYNC_DETAILS),
+      detailsMaxAgeHours: integer(
+        env,
+        'SYNC_DETAILS_MAX_AGE_HOURS',
+        d.SYNC_DETAILS_MAX_AGE_HOURS,
+        0,
+        100_000,
+      ),
+    },
+  };
+}

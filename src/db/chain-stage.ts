@@ -1,0 +1,181 @@
+// One chain's crawl is staged in a temporary table on a connection of its own, then merged into the
+// stored tables in a single short transaction: BI readers see the whole chain change at once or not at all,
+// and a crawl that fails or is cut short changes nothing.
+import type pg from 'pg';
+import { type RowCounts, TABLES, type TableName, zeroCounts } from '../sync/stats.ts';
+import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
+import { copyRows, encodeCopyRow } from './copy.ts';
+import * as q from './merge-sql.ts';
+
+/** A listed corp, with its details when they were fetched in this crawl (null keeps the stored ones). */
+export interface StagedCorp {
+  corp: ListedCorp;
+  detail: CorpDetail | null;
+}
+
+/** What the table holds for a corp, as far as deciding whether to fetch its details again. */
+export interface StoredCorp {
+  corpid: string | null;
+  pendingCorpid: string | null;
+  corpName: string;
+  customId: string;
+  groupid: number;
+  inviteUserid: string | null;
+  isJoined: boolean;
+  qualificationStatus: number | null;
+  detailsFetchedAt: Date | null;
+  removed: boolean;
+}
+
+// Rows are buffered and sent in one COPY per batch: a round trip per page would dominate small pages.
+const FLUSH_ROWS = 2_000;
+
+function encode({ corp, detail }: StagedCorp): string {
+  return encodeCopyRow([
+    corpKey(corp),
+    corp.isJoined ? corp.corpid : null,
+    corp.isJoined ? null : corp.pendingCorpid,
+    corp.corpName,
+    corp.customId,
+    corp.groupid,
+    corp.inviteUserid,
+    corp.isJoined,
+    detail?.qualificationStatus ?? null,
+    detail !== null,
+  ]);
+}
+
+export class ChainStage {
+  readonly #client: pg.PoolClient;
+  readonly #scope: [upstreamCorpid: string, chainId: string];
+  #buffer: string[] = [];
+  #broken = false;
+
+  private constructor(client: pg.PoolClient, upstreamCorpid: string, chainId: string) {
+    this.#client = client;
+    this.#scope = [upstreamCorpid, chainId];
+  }
+
+  static async open(pool: pg.Pool, upstreamCorpid: string, chainId: string): Promise<ChainStage> {
+    const client = await pool.connect();
+    try {
+      await client.query(q.CREATE_STAGE);
+      await client.query('truncate pg_temp.wcs_stage_corps');
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    return new ChainStage(client, upstreamCorpid, chainId);
+  }
+
+  /** The stored state of the given corps of this chain, by corp_key. */
+  async lookup(keys: readonly string[]): Promise<Map<string, StoredCorp>> {
+    const found = new Map<string, StoredCorp>();
+    if (keys.length === 0) return found;
+    const { rows } = await this.#run(q.LOOKUP_CORPS, [...this.#scope, keys]);
+    for (const r of rows) {
+      found.set(r.corp_key, {
+        corpid: r.corpid,
+        pendingCorpid: r.pending_corpid,
+        corpName: r.corp_name,
+        customId: r.custom_id,
+        groupid: r.groupid,
+        inviteUserid: r.invite_userid,
+        isJoined: r.is_joined,
+        qualificationStatus: r.qualification_status,
+        detailsFetchedAt: r.details_fetched_at,
+        removed: r.removed,
+      });
+    }
+    return found;
+  }
+
+  async add(corps: readonly StagedCorp[]): Promise<void> {
+    for (const c of corps) this.#buffer.push(encode(c));
+    if (this.#buffer.length >= FLUSH_ROWS) await this.#flush();
+  }
+
+  /** Merges the staged crawl and the chain's group tree in one transaction; returns the row counts. */
+  async commit(chain: Chain, groups: readonly Group[], runId: number): Promise<Record<TableName, RowCounts>> {
+    await this.#flush();
+    const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
+    const scoped = [...this.#scope, runId];
+    // Temp tables are never analysed automatically; without statistics the merge plans blind.
+    await this.#run('analyze pg_temp.wcs_stage_corps');
+    await this.#run('begin');
+    try {
+      const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
+      await this.#run(q.UPSERT_CHAIN, [...scoped, chain.chainName]);
+      counts.chains = chainCounts(previous.rows[0], chain.chainName);
+
+      const groupJson = JSON.stringify(
+        groups.map((g) => ({
+          groupid: g.groupid,
+          group_name: g.groupName,
+          parentid: g.parentid,
+          sort_order: g.order,
+        })),
+      );
+      const mergedGroups = await this.#run(q.MERGE_GROUPS, [...scoped, groupJson]);
+      const removedGroups = await this.#run(q.REMOVE_GROUPS, [...scoped, groups.map((g) => g.groupid)]);
+      counts.chain_groups = mergeCounts(mergedGroups.rows[0], removedGroups.rowCount ?? 0);
+
+      const mergedCorps = await this.#run(q.MERGE_CORPS, scoped);
+      const removedCorps = await this.#run(q.REMOVE_CORPS, scoped);
+      counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount ?? 0);
+      await this.#run('commit');
+    } catch (err) {
+      if (!this.#broken) await this.#client.query('rollback').catch(() => {});
+      throw err;
+    }
+    return counts;
+  }
+
+  /** Empties the stage and gives the connection back (a broken one is closed instead). */
+  async close(): Promise<void> {
+    this.#buffer = [];
+    if (!this.#broken) await this.#run('truncate pg_temp.wcs_stage_corps').catch(() => {});
+    this.#client.release(this.#broken ? new Error('stage connection failed') : undefined);
+  }
+
+  async #flush(): Promise<void> {
+    const rows = this.#buffer;
+    this.#buffer = [];
+    try {
+      await copyRows(this.#client, q.STAGE_COLUMNS, rows);
+    } catch (err) {
+      this.#broken = true;
+      throw err;
+    }
+  }
+
+  async #run(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.#client.query(text, values);
+    } catch (err) {
+      // After a failed statement the connection may be mid-transaction or gone: never reuse it.
+      this.#broken = true;
+      throw err;
+    }
+  }
+}
+
+function chainCounts(
+  previous: { chain_name: string; removed: boolean } | undefined,
+  name: string,
+): RowCounts {
+  const c = zeroCounts();
+  if (!previous) c.inserted = 1;
+  else if (previous.removed || previous.chain_name !== name) c.updated = 1;
+  else c.unchanged = 1;
+  return c;
+}
+
+function mergeCounts(row: { seen: number; inserted: number; updated: number }, removed: number): RowCounts {
+  return {
+    inserted: row.inserted,
+    updated: row.updated,
+    unchanged: row.seen - row.inserted - row.updated,
+    removed,
+  };
+}

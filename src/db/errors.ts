@@ -1,0 +1,27 @@
+// Telling "the database is not there" apart from "the database said no to this statement".
+
+const UNREACHABLE_SYSCALL_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+]);
+
+/**
+ * True for failures to reach or log in to the server: connection refused or dropped, unknown host,
+ * unknown database, authentication failed, server shutting down.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNREACHABLE_SYSCALL_CODES.has(code)) return true;
+    // SQLSTATE classes 08 (connection), 28 (authorization), 57P (operator intervention), 3D000 (no database).
+    if (/^(08|28)/.test(code) || code.startsWith('57P') || code === '3D000') return true;
+  }
+  if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
+  // node-postgres reports its own connect timeout and lost connections only in the message.
+  return /timeout expired|Connection terminated|connect ECONNREFUSED/i.test(err.message);
+}

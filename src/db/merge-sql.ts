@@ -1,0 +1,131 @@
+// The SQL that turns one chain's staged crawl into the stored truth. Every statement skips rows whose
+// values did not change: an unchanged row is never rewritten, so a no-change re-sync writes almost no WAL.
+// Parameters: $1 upstream_corpid, $2 chain_id, $3 run id (and $4 as noted).
+
+export const CREATE_STAGE = `
+create temp table if not exists wcs_stage_corps (
+  seq bigserial,
+  corp_key text not null,
+  corpid text,
+  pending_corpid text,
+  corp_name text not null,
+  custom_id text not null,
+  groupid bigint not null,
+  invite_userid text,
+  is_joined boolean not null,
+  qualification_status smallint,
+  details_fetched boolean not null
+)`;
+
+export const STAGE_COLUMNS =
+  'pg_temp.wcs_stage_corps (corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched)';
+
+export const LOOKUP_CORPS = `
+select corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined,
+       qualification_status, details_fetched_at, removed_at is not null as removed
+from wecom.chain_corps
+where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
+
+/** Returns the chain's previous name and state, locking the row against a concurrent writer. */
+export const LOCK_CHAIN = `
+select chain_name, removed_at is not null as removed
+from wecom.chains where upstream_corpid = $1 and chain_id = $2 for update`;
+
+/** $4 chain_name. last_synced_at moves on every complete crawl; updated_at only when the name changes. */
+export const UPSERT_CHAIN = `
+insert into wecom.chains as t (upstream_corpid, chain_id, chain_name, last_synced_at, last_run_id)
+values ($1, $2, $4, now(), $3)
+on conflict (upstream_corpid, chain_id) do update set
+  chain_name = excluded.chain_name,
+  updated_at = case when t.chain_name is distinct from excluded.chain_name or t.removed_at is not null
+                    then now() else t.updated_at end,
+  removed_at = null,
+  last_synced_at = excluded.last_synced_at,
+  last_run_id = excluded.last_run_id`;
+
+/** $4 the chain's groups as a JSON array of {groupid, group_name, parentid, sort_order}. */
+export const MERGE_GROUPS = `
+with incoming as (
+  select * from jsonb_to_recordset($4::jsonb) as g(groupid bigint, group_name text, parentid bigint, sort_order bigint)
+), changes as (
+  select i.* from incoming i
+  left join wecom.chain_groups c on c.upstream_corpid = $1 and c.chain_id = $2 and c.groupid = i.groupid
+  where c.groupid is null or c.removed_at is not null
+     or (c.group_name, c.parentid, c.sort_order) is distinct from (i.group_name, i.parentid, i.sort_order)
+), written as (
+  insert into wecom.chain_groups as t (upstream_corpid, chain_id, groupid, group_name, parentid, sort_order, changed_run_id)
+  select $1, $2, groupid, group_name, parentid, sort_order, $3 from changes
+  on conflict (upstream_corpid, chain_id, groupid) do update set
+    group_name = excluded.group_name, parentid = excluded.parentid, sort_order = excluded.sort_order,
+    updated_at = now(), removed_at = null, changed_run_id = excluded.changed_run_id
+  returning (xmax = 0) as inserted
+)
+select (select count(*) from incoming)::int as seen,
+       count(*) filter (where inserted)::int as inserted,
+       count(*) filter (where not inserted)::int as updated
+from written`;
+
+/** $4 the groupids the crawl returned. */
+export const REMOVE_GROUPS = `
+update wecom.chain_groups set removed_at = now(), updated_at = now(), changed_run_id = $3
+where upstream_corpid = $1 and chain_id = $2 and removed_at is null and groupid <> all($4::bigint[])`;
+
+// A corp listed twice in one crawl is stored once: the last record seen wins.
+// changed_run_id carries "a tracked value changed" from the select into ON CONFLICT: null means only the
+// details timestamp moved, which refreshes details_fetched_at without touching updated_at.
+export const MERGE_CORPS = `
+with s as (
+  select distinct on (corp_key) * from pg_temp.wcs_stage_corps order by corp_key, seq desc
+), changes as (
+  select s.*,
+    c.corp_key is null or c.removed_at is not null
+      or (c.corpid, c.pending_corpid, c.corp_name, c.custom_id, c.groupid, c.invite_userid, c.is_joined)
+         is distinct from (s.corpid, s.pending_corpid, s.corp_name, s.custom_id, s.groupid, s.invite_userid, s.is_joined)
+      or (s.details_fetched and c.qualification_status is distinct from s.qualification_status) as changed
+  from s
+  left join wecom.chain_corps c on c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = s.corp_key
+), written as (
+  insert into wecom.chain_corps as t (upstream_corpid, chain_id, corp_key, corpid, pending_corpid, corp_name,
+    custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched_at, changed_run_id)
+  select $1, $2, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined,
+    qualification_status, case when details_fetched then now() end, case when changed then $3::bigint end
+  from changes where changed or details_fetched
+  on conflict (upstream_corpid, chain_id, corp_key) do update set
+    corpid = excluded.corpid, pending_corpid = excluded.pending_corpid, corp_name = excluded.corp_name,
+    custom_id = excluded.custom_id, groupid = excluded.groupid, invite_userid = excluded.invite_userid,
+    is_joined = excluded.is_joined,
+    qualification_status = case when excluded.details_fetched_at is null then t.qualification_status
+                                else excluded.qualification_status end,
+    details_fetched_at = coalesce(excluded.details_fetched_at, t.details_fetched_at),
+    updated_at = case when excluded.changed_run_id is null then t.updated_at else now() end,
+    removed_at = null,
+    changed_run_id = coalesce(excluded.changed_run_id, t.changed_run_id)
+  returning (xmax = 0) as inserted, changed_run_id = $3 as changed
+)
+select (select count(*) from s)::int as seen,
+       count(*) filter (where inserted)::int as inserted,
+       count(*) filter (where not inserted and changed)::int as updated
+from written`;
+
+export const REMOVE_CORPS = `
+update wecom.chain_corps t set removed_at = now(), updated_at = now(), changed_run_id = $3
+where t.upstream_corpid = $1 and t.chain_id = $2 and t.removed_at is null
+  and not exists (select 1 from pg_temp.wcs_stage_corps s where s.corp_key = t.corp_key)`;
+
+/** A chain the complete chain list no longer returns: it, its groups and its corps are marked removed. $2 run id, $3 the chain ids listed. */
+export const REMOVE_UNLISTED_CHAINS = `
+with gone as (
+  update wecom.chains set removed_at = now(), updated_at = now()
+  where upstream_corpid = $1 and removed_at is null and chain_id <> all($3::text[])
+  returning chain_id
+), groups as (
+  update wecom.chain_groups g set removed_at = now(), updated_at = now(), changed_run_id = $2
+  from gone where g.upstream_corpid = $1 and g.chain_id = gone.chain_id and g.removed_at is null
+  returning 1
+), corps as (
+  update wecom.chain_corps c set removed_at = now(), updated_at = now(), changed_run_id = $2
+  from gone where c.upstream_corpid = $1 and c.chain_id = gone.chain_id and c.removed_at is null
+  returning 1
+)
+select (select count(*) from gone)::int as chains, (select count(*) from groups)::int as groups,
+       (select count(*) from corps)::int as corps`;

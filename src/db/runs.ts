@@ -1,0 +1,44 @@
+// The sync_runs record: written when a run starts, finished when it ends, whatever the outcome.
+import { eq } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type pg from 'pg';
+import type { RunStats } from '../sync/stats.ts';
+import { REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
+import { syncRuns } from './schema.ts';
+
+export type FinishedStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
+
+export async function startRun(db: NodePgDatabase, upstreamCorpid: string): Promise<number> {
+  const [row] = await db.insert(syncRuns).values({ upstreamCorpid }).returning({ id: syncRuns.id });
+  return row!.id;
+}
+
+export async function finishRun(
+  db: NodePgDatabase,
+  runId: number,
+  status: FinishedStatus,
+  stats: RunStats,
+  error: string | null,
+): Promise<void> {
+  await db
+    .update(syncRuns)
+    .set({ status, stats, error, finishedAt: new Date() })
+    .where(eq(syncRuns.id, runId));
+}
+
+export interface RemovedChains {
+  chains: number;
+  groups: number;
+  corps: number;
+}
+
+/** Marks removed every stored chain that a complete get_chain_list no longer returns, with its contents. */
+export async function removeUnlistedChains(
+  pool: pg.Pool,
+  upstreamCorpid: string,
+  runId: number,
+  listedChainIds: readonly string[],
+): Promise<RemovedChains> {
+  const { rows } = await pool.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
+  return rows[0];
+}

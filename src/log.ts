@@ -1,0 +1,16 @@
+import pino, { type Logger } from 'pino';
+import { ConfigError } from './config.ts';
+
+export type { Logger };
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * JSON lines on stderr, so stdout stays free for what a command prints for people and scripts.
+ * Synchronous writes: a log line written just before exit is never lost.
+ */
+export function createLogger(level = process.env.LOG_LEVEL?.trim() || 'info'): Logger {
+  if (!LEVELS.includes(level))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got "${level}"`);
+  return pino({ level, base: { app: 'wecom-chain-sync' } }, pino.destination({ fd: 2, sync: true }));
+}

@@ -1,0 +1,136 @@
+// Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
+// that need them while other groups are still being listed, staging as it goes, merging at the end.
+import type { LimitFunction } from 'p-limit';
+import type pg from 'pg';
+import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
+import type { Chain, ListedCorp } from '../wecom/types.ts';
+import type { ChainApi } from './api.ts';
+import { type DetailsPolicy, needsDetails } from './details.ts';
+import { CrawlError, hasErrcode } from './errors.ts';
+import type { RowCounts, RunStats, TableName } from './stats.ts';
+
+export interface CrawlContext {
+  api: ChainApi;
+  pool: pg.Pool;
+  upstreamCorpid: string;
+  runId: number;
+  pageSize: number;
+  details: DetailsPolicy;
+  /** Shared by all chains: how many groups are listed at once across the run. */
+  groupLimit: LimitFunction;
+  stats: RunStats;
+  signal: AbortSignal;
+  now: () => number;
+}
+
+const ROOT_GROUP_ID = 1;
+const INVALID_CURSOR = 50100;
+
+/** Crawls the chain completely and merges it; throws, having changed nothing, if any part fails. */
+export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
+  const groups = await ctx.api.getChainGroups(chain.chainId);
+  // The root group (id 1) is usually not listed; its corps are asked for by leaving groupid out.
+  const groupIds: (number | null)[] = groups.some((g) => g.groupid === ROOT_GROUP_ID) ? [] : [null];
+  groupIds.push(...groups.map((g) => g.groupid));
+
+  const stage = await ChainStage.open(ctx.pool, ctx.upstreamCorpid, chain.chainId);
+  try {
+    await settleAll(ctx.signal, (signal) =>
+      groupIds.map((groupid) => ctx.groupLimit(() => crawlGroup(ctx, stage, chain.chainId, groupid, signal))),
+    );
+    ctx.signal.throwIfAborted();
+    return await stage.commit(chain, groups, ctx.runId);
+  } finally {
+    await stage.close();
+  }
+}
+
+/**
+ * Runs the tasks; on the first failure tells the others to stop, waits for all of them to settle (so
+ * nothing is still writing to the stage), then throws that failure.
+ */
+async function settleAll(
+  parent: AbortSignal,
+  start: (signal: AbortSignal) => Promise<void>[],
+): Promise<void> {
+  const controller = new AbortController();
+  const signal = AbortSignal.any([parent, controller.signal]);
+  let first: { error: unknown } | undefined;
+  const tasks = start(signal).map((task) =>
+    task.catch((error: unknown) => {
+      first ??= { error };
+      controller.abort();
+    }),
+  );
+  await Promise.all(tasks);
+  if (first) throw first.error;
+}
+
+async function crawlGroup(
+  ctx: CrawlContext,
+  stage: ChainStage,
+  chainId: string,
+  groupid: number | null,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await listGroup(ctx, stage, chainId, groupid, signal);
+  } catch (err) {
+    // WeCom says a 50100 cursor means "start the listing again"; once, so a broken server cannot loop us.
+    // Corps staged by the first attempt are harmless: the merge keeps one row per corp.
+    if (!hasErrcode(err, INVALID_CURSOR)) throw err;
+    await listGroup(ctx, stage, chainId, groupid, signal);
+  }
+}
+
+async function listGroup(
+  ctx: CrawlContext,
+  stage: ChainStage,
+  chainId: string,
+  groupid: number | null,
+  signal: AbortSignal,
+): Promise<void> {
+  const seenCursors = new Set<string>();
+  let cursor = '';
+  for (;;) {
+    signal.throwIfAborted();
+    const page = await ctx.api.listCorps({ chainId, groupid, cursor, limit: ctx.pageSize });
+    ctx.stats.pages += 1;
+    ctx.stats.corps_listed += page.corps.length;
+    // Waiting for this page's details before asking for the next page keeps memory flat however many
+    // corps there are; other groups keep the list endpoint busy meanwhile.
+    await stage.add(await withDetails(ctx, stage, chainId, page.corps, signal));
+    if (!page.hasMore) return;
+    const where = `group ${groupid ?? ROOT_GROUP_ID}`;
+    if (!page.nextCursor) throw new CrawlError(chainId, `${where}: has_more without a next_cursor`);
+    if (seenCursors.has(page.nextCursor)) throw new CrawlError(chainId, `${where}: next_cursor repeated`);
+    seenCursors.add(page.nextCursor);
+    cursor = page.nextCursor;
+  }
+}
+
+async function withDetails(
+  ctx: CrawlContext,
+  stage: ChainStage,
+  chainId: string,
+  corps: readonly ListedCorp[],
+  signal: AbortSignal,
+): Promise<StagedCorp[]> {
+  if (ctx.details.mode === 'none') return corps.map((corp) => ({ corp, detail: null }));
+  const stored =
+    ctx.details.mode === 'changed'
+      ? await stage.lookup(corps.flatMap((c) => (c.isJoined ? [c.corpid] : [])))
+      : new Map();
+  const now = ctx.now();
+  return Promise.all(
+    corps.map(async (corp): Promise<StagedCorp> => {
+      if (!corp.isJoined || !needsDetails(corp, stored.get(corp.corpid), ctx.details, now)) {
+        return { corp, detail: null };
+      }
+      signal.throwIfAborted();
+      const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid });
+      ctx.stats.details_fetched += 1;
+      return { corp, detail };
+    }),
+  );
+}

@@ -1,0 +1,134 @@
+// One sync run: record it, list the chains, crawl them (several at once), record how it ended.
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pLimit from 'p-limit';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { SyncConfig } from '../config.ts';
+import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
+import type { ApiStats } from '../wecom/client.ts';
+import type { ChainApi } from './api.ts';
+import { type CrawlContext, syncChain } from './crawl-chain.ts';
+import { isChainScoped } from './errors.ts';
+import { addCounts, emptyStats, type RunStats, TABLES } from './stats.ts';
+
+export type RunStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
+
+export interface RunOutcome {
+  runId: number;
+  status: RunStatus;
+  stats: RunStats;
+  /** What stopped the whole run (credentials refused, database lost, aborted), if anything did. */
+  fatal: unknown;
+}
+
+export interface RunDeps {
+  pool: pg.Pool;
+  api: ChainApi & { stats(): ApiStats };
+  upstreamCorpid: string;
+  sync: SyncConfig;
+  /** How many groups may be listed at once across all chains; keeps every endpoint's budget busy. */
+  groupConcurrency: number;
+  log: Logger;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+// Stored as text in sync_runs.error; long lists of failures are summarised, not dumped.
+const MAX_FAILURES_KEPT = 50;
+
+export async function runSync(deps: RunDeps): Promise<RunOutcome> {
+  const db = drizzle({ client: deps.pool });
+  const runId = await startRun(db, deps.upstreamCorpid);
+  const log = deps.log.child({ runId });
+  const stats = emptyStats();
+  const stop = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  let fatal: unknown;
+  log.info({ upstreamCorpid: deps.upstreamCorpid }, 'sync started');
+  try {
+    const chains = await deps.api.getChainList();
+    stats.chains.listed = chains.length;
+    const removed = await removeUnlistedChains(
+      deps.pool,
+      deps.upstreamCorpid,
+      runId,
+      chains.map((c) => c.chainId),
+    );
+    stats.rows.chains.removed += removed.chains;
+    stats.rows.chain_groups.removed += removed.groups;
+    stats.rows.chain_corps.removed += removed.corps;
+
+    const ctx: CrawlContext = {
+      api: deps.api,
+      pool: deps.pool,
+      upstreamCorpid: deps.upstreamCorpid,
+      runId,
+      pageSize: deps.sync.pageSize,
+      details: { mode: deps.sync.details, maxAgeMs: deps.sync.detailsMaxAgeHours * 3_600_000 },
+      groupLimit: pLimit(deps.groupConcurrency),
+      stats,
+      signal,
+      now: deps.now ?? Date.now,
+    };
+    const chainLimit = pLimit(deps.sync.chainConcurrency);
+    await Promise.all(
+      chains.map((chain) =>
+        chainLimit(async () => {
+          if (signal.aborted) return;
+          const started = performance.now();
+          try {
+            const counts = await syncChain(ctx, chain);
+            for (const t of TABLES) addCounts(stats.rows[t], counts[t]);
+            stats.chains.completed += 1;
+            log.info(
+              { chainId: chain.chainId, ms: Math.round(performance.now() - started), rows: counts },
+              'chain synced',
+            );
+          } catch (err) {
+            if (signal.aborted && !isChainScoped(err)) return;
+            stats.chains.failed += 1;
+            if (stats.failures.length < MAX_FAILURES_KEPT) {
+              stats.failures.push({ chain_id: chain.chainId, error: describe(err) });
+            }
+            log.warn(
+              { chainId: chain.chainId, err: describe(err) },
+              'chain not synced: its stored rows are unchanged',
+            );
+            if (!isChainScoped(err)) {
+              fatal ??= err;
+              stop.abort(err);
+            }
+          }
+        }),
+      ),
+    );
+    if (deps.signal?.aborted) fatal ??= deps.signal.reason;
+  } catch (err) {
+    fatal ??= err;
+  }
+  stats.api = deps.api.stats();
+  const status = statusOf(stats, fatal, deps.signal?.aborted ?? false);
+  const error = fatal !== undefined ? describe(fatal) : summariseFailures(stats);
+  await finishRun(db, runId, status, stats, error);
+  log.info({ status, chains: stats.chains, rows: stats.rows, api: stats.api.calls }, 'sync finished');
+  return { runId, status, stats, fatal };
+}
+
+function statusOf(stats: RunStats, fatal: unknown, aborted: boolean): RunStatus {
+  if (aborted) return 'aborted';
+  if (fatal !== undefined) return 'failed';
+  if (stats.chains.failed === 0) return 'succeeded';
+  return stats.chains.completed > 0 ? 'partial' : 'failed';
+}
+
+function summariseFailures(stats: RunStats): string | null {
+  const { failed } = stats.chains;
+  if (failed === 0) return null;
+  const first = stats.failures[0];
+  return `${failed} chain(s) not synced; first: ${first?.chain_id}: ${first?.error}`;
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

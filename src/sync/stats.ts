@@ -1,0 +1,48 @@
+// Counters a run accumulates and stores in sync_runs.stats. Plain JSON, so BI can query it.
+import type { ApiStats } from '../wecom/client.ts';
+
+export interface RowCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+}
+
+export const TABLES = ['chains', 'chain_groups', 'chain_corps'] as const;
+export type TableName = (typeof TABLES)[number];
+
+export interface ChainFailure {
+  chain_id: string;
+  error: string;
+}
+
+export interface RunStats {
+  chains: { listed: number; completed: number; failed: number };
+  pages: number;
+  corps_listed: number;
+  details_fetched: number;
+  rows: Record<TableName, RowCounts>;
+  api: ApiStats;
+  failures: ChainFailure[];
+}
+
+export const zeroCounts = (): RowCounts => ({ inserted: 0, updated: 0, unchanged: 0, removed: 0 });
+
+export function emptyStats(): RunStats {
+  return {
+    chains: { listed: 0, completed: 0, failed: 0 },
+    pages: 0,
+    corps_listed: 0,
+    details_fetched: 0,
+    rows: { chains: zeroCounts(), chain_groups: zeroCounts(), chain_corps: zeroCounts() },
+    api: { calls: {}, retries: {}, errors: {}, tokenRefreshes: 0 },
+    failures: [],
+  };
+}
+
+export function addCounts(into: RowCounts, add: RowCounts): void {
+  into.inserted += add.inserted;
+  into.updated += add.updated;
+  into.unchanged += add.unchanged;
+  into.removed += add.removed;
+}

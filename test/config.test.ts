@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.ts';
+
+const base = {
+  DATABASE_URL: 'postgres://u:pw@db:5432/x',
+  WECOM_CORP_ID: 'ww1',
+  WECOM_CORP_SECRET: 's3cret',
+};
+
+function problem(env: Record<string, string>): string {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = parseConfig(base);
+    expect(c.wecom).toMatchObject({
+      apiBase: 'https://qyapi.weixin.qq.com',
+      ratePerMinute: 9500,
+      concurrency: 16,
+      maxAttempts: 5,
+    });
+    expect(c.sync).toEqual({
+      pageSize: 100,
+      chainConcurrency: 4,
+      details: 'changed',
+      detailsMaxAgeHours: 168,
+    });
+  });
+
+  it('reads every tunable', () => {
+    const c = parseConfig({
+      ...base,
+      WECOM_API_BASE: 'http://127.0.0.1:9999/',
+      WECOM_RATE_LIMIT_PER_MIN: '600',
+      WECOM_CONCURRENCY: '4',
+      WECOM_TIMEOUT_MS: '2000',
+      WECOM_MAX_ATTEMPTS: '3',
+      WECOM_RATE_LIMIT_PAUSE_MS: '10',
+      SYNC_PAGE_SIZE: '50',
+      SYNC_CHAIN_CONCURRENCY: '2',
+      SYNC_DETAILS: 'all',
+      SYNC_DETAILS_MAX_AGE_HOURS: '1',
+    });
+    expect(c.wecom.apiBase).toBe('http://127.0.0.1:9999');
+    expect(c.wecom).toMatchObject({ ratePerMinute: 600, concurrency: 4, timeoutMs: 2000, maxAttempts: 3 });
+    expect(c.sync).toEqual({ pageSize: 50, chainConcurrency: 2, details: 'all', detailsMaxAgeHours: 1 });
+  });
+
+  it.each([
+    [{ DATABASE_URL: '' }, 'DATABASE_URL: is required but not set'],
+    [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: is not a valid URL'],
+    [{ WECOM_CORP_SECRET: ' ' }, 'WECOM_CORP_SECRET: is required but not set'],
+    [{ WECOM_CONCURRENCY: 'many' }, 'WECOM_CONCURRENCY: must be a whole number, got "many"'],
+    [{ WECOM_CONCURRENCY: '0' }, 'WECOM_CONCURRENCY: must be between 1 and 512, got 0'],
+    [{ SYNC_PAGE_SIZE: '-5' }, 'SYNC_PAGE_SIZE: must be a whole number, got "-5"'],
+    [{ SYNC_DETAILS: 'some' }, 'SYNC_DETAILS: must be one of changed, all, none, got "some"'],
+    [{ WECOM_API_BASE: 'ftp://x' }, 'WECOM_API_BASE: must be a https:// or http:// URL'],
+  ])('rejects %o with one line naming the variable', (override, message) => {
+    expect(problem({ ...base, ...override })).toBe(message);
+  });
+
+  it('never puts the database password or the secret in a message', () => {
+    const msg = problem({ ...base, WECOM_CONCURRENCY: 'x' });
+    expect(msg).not.toContain('pw');
+    expect(msg).not.toContain('s3cret');
+  });
+});

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
+import type { CorpDetail, Group, ListedCorp } from '../../src/wecom/types.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+const UP = 'wwup';
+const CHAIN = { chainId: 'ch1', chainName: '能源供应链' };
+const groups: Group[] = [
+  { groupid: 2, groupName: '一级经销商', parentid: 1, order: 4_294_967_295 },
+  { groupid: 3, groupName: '二级经销商', parentid: 2, order: 1 },
+];
+const joined = (corpid: string, extra: Partial<ListedCorp> = {}): ListedCorp =>
+  ({
+    isJoined: true,
+    corpid,
+    corpName: `名${corpid}`,
+    customId: `c-${corpid}`,
+    groupid: 2,
+    inviteUserid: 'li',
+    ...extra,
+  }) as ListedCorp;
+const pending = (id: string): ListedCorp => ({
+  isJoined: false,
+  pendingCorpid: id,
+  corpName: `待${id}`,
+  customId: '',
+  groupid: 3,
+  inviteUserid: null,
+});
+const detail = (q: number): CorpDetail => ({
+  corpName: 'x',
+  qualificationStatus: q,
+  customId: '',
+  groupid: 2,
+  isJoined: true,
+});
+
+describe('ChainStage', () => {
+  let db: TestDatabase;
+  let run = 0;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+  beforeEach(async () => {
+    run = (
+      await db.pool.query(`insert into wecom.sync_runs (upstream_corpid) values ($1) returning id`, [UP])
+    ).rows[0].id;
+  });
+
+  async function sync(corps: StagedCorp[], g: Group[] = groups, chain = CHAIN) {
+    const stage = await ChainStage.open(db.pool, UP, chain.chainId);
+    try {
+      await stage.add(corps);
+      return await stage.commit(chain, g, run);
+    } finally {
+      await stage.close();
+    }
+  }
+  const corpRows = async () =>
+    (
+      await db.pool.query(
+        `select corp_key, corpid, pending_corpid, corp_name, groupid, qualification_status, removed_at is not null as removed,
+                changed_run_id, xmin::text as xmin from wecom.chain_corps order by corp_key`,
+      )
+    ).rows;
+
+  it('inserts, then leaves unchanged rows physically untouched', async () => {
+    const corps = [
+      { corp: joined('wwa'), detail: detail(2) },
+      { corp: joined('wwb'), detail: null },
+      { corp: pending('wpc'), detail: null },
+    ];
+    const first = await sync(corps);
+    expect(first.chain_corps).toEqual({ inserted: 3, updated: 0, unchanged: 0, removed: 0 });
+    expect(first.chain_groups).toEqual({ inserted: 2, updated: 0, unchanged: 0, removed: 0 });
+    expect(first.chains).toEqual({ inserted: 1, updated: 0, unchanged: 0, removed: 0 });
+    const before = await corpRows();
+    expect(before.map((r) => [r.corp_key, r.qualification_status])).toEqual([
+      ['pending:wpc', null],
+      ['wwa', 2],
+      ['wwb', null],
+    ]);
+    const groupXmin = (await db.pool.query('select xmin::text from wecom.chain_groups order by groupid'))
+      .rows;
+
+    const second = await sync(corps.map((c) => ({ ...c, detail: null })));
+    expect(second.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 3, removed: 0 });
+    expect(second.chain_groups).toEqual({ inserted: 0, updated: 0, unchanged: 2, removed: 0 });
+    expect(await corpRows()).toEqual(before);
+    expect((await db.pool.query('select xmin::text from wecom.chain_groups order by groupid')).rows).toEqual(
+      groupXmin,
+    );
+  });
+
+  it('applies renames, moves, joins, removals and restores, and stores a corp seen twice once', async () => {
+    const result = await sync([
+      { corp: joined('wwa', { corpName: '新名' }), detail: null },
+      { corp: joined('wwb', { groupid: 2 }), detail: null },
+      { corp: joined('wwb', { groupid: 3 }), detail: null },
+      { corp: joined('wwc'), detail: detail(3) },
+    ]);
+    // wwc is the pending wpc that joined: a new key; the pending record disappears.
+    expect(result.chain_corps).toEqual({ inserted: 1, updated: 2, unchanged: 0, removed: 1 });
+    const rows = await corpRows();
+    expect(rows.map((r) => [r.corp_key, r.corp_name, r.groupid, r.qualification_status, r.removed])).toEqual([
+      ['pending:wpc', '待wpc', 3, null, true],
+      ['wwa', '新名', 2, 2, false],
+      ['wwb', '名wwb', 3, null, false],
+      ['wwc', '名wwc', 2, 3, false],
+    ]);
+    expect(rows.filter((r) => r.changed_run_id === run).map((r) => r.corp_key)).toEqual([
+      'pending:wpc',
+      'wwa',
+      'wwb',
+      'wwc',
+    ]);
+
+    const back = await sync([
+      { corp: joined('wwa', { corpName: '新名' }), detail: null },
+      { corp: joined('wwb', { groupid: 3 }), detail: null },
+      { corp: joined('wwc'), detail: null },
+      { corp: pending('wpc'), detail: null },
+    ]);
+    expect(back.chain_corps).toEqual({ inserted: 0, updated: 1, unchanged: 3, removed: 0 });
+    expect((await corpRows()).find((r) => r.corp_key === 'pending:wpc')?.removed).toBe(false);
+  });
+
+  it('refreshes details without counting or dating an unchanged corp as changed', async () => {
+    const before = (await corpRows()).find((r) => r.corp_key === 'wwa');
+    const result = await sync([
+      { corp: joined('wwa', { corpName: '新名' }), detail: detail(2) },
+      { corp: joined('wwb', { groupid: 3 }), detail: detail(1) },
+      { corp: joined('wwc'), detail: null },
+      { corp: pending('wpc'), detail: null },
+    ]);
+    expect(result.chain_corps).toEqual({ inserted: 0, updated: 1, unchanged: 3, removed: 0 });
+    const after = await corpRows();
+    expect(after.find((r) => r.corp_key === 'wwa')?.changed_run_id).toBe(before?.changed_run_id);
+    expect(after.find((r) => r.corp_key === 'wwb')).toMatchObject({
+      qualification_status: 1,
+      changed_run_id: run,
+    });
+  });
+
+  it('marks removed groups and renames the chain', async () => {
+    const result = await sync([{ corp: joined('wwa', { corpName: '新名' }), detail: null }], [groups[0]!], {
+      ...CHAIN,
+      chainName: '新供应链',
+    });
+    expect(result.chains.updated).toBe(1);
+    expect(result.chain_groups).toEqual({ inserted: 0, updated: 0, unchanged: 1, removed: 1 });
+    const { rows } = await db.pool.query(
+      'select groupid, removed_at is not null as removed, sort_order from wecom.chain_groups order by groupid',
+    );
+    expect(rows).toEqual([
+      { groupid: 2, removed: false, sort_order: 4_294_967_295 },
+      { groupid: 3, removed: true, sort_order: 1 },
+    ]);
+    const chain = (await db.pool.query('select chain_name, last_run_id from wecom.chains')).rows[0];
+    expect(chain).toEqual({ chain_name: '新供应链', last_run_id: run });
+  });
+
+  it('changes nothing when the stage is closed without a commit', async () => {
+    const before = await corpRows();
+    const stage = await ChainStage.open(db.pool, UP, CHAIN.chainId);
+    await stage.add([{ corp: joined('wwz'), detail: null }]);
+    await stage.close();
+    expect(await corpRows()).toEqual(before);
+    // The pooled connection's stage is empty for the next chain.
+    const next = await ChainStage.open(db.pool, UP, 'other');
+    try {
+      const counts = await next.commit({ chainId: 'other', chainName: 'o' }, [], run);
+      expect(counts.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 0, removed: 0 });
+    } finally {
+      await next.close();
+    }
+  });
+});
