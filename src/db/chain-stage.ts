@@ -50,6 +50,8 @@ export class ChainStage {
   readonly #scope: [upstreamCorpid: string, chainId: string];
   #buffer: string[] = [];
   #broken = false;
+  // Groups of one chain are crawled concurrently, but a connection runs one statement at a time.
+  #tail: Promise<unknown> = Promise.resolve();
 
   private constructor(client: pg.PoolClient, upstreamCorpid: string, chainId: string) {
     this.#client = client;
@@ -141,22 +143,20 @@ export class ChainStage {
   async #flush(): Promise<void> {
     const rows = this.#buffer;
     this.#buffer = [];
-    try {
-      await copyRows(this.#client, q.STAGE_COLUMNS, rows);
-    } catch (err) {
-      this.#broken = true;
-      throw err;
-    }
+    await this.#serial(() => copyRows(this.#client, q.STAGE_COLUMNS, rows));
   }
 
-  async #run(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    try {
-      return await this.#client.query(text, values);
-    } catch (err) {
+  #run(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    return this.#serial(() => this.#client.query(text, values));
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(work);
+    this.#tail = result.catch(() => {
       // After a failed statement the connection may be mid-transaction or gone: never reuse it.
       this.#broken = true;
-      throw err;
-    }
+    });
+    return result;
   }
 }
 

@@ -1,0 +1,76 @@
+// An in-memory ChainApi for crawler unit tests: pages and failures scripted per call, every call recorded.
+import type { ChainApi } from '../../src/sync/api.ts';
+import type { ApiStats } from '../../src/wecom/client.ts';
+import { WecomApiError } from '../../src/wecom/errors.ts';
+import type { Chain, CorpDetail, CorpPage, Group, ListedCorp } from '../../src/wecom/types.ts';
+
+export interface FakeChain {
+  chain: Chain;
+  groups: Group[];
+  /** Corps per groupid (1 for the root). */
+  corps: Map<number, ListedCorp[]>;
+}
+
+type ListReq = Parameters<ChainApi['listCorps']>[0];
+
+export class FakeApi implements ChainApi {
+  readonly chains: FakeChain[];
+  readonly calls: { endpoint: string; args: unknown }[] = [];
+  /** Return a page to replace the real one, throw to fail the call, or undefined to answer normally. */
+  onList: (req: ListReq, real: CorpPage) => CorpPage | undefined = () => undefined;
+
+  constructor(chains: FakeChain[]) {
+    this.chains = chains;
+  }
+
+  #chain(chainId: string): FakeChain {
+    const c = this.chains.find((x) => x.chain.chainId === chainId);
+    if (!c) throw new WecomApiError('get_chain_group', 40071, 'unknown chain');
+    return c;
+  }
+
+  async getChainList(): Promise<Chain[]> {
+    this.calls.push({ endpoint: 'get_chain_list', args: null });
+    return this.chains.map((c) => c.chain);
+  }
+
+  async getChainGroups(chainId: string): Promise<Group[]> {
+    this.calls.push({ endpoint: 'get_chain_group', args: chainId });
+    return this.#chain(chainId).groups;
+  }
+
+  async listCorps(req: ListReq): Promise<CorpPage> {
+    this.calls.push({ endpoint: 'get_chain_corpinfo_list', args: req });
+    const all = this.#chain(req.chainId).corps.get(req.groupid ?? 1) ?? [];
+    const start = req.cursor ? Number(req.cursor.slice(1)) : 0;
+    const end = start + req.limit;
+    const real: CorpPage = { corps: all.slice(start, end), hasMore: end < all.length, nextCursor: `c${end}` };
+    return this.onList(req, real) ?? real;
+  }
+
+  async getCorpInfo(req: { chainId: string; corpid: string }): Promise<CorpDetail> {
+    this.calls.push({ endpoint: 'get_chain_corpinfo', args: req });
+    return { corpName: 'x', qualificationStatus: 2, customId: '', groupid: 1, isJoined: true };
+  }
+
+  count(endpoint: string): number {
+    return this.calls.filter((c) => c.endpoint === endpoint).length;
+  }
+
+  stats(): ApiStats {
+    const calls: Record<string, number> = {};
+    for (const c of this.calls) calls[c.endpoint] = (calls[c.endpoint] ?? 0) + 1;
+    return { calls, retries: {}, errors: {}, tokenRefreshes: 0 };
+  }
+}
+
+export function corpsFor(groupid: number, n: number, prefix: string): ListedCorp[] {
+  return Array.from({ length: n }, (_, i) => ({
+    isJoined: true as const,
+    corpid: `${prefix}${groupid}-${i}`,
+    corpName: `企业${i}`,
+    customId: `c${i}`,
+    groupid,
+    inviteUserid: null,
+  }));
+}

@@ -1,0 +1,142 @@
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type RunOutcome, runSync } from '../../src/sync/run.ts';
+import { WecomApiError } from '../../src/wecom/errors.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { corpsFor, FakeApi, type FakeChain } from '../helpers/fake-api.ts';
+
+const UP = 'wwup';
+
+function network(): FakeChain[] {
+  return ['a', 'b'].map((id) => ({
+    chain: { chainId: id, chainName: `链${id}` },
+    groups: [
+      { groupid: 2, groupName: '一级', parentid: 1, order: 1 },
+      { groupid: 3, groupName: '二级', parentid: 2, order: 2 },
+    ],
+    corps: new Map([
+      [1, corpsFor(1, 3, id)],
+      [2, corpsFor(2, 7, id)],
+      [3, corpsFor(3, 5, id)],
+    ]),
+  }));
+}
+
+describe('crawler paging and failures', () => {
+  let db: TestDatabase;
+  let api: FakeApi;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+  beforeEach(() => {
+    api = new FakeApi(network());
+  });
+
+  const sync = (): Promise<RunOutcome> =>
+    runSync({
+      pool: db.pool,
+      api,
+      upstreamCorpid: UP,
+      sync: { pageSize: 2, chainConcurrency: 2, details: 'changed', detailsMaxAgeHours: 24 },
+      groupConcurrency: 4,
+      log: pino({ level: 'silent' }),
+    });
+  const storedKeys = async (chainId: string) =>
+    (
+      await db.pool.query(
+        'select corp_key from wecom.chain_corps where chain_id = $1 and removed_at is null order by 1',
+        [chainId],
+      )
+    ).rows.map((r) => r.corp_key);
+  const expectedKeys = (chainId: string) =>
+    [
+      ...network()
+        .find((c) => c.chain.chainId === chainId)!
+        .corps.values(),
+    ]
+      .flat()
+      .map((c) => (c.isJoined ? c.corpid : ''))
+      .sort();
+
+  it('follows cursors through every page of the root and every group', async () => {
+    const outcome = await sync();
+    expect(outcome.status).toBe('succeeded');
+    expect(await storedKeys('a')).toEqual(expectedKeys('a'));
+    expect(await storedKeys('b')).toEqual(expectedKeys('b'));
+    // 3 corps in 2 pages, 7 in 4, 5 in 3: 9 pages per chain; the root is asked for without a groupid.
+    expect(api.count('get_chain_corpinfo_list')).toBe(18);
+    expect(outcome.stats.pages).toBe(18);
+    expect(
+      api.calls.some(
+        (c) => c.endpoint === 'get_chain_corpinfo_list' && (c.args as { groupid: unknown }).groupid === null,
+      ),
+    ).toBe(true);
+    expect(api.count('get_chain_corpinfo')).toBe(30);
+  });
+
+  it('asks a second time only for the details of corps that changed', async () => {
+    api.chains[0]!.corps.get(2)![0]!.corpName = '改名';
+    const outcome = await sync();
+    expect(outcome.status).toBe('succeeded');
+    expect(api.count('get_chain_corpinfo')).toBe(1);
+    expect(outcome.stats.rows.chain_corps).toEqual({ inserted: 0, updated: 1, unchanged: 29, removed: 0 });
+  });
+
+  it('fails a chain whose cursor repeats, keeps its stored rows, and ends partial', async () => {
+    api.chains[0]!.corps.set(2, corpsFor(2, 2, 'new'));
+    const before = await storedKeys('a');
+    api.onList = (req, real) =>
+      req.chainId === 'a' && req.groupid === 3 ? { ...real, hasMore: true, nextCursor: 'loop' } : undefined;
+    const outcome = await sync();
+    expect(outcome.status).toBe('partial');
+    expect(outcome.stats.failures).toEqual([
+      { chain_id: 'a', error: 'chain a: group 3: next_cursor repeated' },
+    ]);
+    expect(await storedKeys('a')).toEqual(before);
+    const run = (
+      await db.pool.query('select status, error from wecom.sync_runs where id = $1', [outcome.runId])
+    ).rows[0];
+    expect(run.status).toBe('partial');
+    expect(run.error).toContain('next_cursor repeated');
+  });
+
+  it('rejects has_more without a cursor', async () => {
+    api.onList = (req, real) =>
+      req.chainId === 'b' && req.groupid === 2 ? { ...real, nextCursor: '' } : undefined;
+    const outcome = await sync();
+    expect(outcome.stats.failures[0]?.error).toBe('chain b: group 2: has_more without a next_cursor');
+  });
+
+  it('restarts a listing once after errcode 50100, then fails the chain on a second one', async () => {
+    let invalid = 1;
+    api.onList = (req) => {
+      if (req.chainId === 'a' && req.groupid === 2 && req.cursor === 'c4' && invalid-- > 0) {
+        throw new WecomApiError('get_chain_corpinfo_list', 50100, 'invalid cursor');
+      }
+      return undefined;
+    };
+    const restarted = await sync();
+    expect(restarted.status).toBe('succeeded');
+    expect(await storedKeys('a')).toEqual(expectedKeys('a'));
+
+    invalid = 2;
+    const failed = await sync();
+    expect(failed.status).toBe('partial');
+    expect(failed.stats.failures[0]?.error).toContain('50100');
+  });
+
+  it('ends failed, changing nothing, when no chain can be crawled', async () => {
+    const before = (await db.pool.query('select xmin::text, * from wecom.chain_corps order by corp_key'))
+      .rows;
+    api.onList = () => {
+      throw new WecomApiError('get_chain_corpinfo_list', 60011, 'no privilege');
+    };
+    const outcome = await sync();
+    expect(outcome.status).toBe('failed');
+    expect(outcome.stats.chains).toEqual({ listed: 2, completed: 0, failed: 2 });
+    expect(
+      (await db.pool.query('select xmin::text, * from wecom.chain_corps order by corp_key')).rows,
+    ).toEqual(before);
+  });
+});
