@@ -1,0 +1,104 @@
+// The CLI as users and schedulers meet it: real processes, real Postgres, the simulator over HTTP.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot } from '../helpers/simulated.ts';
+
+describe('wecom-chain-sync CLI', () => {
+  let db: TestDatabase;
+  let sim: Simulator;
+  const network = SimNetwork.generate({ seed: 5, chains: 2, groups: 12, corps: 300, pendingRatio: 0.2, maxDepth: 3 });
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: false });
+    sim = await startSimulator({ network, corpId: CORP_ID, corpSecret: SECRET });
+    env = {
+      DATABASE_URL: db.url,
+      WECOM_API_BASE: sim.url,
+      WECOM_CORP_ID: CORP_ID,
+      WECOM_CORP_SECRET: SECRET,
+      WECOM_MAX_ATTEMPTS: '2',
+      WECOM_TIMEOUT_MS: '2000',
+    };
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  it('prints help for the program and for each command', async () => {
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/migrate .*\n.*run .*\n.*simulate/);
+    const run = await runCli(['run', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('WECOM_RATE_LIMIT_PER_MIN');
+    expect(run.stdout).toContain('Exit codes');
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    expect((await runCli(['sync'])).code).toBe(2);
+    const bad = await runCli(['run', '--fast']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toContain("Unknown option '--fast'");
+  });
+
+  it('exits 3 with one line naming a missing or invalid variable, before any work', async () => {
+    const missing = await runCli(['run'], { ...env, WECOM_CORP_SECRET: '' });
+    expect(missing).toMatchObject({ code: 3, stderr: 'wecom-chain-sync: configuration error: WECOM_CORP_SECRET: is required but not set\n' });
+    const invalid = await runCli(['run'], { ...env, WECOM_CONCURRENCY: 'lots' });
+    expect(invalid.code).toBe(3);
+    expect(invalid.stderr).toBe('wecom-chain-sync: configuration error: WECOM_CONCURRENCY: must be a whole number, got "lots"\n');
+    const tables = await db.pool.query(`select count(*)::int as n from information_schema.schemata where schema_name = 'wecom'`);
+    expect(tables.rows[0].n).toBe(0);
+  });
+
+  it('exits 5 when the database is unreachable, without showing its password', async () => {
+    const result = await runCli(['run'], { ...env, DATABASE_URL: 'postgres://sync:hunter2@127.0.0.1:1/nowhere' });
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: .*ECONNREFUSED/);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('migrates', async () => {
+    const result = await runCli(['migrate'], { DATABASE_URL: db.url });
+    expect(result.code).toBe(0);
+    const tables = await db.pool.query(`select count(*)::int as n from information_schema.tables where table_schema = 'wecom'`);
+    expect(tables.rows[0].n).toBeGreaterThanOrEqual(4);
+  });
+
+  it('exits 4 when WeCom refuses the secret, and never prints it', async () => {
+    const result = await runCli(['run'], { ...env, WECOM_CORP_SECRET: 'wrong-secret-value' });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('40001');
+    expect(result.stderr).not.toContain('wrong-secret-value');
+    const run = await db.pool.query(`select status, error from wecom.sync_runs order by id desc limit 1`);
+    expect(run.rows[0].status).toBe('failed');
+    expect(run.rows[0].error).toContain('40001');
+  });
+
+  it('syncs and exits 0, logging nothing secret', async () => {
+    const result = await runCli(['run'], { ...env, LOG_LEVEL: 'info' });
+    expect(result.code).toBe(0);
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+    expect(result.stderr).toContain('"msg":"sync finished"');
+    expect(result.stderr).not.toContain(SECRET);
+  });
+
+  it('exits 7 when a chain cannot be synced and 6 when none can', async () => {
+    const [first] = network.chains.keys();
+    sim.faults.inject({ endpoint: 'get_chain_group', count: Infinity, match: { chainId: first! }, fault: { errcode: 60011 } });
+    const partial = await runCli(['run'], env);
+    expect(partial.code).toBe(7);
+    expect(partial.stderr).toContain(`sync partial`);
+    expect(partial.stderr).toContain(first!);
+
+    sim.faults.inject({ endpoint: 'get_chain_group', count: Infinity, fault: { errcode: 60011 } });
+    const failed = await runCli(['run'], env);
+    sim.faults.clear();
+    expect(failed.code).toBe(6);
+    expect(failed.stderr).toContain('sync failed');
+  });
+});

@@ -1,0 +1,179 @@
+// The whole job against the simulator over real HTTP and a real Postgres.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import type { ChainApi } from '../../src/sync/api.ts';
+import type { WecomClient } from '../../src/wecom/client.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import {
+  CORP_ID,
+  expectedSnapshot,
+  rowVersions,
+  SECRET,
+  storedSnapshot,
+  syncAgainst,
+} from '../helpers/simulated.ts';
+
+describe('sync against the simulator', () => {
+  let db: TestDatabase;
+  let sim: Simulator;
+  const network = SimNetwork.generate({ seed: 42, chains: 3, groups: 45, corps: 2_000, pendingRatio: 0.2, maxDepth: 6 });
+  const chainIds = [...network.chains.keys()];
+  const chain = (i: number) => network.chains.get(chainIds[i]!)!;
+  const keysOf = (i: number, joined: boolean) =>
+    [...chain(i).corps.entries()].filter(([, c]) => (c.corpid !== null) === joined).map(([k]) => k);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // Pages shorter than asked for (40): the crawler must trust has_more, not the page size.
+    sim = await startSimulator({ network, corpId: CORP_ID, corpSecret: SECRET, maxPageSize: 25, rateLimitBlockMs: 100 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  it('stores exactly what the simulator holds, every field', async () => {
+    const outcome = await syncAgainst(sim, db.pool);
+    expect(outcome.status).toBe('succeeded');
+    const expected = expectedSnapshot(network);
+    expect(await storedSnapshot(db.pool)).toEqual(expected);
+    expect(outcome.stats.rows.chain_corps).toEqual({ inserted: 2_000, updated: 0, unchanged: 0, removed: 0 });
+    expect(outcome.stats.rows.chain_groups.inserted).toBe(expected.groups.length);
+    expect(outcome.stats.details_fetched).toBe(expected.corps.filter((c) => c.is_joined).length);
+    const run = (await db.pool.query('select status, finished_at, stats from wecom.sync_runs where id = $1', [outcome.runId]))
+      .rows[0];
+    expect(run.status).toBe('succeeded');
+    expect(run.finished_at).not.toBeNull();
+    expect(run.stats.api.calls.get_chain_corpinfo).toBe(outcome.stats.details_fetched);
+  });
+
+  it('re-runs without rewriting a row and with far fewer calls', async () => {
+    const before = (await rowVersions(db.pool)).filter((v) => !v.startsWith('chains:'));
+    sim.resetCalls();
+    const outcome = await syncAgainst(sim, db.pool);
+    expect(outcome.status).toBe('succeeded');
+    expect((await rowVersions(db.pool)).filter((v) => !v.startsWith('chains:'))).toEqual(before);
+    expect(outcome.stats.rows.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 2_000, removed: 0 });
+    expect(sim.calls.get_chain_corpinfo).toBe(0);
+    expect(sim.calls.get_chain_corpinfo_list).toBeGreaterThan(0);
+  });
+
+  it('follows renames, moves, joins, removals and additions, and marks what disappeared', async () => {
+    const [renamed, moved, removed] = keysOf(0, true);
+    const [joining] = keysOf(0, false);
+    const groupIds = [...chain(1).groups.keys()];
+    const leafGroup = groupIds.find((g) => ![...chain(1).groups.values()].some((x) => x.parentid === g))!;
+    network.renameCorp(chainIds[0]!, renamed!, '杭州新名字科技有限公司');
+    network.moveCorp(chainIds[0]!, moved!, [...chain(0).groups.keys()].at(-1)!);
+    const joinedKey = network.joinCorp(chainIds[0]!, joining!, 'wwjoinedcorp0001');
+    network.removeCorp(chainIds[0]!, removed!);
+    network.renameGroup(chainIds[1]!, groupIds[0]!, '华东大区');
+    network.removeGroup(chainIds[1]!, leafGroup);
+    network.renameChain(chainIds[1]!, '新能源供应链');
+    network.removeChain(chainIds[2]!);
+
+    const outcome = await syncAgainst(sim, db.pool);
+    expect(outcome.status).toBe('succeeded');
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+
+    const removedRows = await db.pool.query(
+      `select chain_id, corp_key from wecom.chain_corps where removed_at is not null and chain_id <> $1 order by 1, 2`,
+      [chainIds[2]],
+    );
+    const removedKeys = removedRows.rows.map((r) => r.corp_key);
+    expect(removedKeys).toContain(removed);
+    expect(removedKeys).toContain(joining);
+    expect(removedKeys).not.toContain(joinedKey);
+    const gone = await db.pool.query(
+      `select (select removed_at is not null from wecom.chains where chain_id = $1) as chain,
+              (select bool_and(removed_at is not null) from wecom.chain_groups where chain_id = $1) as groups,
+              (select bool_and(removed_at is not null) from wecom.chain_corps where chain_id = $1) as corps,
+              (select removed_at is not null from wecom.chain_groups where chain_id = $2 and groupid = $3) as leaf`,
+      [chainIds[2], chainIds[1], leafGroup],
+    );
+    expect(gone.rows[0]).toEqual({ chain: true, groups: true, corps: true, leaf: true });
+  });
+
+  it('clears removed_at for what comes back', async () => {
+    const [key] = keysOf(0, true);
+    const corp = chain(0).corps.get(key!)!;
+    network.removeCorp(chainIds[0]!, key!);
+    await syncAgainst(sim, db.pool);
+    network.addCorp(chainIds[0]!, corp);
+    const outcome = await syncAgainst(sim, db.pool);
+    expect(outcome.stats.rows.chain_corps.updated).toBe(1);
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+  });
+
+  it('stays exact through revoked tokens, 45009 and -1 bursts, 502s, drops and timeouts', async () => {
+    for (const key of keysOf(0, true).slice(0, 20)) network.setQualification(chainIds[0]!, key, 3);
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo', count: 4, fault: { errcode: -1 } });
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: 3, fault: { errcode: 45009 } });
+    sim.faults.inject({ endpoint: 'get_chain_group', count: 2, fault: { httpStatus: 502 } });
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: 2, fault: { drop: true } });
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo', count: 2, fault: { errcode: 45033 } });
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo', count: 1, fault: { delayMs: 1_500 } });
+    let details = 0;
+    const revokeMidRun = (client: WecomClient): ChainApi & { stats: WecomClient['stats'] } => ({
+      getChainList: () => client.getChainList(),
+      getChainGroups: (id) => client.getChainGroups(id),
+      listCorps: (req) => client.listCorps(req),
+      getCorpInfo: (req) => {
+        if (++details === 50) sim.revokeTokens();
+        return client.getCorpInfo(req);
+      },
+      stats: () => client.stats(),
+    });
+    const outcome = await syncAgainst(sim, db.pool, {
+      client: { timeoutMs: 500 },
+      sync: { detailsMaxAgeHours: 0 },
+      wrap: revokeMidRun,
+    });
+    expect(outcome.stats.failures).toEqual([]);
+    expect(outcome.status).toBe('succeeded');
+    expect(sim.faults.pending()).toBe(0);
+    expect(outcome.stats.api.tokenRefreshes).toBeGreaterThanOrEqual(1);
+    expect(Object.values(outcome.stats.api.retries).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(12);
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+  });
+
+  it('leaves a chain that cannot be completed untouched and ends partial', async () => {
+    const [a, b] = [chainIds[0]!, chainIds[1]!];
+    network.renameCorp(a, keysOf(0, true)[0]!, '不应写入的名字');
+    network.renameCorp(b, keysOf(1, true)[0]!, '应写入的名字');
+    const versionsOfA = async () => (await rowVersions(db.pool)).filter((v) => v.includes(`:${a}`));
+    const before = await versionsOfA();
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: Infinity, match: { chainId: a }, fault: { errcode: 60011 } });
+    const outcome = await syncAgainst(sim, db.pool);
+    sim.faults.clear();
+    expect(outcome.status).toBe('partial');
+    expect(outcome.stats.failures).toHaveLength(1);
+    expect(outcome.stats.failures[0]).toMatchObject({ chain_id: a });
+    expect(outcome.stats.failures[0]!.error).toContain('60011');
+    expect(await versionsOfA()).toEqual(before);
+    const names = await db.pool.query(`select corp_name from wecom.chain_corps where corp_name in ('不应写入的名字', '应写入的名字')`);
+    expect(names.rows).toEqual([{ corp_name: '应写入的名字' }]);
+    const run = (await db.pool.query('select status, error from wecom.sync_runs where id = $1', [outcome.runId])).rows[0];
+    expect(run.status).toBe('partial');
+    expect(run.error).toContain(a);
+
+    const next = await syncAgainst(sim, db.pool);
+    expect(next.status).toBe('succeeded');
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+  });
+
+  it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
+    network.renameCorp(chainIds[1]!, keysOf(1, true)[1]!, '又一个名字');
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: 1, match: { chainId: chainIds[1]! }, fault: { malformed: 'schema' } });
+    const outcome = await syncAgainst(sim, db.pool);
+    expect(outcome.status).toBe('partial');
+    expect(outcome.stats.failures[0]!.error).toMatch(/get_chain_corpinfo_list: invalid response at group_corps\[\d+\]\.\w+/);
+    const stored = await db.pool.query(`select count(*)::int as n from wecom.chain_corps where corp_name = '又一个名字'`);
+    expect(stored.rows[0].n).toBe(0);
+  });
+
+  it('never writes the secret or a token to the database', async () => {
+    const { rows } = await db.pool.query(`select stats::text || coalesce(error, '') as t from wecom.sync_runs`);
+    for (const r of rows) expect(r.t).not.toContain(SECRET);
+  });
+});
