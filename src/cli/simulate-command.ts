@@ -1,18 +1,34 @@
 // `simulate`: the built-in WeCom simulator on a port, until SIGINT or SIGTERM.
 import { SimNetwork, startSimulator } from '../simulator/index.ts';
-import { EXIT, type ExitCode } from './exit-codes.ts';
 import { UsageError } from './commands.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
 
 type Values = Record<string, unknown>;
 
-function numberOption(values: Values, name: string, fallback: number, min: number, max: number, whole = true): number {
+function numberOption(
+  values: Values,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  whole = true,
+): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-    throw new UsageError(`--${name} must be a ${whole ? 'whole ' : ''}number, got "${String(raw)}"`, 'simulate');
+  if (
+    typeof raw !== 'string' ||
+    raw.trim() === '' ||
+    !Number.isFinite(value) ||
+    (whole && !Number.isInteger(value))
+  ) {
+    throw new UsageError(
+      `--${name} must be a ${whole ? 'whole ' : ''}number, got "${String(raw)}"`,
+      'simulate',
+    );
   }
-  if (value < min || value > max) throw new UsageError(`--${name} must be between ${min} and ${max}`, 'simulate');
+  if (value < min || value > max)
+    throw new UsageError(`--${name} must be between ${min} and ${max}`, 'simulate');
   return value;
 }
 
@@ -32,7 +48,14 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
   const latencyMs = numberOption(values, 'latency-ms', 20, 0, 60_000);
   const faultRate = numberOption(values, 'fault-rate', 0, 0, 1, false);
 
-  const sim = await startSimulator({ network: SimNetwork.generate(spec), corpId, corpSecret, host, port, latencyMs });
+  const sim = await startSimulator({
+    network: SimNetwork.generate(spec),
+    corpId,
+    corpSecret,
+    host,
+    port,
+    latencyMs,
+  });
   if (faultRate > 0) sim.faults.setRandom({ rate: faultRate });
   process.stdout.write(
     `WeCom simulator listening on ${sim.url} (${spec.chains} chains, ${spec.groups} groups, ${spec.corps} corps)\n` +

@@ -8,7 +8,14 @@ import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot } from '../helpers/si
 describe('wecom-chain-sync CLI', () => {
   let db: TestDatabase;
   let sim: Simulator;
-  const network = SimNetwork.generate({ seed: 5, chains: 2, groups: 12, corps: 300, pendingRatio: 0.2, maxDepth: 3 });
+  const network = SimNetwork.generate({
+    seed: 5,
+    chains: 2,
+    groups: 12,
+    corps: 300,
+    pendingRatio: 0.2,
+    maxDepth: 3,
+  });
   let env: Record<string, string>;
 
   beforeAll(async () => {
@@ -47,16 +54,26 @@ describe('wecom-chain-sync CLI', () => {
 
   it('exits 3 with one line naming a missing or invalid variable, before any work', async () => {
     const missing = await runCli(['run'], { ...env, WECOM_CORP_SECRET: '' });
-    expect(missing).toMatchObject({ code: 3, stderr: 'wecom-chain-sync: configuration error: WECOM_CORP_SECRET: is required but not set\n' });
+    expect(missing).toMatchObject({
+      code: 3,
+      stderr: 'wecom-chain-sync: configuration error: WECOM_CORP_SECRET: is required but not set\n',
+    });
     const invalid = await runCli(['run'], { ...env, WECOM_CONCURRENCY: 'lots' });
     expect(invalid.code).toBe(3);
-    expect(invalid.stderr).toBe('wecom-chain-sync: configuration error: WECOM_CONCURRENCY: must be a whole number, got "lots"\n');
-    const tables = await db.pool.query(`select count(*)::int as n from information_schema.schemata where schema_name = 'wecom'`);
+    expect(invalid.stderr).toBe(
+      'wecom-chain-sync: configuration error: WECOM_CONCURRENCY: must be a whole number, got "lots"\n',
+    );
+    const tables = await db.pool.query(
+      `select count(*)::int as n from information_schema.schemata where schema_name = 'wecom'`,
+    );
     expect(tables.rows[0].n).toBe(0);
   });
 
   it('exits 5 when the database is unreachable, without showing its password', async () => {
-    const result = await runCli(['run'], { ...env, DATABASE_URL: 'postgres://sync:hunter2@127.0.0.1:1/nowhere' });
+    const result = await runCli(['run'], {
+      ...env,
+      DATABASE_URL: 'postgres://sync:hunter2@127.0.0.1:1/nowhere',
+    });
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: .*ECONNREFUSED/);
     expect(result.stderr).not.toContain('hunter2');
@@ -65,7 +82,9 @@ describe('wecom-chain-sync CLI', () => {
   it('migrates', async () => {
     const result = await runCli(['migrate'], { DATABASE_URL: db.url });
     expect(result.code).toBe(0);
-    const tables = await db.pool.query(`select count(*)::int as n from information_schema.tables where table_schema = 'wecom'`);
+    const tables = await db.pool.query(
+      `select count(*)::int as n from information_schema.tables where table_schema = 'wecom'`,
+    );
     expect(tables.rows[0].n).toBeGreaterThanOrEqual(4);
   });
 
@@ -89,7 +108,12 @@ describe('wecom-chain-sync CLI', () => {
 
   it('exits 7 when a chain cannot be synced and 6 when none can', async () => {
     const [first] = network.chains.keys();
-    sim.faults.inject({ endpoint: 'get_chain_group', count: Infinity, match: { chainId: first! }, fault: { errcode: 60011 } });
+    sim.faults.inject({
+      endpoint: 'get_chain_group',
+      count: Infinity,
+      match: { chainId: first! },
+      fault: { errcode: 60011 },
+    });
     const partial = await runCli(['run'], env);
     expect(partial.code).toBe(7);
     expect(partial.stderr).toContain(`sync partial`);

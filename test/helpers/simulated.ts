@@ -2,10 +2,10 @@
 import type pg from 'pg';
 import pino from 'pino';
 import type { SyncConfig } from '../../src/config.ts';
+import { corpKeyOf, type SimNetwork, type Simulator } from '../../src/simulator/index.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
 import { type ApiStats, WecomClient, type WecomClientOptions } from '../../src/wecom/client.ts';
-import { corpKeyOf, type SimNetwork, type Simulator } from '../../src/simulator/index.ts';
 
 export const CORP_ID = 'wwtestupstream';
 export const SECRET = 'test-secret-do-not-log';
@@ -17,7 +17,8 @@ export interface Snapshot {
 }
 
 // Rows sorted by their primary key, so two snapshots compare element by element.
-const keyOf = (r: Record<string, unknown>) => `${r.chain_id}\u0000${'corp_key' in r ? r.corp_key : (r.groupid ?? '')}`;
+const keyOf = (r: Record<string, unknown>) =>
+  `${r.chain_id}\u0000${'corp_key' in r ? r.corp_key : (r.groupid ?? '')}`;
 const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) => {
   const [x, y] = [keyOf(a), keyOf(b)];
   return x < y ? -1 : x > y ? 1 : 0;
@@ -61,7 +62,9 @@ export function expectedSnapshot(network: SimNetwork, withInviteUserid = true): 
 export async function storedSnapshot(pool: pg.Pool, upstreamCorpid = CORP_ID): Promise<Snapshot> {
   const q = async (sql: string) => (await pool.query(sql, [upstreamCorpid])).rows.sort(byKey);
   return {
-    chains: await q('select chain_id, chain_name from wecom.chains where upstream_corpid = $1 and removed_at is null'),
+    chains: await q(
+      'select chain_id, chain_name from wecom.chains where upstream_corpid = $1 and removed_at is null',
+    ),
     groups: await q(
       `select chain_id, groupid, group_name, parentid, sort_order from wecom.chain_groups
        where upstream_corpid = $1 and removed_at is null`,
@@ -85,7 +88,10 @@ export async function rowVersions(pool: pg.Pool): Promise<string[]> {
   return rows.map((r) => `${r.t}:${r.k}:${r.v}`);
 }
 
-export function clientOptions(sim: Simulator, overrides: Partial<WecomClientOptions> = {}): WecomClientOptions {
+export function clientOptions(
+  sim: Simulator,
+  overrides: Partial<WecomClientOptions> = {},
+): WecomClientOptions {
   return {
     apiBase: sim.url,
     corpId: CORP_ID,
@@ -101,7 +107,12 @@ export function clientOptions(sim: Simulator, overrides: Partial<WecomClientOpti
   };
 }
 
-export const SYNC: SyncConfig = { pageSize: 40, chainConcurrency: 2, details: 'changed', detailsMaxAgeHours: 24 };
+export const SYNC: SyncConfig = {
+  pageSize: 40,
+  chainConcurrency: 2,
+  details: 'changed',
+  detailsMaxAgeHours: 24,
+};
 
 export interface SyncOptions {
   client?: Partial<WecomClientOptions>;
@@ -110,7 +121,11 @@ export interface SyncOptions {
   wrap?: (api: WecomClient) => ChainApi & { stats(): ApiStats };
 }
 
-export async function syncAgainst(sim: Simulator, pool: pg.Pool, options: SyncOptions = {}): Promise<RunOutcome> {
+export async function syncAgainst(
+  sim: Simulator,
+  pool: pg.Pool,
+  options: SyncOptions = {},
+): Promise<RunOutcome> {
   const client = new WecomClient(clientOptions(sim, options.client));
   try {
     return await runSync({

@@ -16,7 +16,14 @@ import {
 describe('sync against the simulator', () => {
   let db: TestDatabase;
   let sim: Simulator;
-  const network = SimNetwork.generate({ seed: 42, chains: 3, groups: 45, corps: 2_000, pendingRatio: 0.2, maxDepth: 6 });
+  const network = SimNetwork.generate({
+    seed: 42,
+    chains: 3,
+    groups: 45,
+    corps: 2_000,
+    pendingRatio: 0.2,
+    maxDepth: 6,
+  });
   const chainIds = [...network.chains.keys()];
   const chain = (i: number) => network.chains.get(chainIds[i]!)!;
   const keysOf = (i: number, joined: boolean) =>
@@ -25,7 +32,13 @@ describe('sync against the simulator', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // Pages shorter than asked for (40): the crawler must trust has_more, not the page size.
-    sim = await startSimulator({ network, corpId: CORP_ID, corpSecret: SECRET, maxPageSize: 25, rateLimitBlockMs: 100 });
+    sim = await startSimulator({
+      network,
+      corpId: CORP_ID,
+      corpSecret: SECRET,
+      maxPageSize: 25,
+      rateLimitBlockMs: 100,
+    });
   });
   afterAll(async () => {
     await sim?.close();
@@ -40,8 +53,11 @@ describe('sync against the simulator', () => {
     expect(outcome.stats.rows.chain_corps).toEqual({ inserted: 2_000, updated: 0, unchanged: 0, removed: 0 });
     expect(outcome.stats.rows.chain_groups.inserted).toBe(expected.groups.length);
     expect(outcome.stats.details_fetched).toBe(expected.corps.filter((c) => c.is_joined).length);
-    const run = (await db.pool.query('select status, finished_at, stats from wecom.sync_runs where id = $1', [outcome.runId]))
-      .rows[0];
+    const run = (
+      await db.pool.query('select status, finished_at, stats from wecom.sync_runs where id = $1', [
+        outcome.runId,
+      ])
+    ).rows[0];
     expect(run.status).toBe('succeeded');
     expect(run.finished_at).not.toBeNull();
     expect(run.stats.api.calls.get_chain_corpinfo).toBe(outcome.stats.details_fetched);
@@ -143,7 +159,12 @@ describe('sync against the simulator', () => {
     network.renameCorp(b, keysOf(1, true)[0]!, '应写入的名字');
     const versionsOfA = async () => (await rowVersions(db.pool)).filter((v) => v.includes(`:${a}`));
     const before = await versionsOfA();
-    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: Infinity, match: { chainId: a }, fault: { errcode: 60011 } });
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo_list',
+      count: Infinity,
+      match: { chainId: a },
+      fault: { errcode: 60011 },
+    });
     const outcome = await syncAgainst(sim, db.pool);
     sim.faults.clear();
     expect(outcome.status).toBe('partial');
@@ -151,9 +172,13 @@ describe('sync against the simulator', () => {
     expect(outcome.stats.failures[0]).toMatchObject({ chain_id: a });
     expect(outcome.stats.failures[0]!.error).toContain('60011');
     expect(await versionsOfA()).toEqual(before);
-    const names = await db.pool.query(`select corp_name from wecom.chain_corps where corp_name in ('不应写入的名字', '应写入的名字')`);
+    const names = await db.pool.query(
+      `select corp_name from wecom.chain_corps where corp_name in ('不应写入的名字', '应写入的名字')`,
+    );
     expect(names.rows).toEqual([{ corp_name: '应写入的名字' }]);
-    const run = (await db.pool.query('select status, error from wecom.sync_runs where id = $1', [outcome.runId])).rows[0];
+    const run = (
+      await db.pool.query('select status, error from wecom.sync_runs where id = $1', [outcome.runId])
+    ).rows[0];
     expect(run.status).toBe('partial');
     expect(run.error).toContain(a);
 
@@ -164,16 +189,27 @@ describe('sync against the simulator', () => {
 
   it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
     network.renameCorp(chainIds[1]!, keysOf(1, true)[1]!, '又一个名字');
-    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: 1, match: { chainId: chainIds[1]! }, fault: { malformed: 'schema' } });
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo_list',
+      count: 1,
+      match: { chainId: chainIds[1]! },
+      fault: { malformed: 'schema' },
+    });
     const outcome = await syncAgainst(sim, db.pool);
     expect(outcome.status).toBe('partial');
-    expect(outcome.stats.failures[0]!.error).toMatch(/get_chain_corpinfo_list: invalid response at group_corps\[\d+\]\.\w+/);
-    const stored = await db.pool.query(`select count(*)::int as n from wecom.chain_corps where corp_name = '又一个名字'`);
+    expect(outcome.stats.failures[0]!.error).toMatch(
+      /get_chain_corpinfo_list: invalid response at group_corps\[\d+\]\.\w+/,
+    );
+    const stored = await db.pool.query(
+      `select count(*)::int as n from wecom.chain_corps where corp_name = '又一个名字'`,
+    );
     expect(stored.rows[0].n).toBe(0);
   });
 
   it('never writes the secret or a token to the database', async () => {
-    const { rows } = await db.pool.query(`select stats::text || coalesce(error, '') as t from wecom.sync_runs`);
+    const { rows } = await db.pool.query(
+      `select stats::text || coalesce(error, '') as t from wecom.sync_runs`,
+    );
     for (const r of rows) expect(r.t).not.toContain(SECRET);
   });
 });

@@ -1,0 +1,164 @@
+// How calls share the client: rate limits per endpoint, the concurrency cap, abort, request shapes.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WecomClient } from '../../src/wecom/client.ts';
+import { ConcurrencyCap } from '../../src/wecom/concurrency.ts';
+import { calls, errcode, FakeClock, type FakeWecom, ok, startWecom, testClient, until } from './helpers.ts';
+
+let server: FakeWecom | undefined;
+let client: WecomClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await server?.close();
+  client = server = undefined;
+});
+
+const chains = () => ok({ chains: [] });
+const groups = () => ok({ groups: [] });
+
+describe('rate limit and concurrency', () => {
+  it('never has more than `concurrency` requests in flight', async () => {
+    server = await startWecom({ get_chain_group: () => ({ json: { errcode: 0, groups: [] }, delayMs: 20 }) });
+    client = testClient(server, { concurrency: 3 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => client!.getChainGroups(`c${i}`)));
+    expect(server.maxInFlight).toBe(3);
+  });
+
+  it('limits each endpoint separately; waiting for the window holds no concurrency slot', async () => {
+    const clock = new FakeClock();
+    server = await startWecom({ get_chain_list: chains, get_chain_group: groups });
+    client = testClient(server, { clock, ratePerMinute: 2, concurrency: 1 });
+    await client.getChainList();
+    await client.getChainList();
+    const third = client.getChainList(); // the window is full: waits in the limiter
+    // With one slot, these can only finish if the waiting call does not hold it.
+    await client.getChainGroups('a');
+    await client.getChainGroups('b');
+    expect(client.stats().calls.get_chain_list).toBe(2);
+    await clock.advance(60_000);
+    await third;
+    expect(client.stats().calls).toMatchObject({ get_chain_list: 3, get_chain_group: 2, gettoken: 1 });
+  });
+
+  it('a backoff sleep holds no concurrency slot', async () => {
+    const clock = new FakeClock();
+    server = await startWecom({
+      get_chain_list: (_req, nth) => (nth === 1 ? errcode(-1) : chains()),
+      get_chain_group: groups,
+    });
+    client = testClient(server, {
+      clock,
+      concurrency: 1,
+      backoffBaseMs: 1_000,
+      backoffMaxMs: 1_000,
+      random: () => 0.5,
+    });
+    const list = client.getChainList();
+    await until(() => clock.slept.includes(500));
+    await client.getChainGroups('a'); // runs while the list call sleeps
+    await clock.advance(500);
+    await list;
+    expect(calls(server, 'get_chain_list')).toHaveLength(2);
+  });
+});
+
+describe('ConcurrencyCap', () => {
+  it('lowers the cap by one per 45033, never below 1, and recovers after enough successes', () => {
+    const cap = new ConcurrencyCap(4);
+    cap.overloaded();
+    cap.overloaded();
+    expect(cap.current).toBe(2);
+    for (let i = 0; i < 5; i++) cap.overloaded();
+    expect(cap.current).toBe(1);
+    cap.succeeded();
+    expect(cap.current).toBe(2);
+    cap.succeeded();
+    expect(cap.current).toBe(2);
+    cap.succeeded();
+    expect(cap.current).toBe(3);
+    for (let i = 0; i < 100; i++) cap.succeeded();
+    expect(cap.current).toBe(4);
+  });
+});
+
+describe('abort', () => {
+  it('rejects a call sleeping in backoff at once, and sends nothing more', async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    server = await startWecom({ get_chain_list: () => errcode(-1) });
+    client = testClient(server, { clock, signal: controller.signal, maxAttempts: 5 });
+    const call = client.getChainList();
+    await until(() => clock.pendingTimers === 1);
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    await clock.advance(60_000);
+    expect(calls(server, 'get_chain_list')).toHaveLength(1);
+    await expect(client.getChainGroups('c')).rejects.toMatchObject({ name: 'AbortError' });
+    expect(server.requests).toHaveLength(2); // gettoken + the one list call
+  });
+
+  it('rejects calls waiting for the rate limit and calls in flight', async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    server = await startWecom({
+      get_chain_list: chains,
+      get_chain_group: () => ({ json: { errcode: 0, groups: [] }, delayMs: 5_000 }),
+    });
+    client = testClient(server, { clock, signal: controller.signal, ratePerMinute: 1 });
+    await client.getChainList();
+    const waiting = client.getChainList();
+    const inFlight = client.getChainGroups('c');
+    await until(() => server!.requests.some((r) => r.endpoint === 'get_chain_group'));
+    const started = Date.now();
+    controller.abort(new Error('shutting down'));
+    await expect(waiting).rejects.toThrow('shutting down');
+    await expect(inFlight).rejects.toThrow('shutting down');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('requests', () => {
+  it('sends the documented methods and bodies', async () => {
+    server = await startWecom({
+      get_chain_list: chains,
+      get_chain_group: groups,
+      get_chain_corpinfo_list: () => ok({ group_corps: [], has_more: false }),
+      get_chain_corpinfo: () => ok({ corp_name: 'x', groupid: 1, is_joined: true }),
+    });
+    client = testClient(server);
+    await client.getChainList();
+    await client.getChainGroups('c1');
+    await client.listCorps({ chainId: 'c1', groupid: null, cursor: '', limit: 500 });
+    await client.listCorps({ chainId: 'c1', groupid: 7, cursor: 'next', limit: 500 });
+    await client.getCorpInfo({ chainId: 'c1', corpid: 'wwa' });
+    const seen = server.requests.map((r) => [r.endpoint, r.method, r.body]);
+    expect(seen).toEqual([
+      ['gettoken', 'GET', null],
+      ['get_chain_list', 'GET', null],
+      ['get_chain_group', 'POST', { chain_id: 'c1' }],
+      ['get_chain_corpinfo_list', 'POST', { chain_id: 'c1', need_pending: true, cursor: '', limit: 500 }],
+      [
+        'get_chain_corpinfo_list',
+        'POST',
+        { chain_id: 'c1', groupid: 7, need_pending: true, cursor: 'next', limit: 500 },
+      ],
+      ['get_chain_corpinfo', 'POST', { chain_id: 'c1', corpid: 'wwa' }],
+    ]);
+  });
+
+  it('keeps a path prefix of apiBase', async () => {
+    server = await startWecom({});
+    client = testClient(server, { apiBase: `${server.url}/proxy/`, maxAttempts: 1 });
+    // The fake server only knows the unprefixed paths, so the prefixed request is a 404.
+    await expect(client.getChainList()).rejects.toMatchObject({ httpStatus: 404 });
+  });
+
+  it('returns stats as a snapshot', async () => {
+    server = await startWecom({ get_chain_list: chains });
+    client = testClient(server);
+    const before = client.stats();
+    await client.getChainList();
+    expect(before.calls.get_chain_list).toBe(0);
+    expect(client.stats().calls.get_chain_list).toBe(1);
+    expect(JSON.parse(JSON.stringify(client.stats()))).toEqual(client.stats());
+  });
+});

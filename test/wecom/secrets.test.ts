@@ -1,0 +1,122 @@
+// Neither the secret nor any access token may surface in an error (message, stack, properties, cause)
+// or in the stats, whatever the server does — including echoing them back.
+import { inspect } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WecomClient } from '../../src/wecom/client.ts';
+import { Redactor } from '../../src/wecom/redact.ts';
+import {
+  type Answer,
+  errcode,
+  type FakeWecom,
+  type Script,
+  SECRET,
+  startWecom,
+  testClient,
+  tokenAnswer,
+} from './helpers.ts';
+
+const TOKEN = 'tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+const ECHO_TOKEN = (code: number): Answer => errcode(code, `access_token ${TOKEN} rejected`);
+const forever = (answer: Answer) => (): Answer => answer;
+
+const scenarios: Array<[string, Script]> = [
+  ['gettoken 40001 echoing the secret', { gettoken: forever(errcode(40001, `invalid secret ${SECRET}`)) }],
+  [
+    'gettoken 48002 echoing the secret',
+    { gettoken: forever(errcode(48002, `api forbidden for secret ${SECRET}`)) },
+  ],
+  ['gettoken -1 echoing the secret, until attempts run out', { gettoken: forever(errcode(-1, SECRET)) }],
+  ['gettoken dropping the connection', { gettoken: forever({ drop: true }) }],
+  ['gettoken timing out', { gettoken: forever({ json: {}, delayMs: 1_000 }) }],
+  ['gettoken HTTP 502', { gettoken: forever({ status: 502 }) }],
+  [
+    'gettoken truncated',
+    { gettoken: forever({ truncate: JSON.stringify({ errcode: 0, access_token: TOKEN }) }) },
+  ],
+  ['gettoken not JSON', { gettoken: forever({ text: `<p>${SECRET}</p>` }) }],
+  [
+    'gettoken malformed token',
+    { gettoken: forever({ json: { errcode: 0, access_token: 42, expires_in: 7200 } }) },
+  ],
+  [
+    'gettoken malformed expires_in',
+    { gettoken: forever({ json: { errcode: 0, access_token: TOKEN, expires_in: 'x' } }) },
+  ],
+  [
+    'a call answering 60011 echoing the token',
+    { gettoken: () => tokenAnswer(TOKEN), get_chain_list: forever(ECHO_TOKEN(60011)) },
+  ],
+  [
+    'a call answering 40014 twice echoing the token',
+    { gettoken: () => tokenAnswer(TOKEN), get_chain_list: forever(ECHO_TOKEN(40014)) },
+  ],
+  [
+    'a call answering 45033 echoing the token',
+    { gettoken: () => tokenAnswer(TOKEN), get_chain_list: forever(ECHO_TOKEN(45033)) },
+  ],
+  [
+    'a call dropping the connection',
+    { gettoken: () => tokenAnswer(TOKEN), get_chain_list: forever({ drop: true }) },
+  ],
+  ['a call timing out', { gettoken: () => tokenAnswer(TOKEN), get_chain_list: forever({ stallBody: true }) }],
+  [
+    'a call answering HTTP 500',
+    { gettoken: () => tokenAnswer(TOKEN), get_chain_list: forever({ status: 500 }) },
+  ],
+];
+
+/** Everything a logger or the run record could pick up from an error. */
+function exposure(error: unknown): string {
+  const e = error as Error;
+  return [String(e), e.message, e.stack, JSON.stringify(e), inspect(e, { depth: 10, showHidden: true })].join(
+    '\n',
+  );
+}
+
+describe('no secret or token in errors or stats', () => {
+  let server: FakeWecom | undefined;
+  let client: WecomClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+  });
+
+  it.each(scenarios)('%s', async (_name, script) => {
+    server = await startWecom(script);
+    client = testClient(server, { timeoutMs: 100, maxAttempts: 2 });
+    const error = await client.getChainList().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toHaveProperty('endpoint'); // a Wecom*Error, not a raw undici one
+    const seen = exposure(error);
+    expect(seen).not.toContain(SECRET);
+    expect(seen).not.toContain(TOKEN);
+    expect(seen).not.toContain('corpsecret=');
+    expect(seen).not.toContain('access_token=');
+    expect(seen).not.toContain(server.url); // no URL at all
+    const stats = JSON.stringify(client.stats());
+    expect(stats).not.toContain(SECRET);
+    expect(stats).not.toContain(TOKEN);
+  });
+
+  it('the server really did receive the secret and token (the scan above is not vacuous)', async () => {
+    server = await startWecom({
+      gettoken: () => tokenAnswer(TOKEN),
+      get_chain_list: forever(ECHO_TOKEN(60011)),
+    });
+    client = testClient(server);
+    const error = await client.getChainList().catch((e: unknown) => e);
+    expect(server.requests[0]!.query.get('corpsecret')).toBe(SECRET);
+    expect(server.requests[1]!.query.get('access_token')).toBe(TOKEN);
+    expect((error as Error).message).toBe(
+      'get_chain_list: WeCom errcode 60011: access_token [redacted] rejected',
+    );
+  });
+});
+
+describe('Redactor', () => {
+  it('scrubs the secret and recent tokens, raw and URL-encoded', () => {
+    const redactor = new Redactor('a+b/c=');
+    redactor.addToken('T1');
+    expect(redactor.scrub('x a+b/c= y a%2Bb%2Fc%3D z T1')).toBe('x [redacted] y [redacted] z [redacted]');
+  });
+});
