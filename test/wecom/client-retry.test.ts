@@ -182,6 +182,23 @@ describe('45009', () => {
   });
 });
 
+describe('45009 without attempts left', () => {
+  it('still pauses the endpoint for the other calls', async () => {
+    const clock = new FakeClock();
+    server = await startWecom({
+      get_chain_list: (_req, nth) => (nth === 1 ? errcode(45009) : ok({ chains: [] })),
+    });
+    client = testClient(server, { clock, maxAttempts: 1 });
+    await expect(client.getChainList()).rejects.toMatchObject({ errcode: 45009 });
+    const next = client.getChainList();
+    await clock.advance(59_999);
+    expect(client.stats().calls.get_chain_list).toBe(1);
+    await clock.advance(1);
+    await next;
+    expect(client.stats().calls.get_chain_list).toBe(2);
+  });
+});
+
 /**
  * Advances the fake clock until `call` settles, giving real sockets a moment between steps: the clock
  * only drives the client's waits, the HTTP exchanges take real time.

@@ -1,0 +1,41 @@
+// Aborting: what to throw, and how one caller signal reaches many waits cheaply.
+
+/** What to throw once `signal` has aborted: its reason, or an AbortError when the reason is not an Error. */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
+}
+
+/**
+ * Fans one AbortSignal out to per-call signals through a single listener. Node's addEventListener
+ * scans the signal's listeners on every add, so one listener per waiting call on a shared signal is
+ * quadratic: a crawl parks tens of thousands of calls at once (seconds to minutes of CPU).
+ */
+export class AbortFanout {
+  readonly #parent: AbortSignal | undefined;
+  readonly #children = new Set<AbortController>();
+
+  constructor(parent: AbortSignal | undefined) {
+    this.#parent = parent;
+    parent?.addEventListener(
+      'abort',
+      () => {
+        for (const child of this.#children) child.abort(parent.reason);
+        this.#children.clear();
+      },
+      { once: true },
+    );
+  }
+
+  /** A signal that aborts with the parent; `dispose` it when the call is over. */
+  child(): { signal: AbortSignal; dispose: () => void } {
+    const controller = new AbortController();
+    if (this.#parent?.aborted) {
+      controller.abort(this.#parent.reason);
+      return { signal: controller.signal, dispose: () => {} };
+    }
+    if (this.#parent === undefined) return { signal: controller.signal, dispose: () => {} };
+    this.#children.add(controller);
+    return { signal: controller.signal, dispose: () => this.#children.delete(controller) };
+  }
+}

@@ -1,0 +1,301 @@
+// The WeCom chain API client: token handling, per-endpoint rate limits, a global concurrency cap, retries
+// and validation, behind four methods that return the shapes in types.ts.
+//
+// One request goes: per-endpoint rate limiter (waits without holding anything) → concurrency slot →
+// HTTP → classification. Waiting — for the rate window, a 45009 pause, or a backoff — never holds a
+// concurrency slot, so a throttled endpoint cannot starve the others.
+import type { Dispatcher } from 'undici';
+import type * as z from 'zod';
+import { AbortFanout, abortReason } from './abort.ts';
+import { ConcurrencyCap } from './concurrency.ts';
+import { WecomResponseError } from './errors.ts';
+import { HttpTransport, type Reply } from './http.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { Redactor } from './redact.ts';
+import {
+  type Action,
+  backoffDelay,
+  classify,
+  ERRCODE_CONCURRENCY,
+  ERRCODE_FREQUENCY,
+  type Failure,
+  failureError,
+  statsKey,
+} from './retry.ts';
+import {
+  chainListSchema,
+  corpDetailSchema,
+  corpPageSchema,
+  envelopeFailure,
+  groupListSchema,
+  parseBody,
+  tokenSchema,
+} from './schemas.ts';
+import { type ApiStats, emptyApiStats, increment } from './stats.ts';
+import { monotonicNow, type Now, type Sleep, sleep } from './timing.ts';
+import { TokenCache } from './token.ts';
+import { type Chain, type CorpDetail, type CorpPage, ENDPOINTS, type Endpoint, type Group } from './types.ts';
+
+export type { ApiStats } from './stats.ts';
+
+export interface WecomClientOptions {
+  /** e.g. https://qyapi.weixin.qq.com; a path prefix (reverse proxy) is kept. */
+  apiBase: string;
+  corpId: string;
+  corpSecret: string;
+  /** Client-side cap on calls per minute, for each endpoint separately (sliding 60 s window). */
+  ratePerMinute: number;
+  /** Requests in flight at most, across all endpoints. */
+  concurrency: number;
+  /** Per request, headers and body included. */
+  timeoutMs: number;
+  /** Per call, the first included. A token renewal after 40014/41001/42001 is not counted. */
+  maxAttempts: number;
+  /** How long an endpoint pauses after a 45009 (WeCom's window: 60000). */
+  rateLimitPauseMs: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Abort: no new request starts, and every waiting call rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface WecomClientDeps {
+  now?: Now;
+  sleep?: Sleep;
+  random?: () => number;
+  /** Used instead of the client's own Pool; whoever made it closes it. */
+  dispatcher?: Dispatcher;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+const WINDOW_MS = 60_000;
+const DEFAULT_BACKOFF_BASE_MS = 250;
+const DEFAULT_BACKOFF_MAX_MS = 10_000;
+
+export class WecomClient {
+  readonly #options: Required<Omit<WecomClientOptions, 'signal'>>;
+  readonly #abort: AbortFanout;
+  readonly #now: Now;
+  readonly #sleep: Sleep;
+  readonly #random: () => number;
+  readonly #http: HttpTransport;
+  readonly #cap: ConcurrencyCap;
+  readonly #limiters: Record<Endpoint, RateLimiter>;
+  readonly #tokens: TokenCache;
+  readonly #redactor: Redactor;
+  readonly #stats = emptyApiStats();
+
+  constructor(options: WecomClientOptions, deps: WecomClientDeps = {}) {
+    const { signal: _signal, ...rest } = options;
+    this.#options = {
+      ...rest,
+      backoffBaseMs: options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
+      backoffMaxMs: options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+    };
+    validate(this.#options);
+    this.#abort = new AbortFanout(options.signal);
+    this.#now = deps.now ?? monotonicNow;
+    this.#sleep = deps.sleep ?? sleep;
+    this.#random = deps.random ?? Math.random;
+    this.#redactor = new Redactor(options.corpSecret);
+    // More connections than requests in flight: a connection being torn down or set up must not leave
+    // a slot waiting for a socket.
+    this.#http = new HttpTransport(
+      options.apiBase,
+      { connections: options.concurrency * 2, timeoutMs: options.timeoutMs },
+      deps.dispatcher,
+    );
+    this.#cap = new ConcurrencyCap(options.concurrency);
+    this.#limiters = Object.fromEntries(
+      ENDPOINTS.map((e) => [e, new RateLimiter(options.ratePerMinute, WINDOW_MS, this.#now, this.#sleep)]),
+    ) as Record<Endpoint, RateLimiter>;
+    this.#tokens = new TokenCache(async () => {
+      const fetched = await this.#call('gettoken', null, tokenSchema);
+      this.#redactor.addToken(fetched.token);
+      this.#stats.tokenRefreshes += 1;
+      return fetched;
+    }, this.#now);
+  }
+
+  getChainList(): Promise<Chain[]> {
+    return this.#call('get_chain_list', null, chainListSchema);
+  }
+
+  getChainGroups(chainId: string): Promise<Group[]> {
+    return this.#call('get_chain_group', { chain_id: chainId }, groupListSchema);
+  }
+
+  /** One page of the corps directly in a group; groupid null lists the root. Pending corps included. */
+  listCorps(req: {
+    chainId: string;
+    groupid: number | null;
+    cursor: string;
+    limit: number;
+  }): Promise<CorpPage> {
+    const body = {
+      chain_id: req.chainId,
+      ...(req.groupid === null ? {} : { groupid: req.groupid }),
+      need_pending: true,
+      cursor: req.cursor,
+      limit: req.limit,
+    };
+    return this.#call('get_chain_corpinfo_list', body, corpPageSchema);
+  }
+
+  getCorpInfo(req: { chainId: string; corpid: string }): Promise<CorpDetail> {
+    return this.#call('get_chain_corpinfo', { chain_id: req.chainId, corpid: req.corpid }, corpDetailSchema);
+  }
+
+  /** A snapshot: later calls do not change it. */
+  stats(): ApiStats {
+    return structuredClone(this.#stats);
+  }
+
+  /** Closes the connection pool (after the requests in flight finish). */
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+
+  /** One API call: sends until it succeeds, the failure is final, or the attempts run out. */
+  async #call<T>(endpoint: Endpoint, body: object | null, schema: z.ZodType<T>): Promise<T> {
+    // Every wait of this call (rate limit, slot, HTTP, backoff) listens to its own child signal.
+    const abort = this.#abort.child();
+    try {
+      return await this.#attempts(endpoint, body, schema, abort.signal);
+    } finally {
+      abort.dispose();
+    }
+  }
+
+  async #attempts<T>(
+    endpoint: Endpoint,
+    body: object | null,
+    schema: z.ZodType<T>,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const usesToken = endpoint !== 'gettoken';
+    let failedAttempts = 0;
+    let tokenRenewed = false;
+    for (;;) {
+      const token = usesToken ? await this.#tokens.get() : null;
+      const query: Record<string, string> =
+        token === null
+          ? { corpid: this.#options.corpId, corpsecret: this.#options.corpSecret }
+          : { access_token: token };
+      const outcome = this.#interpret(endpoint, schema, await this.#send(endpoint, query, body, signal));
+      if (outcome.ok) {
+        this.#cap.succeeded();
+        return outcome.value;
+      }
+      const { failure } = outcome;
+      increment(this.#stats.errors[endpoint]!, statsKey(failure));
+      this.#adapt(endpoint, failure);
+      const action = classify(failure);
+      if (action === 'token' && token !== null && !tokenRenewed) {
+        // Not a transient failure, so not an attempt: a token can expire at any point of a long run.
+        tokenRenewed = true;
+        this.#tokens.invalidate(token);
+        increment(this.#stats.retries, endpoint);
+        continue;
+      }
+      failedAttempts += 1;
+      if (!isRetryable(action) || failedAttempts >= this.#options.maxAttempts) {
+        throw failureError(endpoint, this.#redacted(failure));
+      }
+      increment(this.#stats.retries, endpoint);
+      await this.#waitBeforeRetry(failure, action, failedAttempts, signal);
+    }
+  }
+
+  /** Waits for room in the endpoint's window, then for a concurrency slot, then sends. */
+  async #send(
+    endpoint: Endpoint,
+    query: Record<string, string>,
+    body: object | null,
+    signal: AbortSignal,
+  ): Promise<Reply> {
+    for (;;) {
+      const permit = await this.#limiters[endpoint].acquire(signal);
+      const reply = await this.#cap.run(async () => {
+        if (signal.aborted) {
+          permit.release();
+          throw abortReason(signal);
+        }
+        // The endpoint was paused (45009) while this request queued for a slot: wait again, unsent.
+        if (!permit.start()) return null;
+        increment(this.#stats.calls, endpoint);
+        return this.#http.send({ endpoint, query, body: body ?? undefined }, signal);
+      });
+      if (reply !== null) return reply;
+    }
+  }
+
+  /** The validated value of an errcode-0 answer, or the failure to handle. A malformed answer throws. */
+  #interpret<T>(endpoint: Endpoint, schema: z.ZodType<T>, reply: Reply): Outcome<T> {
+    if (reply.kind !== 'json') return { ok: false, failure: reply };
+    try {
+      const failure = envelopeFailure(endpoint, reply.body);
+      return failure === null
+        ? { ok: true, value: parseBody(endpoint, schema, reply.body) }
+        : { ok: false, failure };
+    } catch (error) {
+      // Not retried: WeCom answered, and asking again would get the same answer.
+      if (error instanceof WecomResponseError) increment(this.#stats.errors[endpoint]!, 'invalid_response');
+      throw error;
+    }
+  }
+
+  /**
+   * What every call must learn from a failure, whether or not this one retries: WeCom's window for the
+   * endpoint is spent (45009), or too many requests are in flight (45033).
+   */
+  #adapt(endpoint: Endpoint, failure: Failure): void {
+    if (failure.kind !== 'errcode') return;
+    if (failure.errcode === ERRCODE_FREQUENCY) {
+      // WeCom blocks the endpoint for the rest of its window: every call to it waits in the limiter,
+      // without holding a slot, while the other endpoints carry on.
+      this.#limiters[endpoint].pauseUntil(this.#now() + this.#options.rateLimitPauseMs);
+    } else if (failure.errcode === ERRCODE_CONCURRENCY) {
+      this.#cap.overloaded();
+    }
+  }
+
+  async #waitBeforeRetry(
+    failure: Failure,
+    action: Action,
+    failedAttempts: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { backoffBaseMs, backoffMaxMs, rateLimitPauseMs } = this.#options;
+    if (action === 'pause') return; // the endpoint's pause (see #adapt) replaces the backoff
+    const retryAfterMs = failure.kind === 'http' ? failure.retryAfterMs : null;
+    const delay =
+      retryAfterMs !== null
+        ? Math.min(retryAfterMs, Math.max(backoffMaxMs, rateLimitPauseMs))
+        : backoffDelay(failedAttempts - 1, backoffBaseMs, backoffMaxMs, this.#random);
+    await this.#sleep(delay, signal);
+  }
+
+  #redacted(failure: Failure): Failure {
+    return failure.kind === 'errcode'
+      ? { ...failure, errmsg: this.#redactor.scrub(failure.errmsg) }
+      : failure;
+  }
+}
+
+function isRetryable(action: Action): boolean {
+  return action === 'retry' || action === 'pause';
+}
+
+function validate(o: Required<Omit<WecomClientOptions, 'signal'>>): void {
+  const positiveIntegers = ['ratePerMinute', 'concurrency', 'maxAttempts'] as const;
+  for (const key of positiveIntegers) {
+    if (!Number.isInteger(o[key]) || o[key] < 1) throw new RangeError(`${key} must be a positive integer`);
+  }
+  const durations = ['timeoutMs', 'rateLimitPauseMs', 'backoffBaseMs', 'backoffMaxMs'] as const;
+  for (const key of durations) {
+    if (!Number.isFinite(o[key]) || o[key] < 0) throw new RangeError(`${key} must be a finite number >= 0`);
+  }
+  if (o.timeoutMs <= 0) throw new RangeError('timeoutMs must be > 0');
+}

@@ -1,0 +1,106 @@
+// What went wrong with one request, what to do about it, and how long to wait before trying again.
+import { REFUSED_ERRCODES, WecomApiError, WecomRefusedError, WecomTransportError } from './errors.ts';
+import type { Endpoint } from './types.ts';
+
+/** One request's failure, reduced to what the retry decision and the final error need. Never holds a URL. */
+export type Failure =
+  | { kind: 'errcode'; errcode: number; errmsg: string }
+  | { kind: 'http'; status: number; retryAfterMs: number | null }
+  | { kind: 'timeout'; timeoutMs: number }
+  /** Connection refused/reset/closed, a body cut short… `code` is an error code such as ECONNRESET. */
+  | { kind: 'network'; code: string }
+  /** A 2xx answer whose body is not JSON: what a dropped or mangled connection leaves behind. */
+  | { kind: 'bad_json' }
+  /** The request could not be made at all (client closed, invalid argument): retrying cannot help. */
+  | { kind: 'unusable'; code: string };
+
+/**
+ * - retry: transient; back off and send again.
+ * - pause: the endpoint's per-minute budget at WeCom is spent; pause the endpoint, then send again.
+ * - token: the access token was rejected; fetch a new one and send again (once per call).
+ * - fail: give up now.
+ */
+export type Action = 'retry' | 'pause' | 'token' | 'fail';
+
+export const ERRCODE_BUSY = -1;
+export const ERRCODE_FREQUENCY = 45009;
+export const ERRCODE_CONCURRENCY = 45033;
+const TOKEN_ERRCODES: ReadonlySet<number> = new Set([40014, 41001, 42001]);
+
+export function classify(failure: Failure): Action {
+  switch (failure.kind) {
+    case 'errcode':
+      if (failure.errcode === ERRCODE_BUSY || failure.errcode === ERRCODE_CONCURRENCY) return 'retry';
+      if (failure.errcode === ERRCODE_FREQUENCY) return 'pause';
+      if (TOKEN_ERRCODES.has(failure.errcode)) return 'token';
+      return 'fail';
+    case 'http':
+      // 429 and 5xx are load or gateway trouble; any other status means a wrong apiBase or a proxy refusing us.
+      return failure.status === 429 || failure.status >= 500 ? 'retry' : 'fail';
+    case 'timeout':
+    case 'network':
+    case 'bad_json':
+      return 'retry';
+    case 'unusable':
+      return 'fail';
+  }
+}
+
+/** The key under which ApiStats.errors counts this failure. */
+export function statsKey(failure: Failure): string {
+  switch (failure.kind) {
+    case 'errcode':
+      return String(failure.errcode);
+    case 'http':
+      return `http_${failure.status}`;
+    case 'timeout':
+      return 'timeout';
+    case 'network':
+    case 'unusable':
+      return 'network';
+    case 'bad_json':
+      return 'invalid_response';
+  }
+}
+
+/** The error a call ends with when this was its last failure. */
+export function failureError(endpoint: Endpoint, failure: Failure): Error {
+  switch (failure.kind) {
+    case 'errcode':
+      return REFUSED_ERRCODES.has(failure.errcode)
+        ? new WecomRefusedError(endpoint, failure.errcode, failure.errmsg)
+        : new WecomApiError(endpoint, failure.errcode, failure.errmsg);
+    case 'http':
+      return new WecomTransportError(endpoint, `HTTP ${failure.status}`, failure.status);
+    case 'timeout':
+      return new WecomTransportError(endpoint, `no complete answer within ${failure.timeoutMs} ms`);
+    case 'network':
+      return new WecomTransportError(endpoint, `connection failed (${failure.code})`);
+    case 'bad_json':
+      return new WecomTransportError(endpoint, 'answer is not valid JSON (truncated?)', 200);
+    case 'unusable':
+      return new WecomTransportError(endpoint, `request could not be sent (${failure.code})`);
+  }
+}
+
+/**
+ * Capped exponential backoff with full jitter: uniform in [0, min(maxMs, baseMs * 2^retry)).
+ * `retry` is 0 before the first retry. Full jitter spreads the many calls that failed together
+ * (one WeCom hiccup fails every request in flight) instead of sending them back in one burst.
+ */
+export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry, 52));
+  return Math.floor(random() * ceiling);
+}
+
+/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds from now; null when absent or unusable. */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  wallNow: number = Date.now(),
+): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return null;
+  if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - wallNow);
+}

@@ -1,0 +1,170 @@
+// What a successful (errcode 0) answer of each endpoint must look like, and its mapping onto types.ts.
+// Built once at module load: a run validates up to a million corps. Unknown fields are ignored, as WeCom
+// adds fields without notice.
+import * as z from 'zod';
+import { WecomResponseError } from './errors.ts';
+import type { Failure } from './retry.ts';
+import type { Chain, CorpDetail, CorpPage, Endpoint, Group, ListedCorp } from './types.ts';
+
+const MAX_ID_BYTES = 64;
+
+const groupid = z.int().nonnegative();
+
+// is_joined is documented as 0/1 in get_chain_corpinfo_list and as a boolean in get_chain_corpinfo;
+// either may change, so every flag accepts both.
+const flag = z
+  .union([z.boolean(), z.literal([0, 1])], { error: 'expected a boolean, 0 or 1' })
+  .transform((v) => v === true || v === 1);
+
+/** Absent, null or '' all mean "not set". */
+const optionalText = z.string().nullish();
+
+/** The list fields are omitted by some WeCom APIs when empty; treat that as empty rather than fail. */
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((items) => items ?? []);
+
+export const tokenSchema = z
+  .object({ access_token: z.string().min(1), expires_in: z.int().positive() })
+  .transform((r) => ({ token: r.access_token, expiresInMs: r.expires_in * 1000 }));
+
+export const chainListSchema = z
+  .object({ chains: list(z.object({ chain_id: z.string().min(1), chain_name: z.string() })) })
+  .transform((r): Chain[] => r.chains.map((c) => ({ chainId: c.chain_id, chainName: c.chain_name })));
+
+export const groupListSchema = z
+  .object({
+    groups: list(
+      z.object({
+        groupid,
+        group_name: z.string(),
+        parentid: groupid,
+        order: z
+          .int()
+          .nonnegative()
+          .lt(2 ** 32),
+      }),
+    ),
+  })
+  .transform((r): Group[] =>
+    r.groups.map((g) => ({
+      groupid: g.groupid,
+      groupName: g.group_name,
+      parentid: g.parentid,
+      order: g.order,
+    })),
+  );
+
+const listedCorp = z
+  .object({
+    groupid,
+    corpid: optionalText,
+    pending_corpid: optionalText,
+    corp_name: z.string(),
+    custom_id: optionalText,
+    invite_userid: optionalText,
+    is_joined: flag,
+  })
+  .transform((c, ctx): ListedCorp => {
+    const common = {
+      corpName: c.corp_name,
+      customId: c.custom_id ?? '',
+      groupid: c.groupid,
+      inviteUserid: c.invite_userid || null,
+    };
+    // Exactly one id, the one is_joined names: the crawler keys corps by it.
+    const [wanted, other] = c.is_joined
+      ? (['corpid', 'pending_corpid'] as const)
+      : (['pending_corpid', 'corpid'] as const);
+    const value = c[wanted];
+    const problem = !value
+      ? `required when is_joined is ${c.is_joined}`
+      : Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES
+        ? `longer than ${MAX_ID_BYTES} bytes`
+        : null;
+    if (problem !== null || c[other]) {
+      ctx.addIssue({
+        code: 'custom',
+        message: problem ?? `must be absent when is_joined is ${c.is_joined}`,
+        path: [problem !== null ? wanted : other],
+        input: c,
+      });
+      return z.NEVER;
+    }
+    return c.is_joined
+      ? { ...common, isJoined: true, corpid: value! }
+      : { ...common, isJoined: false, pendingCorpid: value! };
+  });
+
+export const corpPageSchema = z
+  .object({
+    group_corps: list(listedCorp),
+    has_more: flag,
+    next_cursor: optionalText,
+  })
+  .transform((r, ctx): CorpPage => {
+    if (r.has_more && !r.next_cursor) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'required when has_more is true',
+        path: ['next_cursor'],
+        input: r,
+      });
+      return z.NEVER;
+    }
+    return { corps: r.group_corps, hasMore: r.has_more, nextCursor: r.next_cursor ?? '' };
+  });
+
+export const corpDetailSchema = z
+  .object({
+    corp_name: z.string(),
+    // Stored as a smallint; values beyond the documented 1..3 are kept rather than failing the run.
+    qualification_status: z.int().min(0).max(32767).nullish(),
+    custom_id: optionalText,
+    groupid,
+    is_joined: flag,
+  })
+  .transform(
+    (r): CorpDetail => ({
+      corpName: r.corp_name,
+      qualificationStatus: r.qualification_status ?? null,
+      customId: r.custom_id ?? '',
+      groupid: r.groupid,
+      isJoined: r.is_joined,
+    }),
+  );
+
+/**
+ * Reads WeCom's envelope: null for errcode 0, a Failure for any other code. A body that is not an object
+ * with a numeric errcode is not a WeCom answer at all.
+ */
+export function envelopeFailure(endpoint: Endpoint, body: unknown): Failure | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new WecomResponseError(endpoint, '', 'expected a JSON object');
+  }
+  const { errcode, errmsg } = body as { errcode?: unknown; errmsg?: unknown };
+  if (typeof errcode !== 'number' || !Number.isInteger(errcode)) {
+    throw new WecomResponseError(endpoint, 'errcode', 'expected an integer');
+  }
+  if (errcode === 0) return null;
+  return { kind: 'errcode', errcode, errmsg: typeof errmsg === 'string' ? errmsg : '' };
+}
+
+/** Validates an errcode-0 body; a mismatch names the first offending field, e.g. `group_corps[3].corp_name`. */
+export function parseBody<T>(endpoint: Endpoint, schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new WecomResponseError(endpoint, formatPath(issue?.path ?? []), issue?.message ?? 'invalid');
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}

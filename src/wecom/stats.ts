@@ -1,0 +1,27 @@
+// The client's counters: plain JSON, stored as is in sync_runs.stats for BI.
+import { ENDPOINTS } from './types.ts';
+
+export interface ApiStats {
+  /** HTTP requests actually sent, per endpoint (gettoken included). */
+  calls: Record<string, number>;
+  /** Requests sent again after a failure (backoff, 45009 pause or token renewal), per endpoint. */
+  retries: Record<string, number>;
+  /** endpoint → errcode, 'http_<status>', 'timeout', 'network' or 'invalid_response' → count. */
+  errors: Record<string, Record<string, number>>;
+  /** Access tokens obtained (the first one included). */
+  tokenRefreshes: number;
+}
+
+/** Every endpoint present from the start, so the stored shape does not depend on what was called. */
+export function emptyApiStats(): ApiStats {
+  return {
+    calls: Object.fromEntries(ENDPOINTS.map((e) => [e, 0])),
+    retries: Object.fromEntries(ENDPOINTS.map((e) => [e, 0])),
+    errors: Object.fromEntries(ENDPOINTS.map((e) => [e, {}])),
+    tokenRefreshes: 0,
+  };
+}
+
+export function increment(counters: Record<string, number>, key: string): void {
+  counters[key] = (counters[key] ?? 0) + 1;
+}

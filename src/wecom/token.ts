@@ -1,0 +1,52 @@
+// The access token: fetched once, shared by every call, refreshed a little before it expires or when
+// WeCom rejects it. WeCom blocks apps that call gettoken too often, so only one refresh ever runs at once.
+import type { Now } from './timing.ts';
+
+export interface FetchedToken {
+  token: string;
+  expiresInMs: number;
+}
+
+// Refresh this long before expiry (a few minutes), but never more than a tenth of the lifetime, so a
+// short-lived token (simulators, tests) is still reused.
+const REFRESH_EARLY_MS = 5 * 60_000;
+
+export class TokenCache {
+  readonly #fetch: () => Promise<FetchedToken>;
+  readonly #now: Now;
+  #current: { token: string; refreshAt: number } | null = null;
+  #refreshing: Promise<string> | null = null;
+
+  constructor(fetch: () => Promise<FetchedToken>, now: Now) {
+    this.#fetch = fetch;
+    this.#now = now;
+  }
+
+  /** A token believed valid: the cached one, or the result of the one refresh in progress. */
+  get(): Promise<string> {
+    const current = this.#current;
+    if (current !== null && this.#now() < current.refreshAt) return Promise.resolve(current.token);
+    // .finally runs asynchronously, so it cannot clear #refreshing before it is assigned.
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  /**
+   * Forgets `token` after WeCom rejected it — only if it is still the cached one: a request sent with an
+   * older token may fail after a newer token was fetched, and that newer one must be kept.
+   */
+  invalidate(token: string): void {
+    if (this.#current?.token === token) this.#current = null;
+  }
+
+  async #refresh(): Promise<string> {
+    // Measured before the request: the token's lifetime starts no later than WeCom's answer.
+    const requestedAt = this.#now();
+    const { token, expiresInMs } = await this.#fetch();
+    const early = Math.min(REFRESH_EARLY_MS, expiresInMs / 10);
+    this.#current = { token, refreshAt: requestedAt + expiresInMs - early };
+    return token;
+  }
+}
