@@ -27,6 +27,14 @@ export interface Config {
   databaseUrl: string;
   wecom: WecomConfig;
   sync: SyncConfig;
+  /** After SIGTERM/SIGINT the process exits within this, whatever it is doing. */
+  shutdownTimeoutMs: number;
+  metrics: { port: number; pushgatewayUrl: string | null };
+}
+
+export interface ScheduleConfig {
+  cron: string;
+  timezone: string;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +99,10 @@ export const CONFIG_DEFAULTS = {
   SYNC_CHAIN_CONCURRENCY: 4,
   SYNC_DETAILS: 'changed' as DetailsMode,
   SYNC_DETAILS_MAX_AGE_HOURS: 168,
+  // Kubernetes sends SIGKILL 30 s after SIGTERM by default; finish first.
+  SHUTDOWN_TIMEOUT_MS: 25_000,
+  METRICS_PORT: 9464,
+  SYNC_TZ: 'Asia/Shanghai',
 };
 
 export function parseDatabaseUrl(env: Env): string {
@@ -124,5 +136,25 @@ export function parseConfig(env: Env): Config {
         100_000,
       ),
     },
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', d.SHUTDOWN_TIMEOUT_MS, 1_000, 3_600_000),
+    metrics: {
+      port: integer(env, 'METRICS_PORT', d.METRICS_PORT, 0, 65_535),
+      pushgatewayUrl: env.PUSHGATEWAY_URL?.trim()
+        ? url('PUSHGATEWAY_URL', env.PUSHGATEWAY_URL.trim(), ['http:', 'https:'])
+        : null,
+    },
   };
+}
+
+/** For `schedule`: a cron expression (node-cron syntax, optional seconds field) and an IANA time zone. */
+export function parseScheduleConfig(env: Env, validateCron: (expr: string) => boolean): ScheduleConfig {
+  const cron = required(env, 'SYNC_CRON');
+  if (!validateCron(cron)) throw new ConfigError('SYNC_CRON', `is not a valid cron expression: "${cron}"`);
+  const timezone = env.SYNC_TZ?.trim() || CONFIG_DEFAULTS.SYNC_TZ;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    throw new ConfigError('SYNC_TZ', `is not a known IANA time zone: "${timezone}"`);
+  }
+  return { cron, timezone };
 }

@@ -3,7 +3,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { CONFIG_DEFAULTS } from '../config.ts';
 import type { ExitCode } from './exit-codes.ts';
 
-type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+type Values = Record<string, unknown>;
 
 interface CommandSpec {
   summary: string;
@@ -36,10 +36,12 @@ const ENVIRONMENT = `Environment:
   SYNC_CHAIN_CONCURRENCY       chains crawled at once, default ${d.SYNC_CHAIN_CONCURRENCY}
   SYNC_DETAILS                 changed | all | none: which corps get get_chain_corpinfo, default ${d.SYNC_DETAILS}
   SYNC_DETAILS_MAX_AGE_HOURS   with "changed", re-fetch details older than this, default ${d.SYNC_DETAILS_MAX_AGE_HOURS}
+  SHUTDOWN_TIMEOUT_MS          after SIGTERM/SIGINT, exit within this, default ${d.SHUTDOWN_TIMEOUT_MS}
+  PUSHGATEWAY_URL              push metrics to this Prometheus Pushgateway at the end of "run"
   LOG_LEVEL                    fatal | error | warn | info | debug | trace | silent, default info`;
 
 const EXIT_CODES = `Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration, 4 WeCom refused the credentials,
-  5 database unreachable, 6 sync failed, 7 sync partial.`;
+  5 database unreachable, 6 sync failed, 7 sync partial, 8 another sync holds the lock, 9 aborted by a signal.`;
 
 export const COMMANDS = {
   migrate: {
@@ -53,6 +55,26 @@ export const COMMANDS = {
     help: `Usage: wecom-chain-sync run\n\nApplies pending migrations, then copies every chain, group and corp the app can see\ninto the wecom schema, and records the run in wecom.sync_runs.\n\n${ENVIRONMENT}\n\n${EXIT_CODES}`,
     options: {},
     run: async () => (await import('./run-command.ts')).runCommand(),
+  },
+  schedule: {
+    summary: 'keep running, sync on a cron schedule, serve metrics and probes',
+    help: `Usage: wecom-chain-sync schedule [--now]
+
+Applies pending migrations, then runs a sync on the cron expression SYNC_CRON in time zone SYNC_TZ. A tick
+that comes while a sync is still running is skipped and logged. Serves /metrics, /healthz and /readyz on
+METRICS_PORT. SIGTERM or SIGINT stops it cleanly (see "run --help").
+Options:
+  --now       also sync once at start
+
+Environment, besides those of "run":
+  SYNC_CRON      cron expression, five fields or six with seconds (required), e.g. "0 * * * *"
+  SYNC_TZ        IANA time zone of the expression, default ${d.SYNC_TZ}
+  METRICS_PORT   default ${d.METRICS_PORT}
+
+Exit codes: 0 stopped by a signal while idle, 9 stopped while a sync was running (recorded as aborted),
+  3 bad configuration, 5 database unreachable at start.`,
+    options: { now: { type: 'boolean' } },
+    run: async (values) => (await import('./schedule-command.ts')).scheduleCommand(values),
   },
   simulate: {
     summary: 'start the built-in WeCom simulator on a port',

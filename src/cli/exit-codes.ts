@@ -15,6 +15,10 @@ export const EXIT = {
   failed: 6,
   /** Some chains synced, some did not; those that did not keep their previous rows. */
   partial: 7,
+  /** Another sync of the same corp holds the lock; this one wrote nothing. */
+  locked: 8,
+  /** Stopped by SIGTERM or SIGINT; the run is recorded as aborted, finished chains are kept. */
+  aborted: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -42,3 +42,11 @@ export async function removeUnlistedChains(
   const { rows } = await pool.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
   return rows[0];
 }
+
+export async function lastSuccessAt(pool: pg.Pool, upstreamCorpid: string): Promise<Date | null> {
+  const { rows } = await pool.query(
+    `select max(finished_at) as at from wecom.sync_runs where upstream_corpid = $1 and status = 'succeeded'`,
+    [upstreamCorpid],
+  );
+  return rows[0].at;
+}

@@ -33,6 +33,8 @@ export const syncRuns = wecom.table(
     upstreamCorpid: text('upstream_corpid').notNull(),
     startedAt: tz('started_at').notNull().defaultNow(),
     finishedAt: tz('finished_at'),
+    // Moved every few seconds while the run is alive: a 'running' row with an old heartbeat is a dead process.
+    heartbeatAt: tz('heartbeat_at').notNull().defaultNow(),
     status: runStatus('status').notNull().default('running'),
     stats: jsonb('stats').notNull().default({}),
     error: text('error'),

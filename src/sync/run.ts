@@ -31,6 +31,8 @@ export interface RunDeps {
   log: Logger;
   signal?: AbortSignal;
   now?: () => number;
+  /** Called once the run is recorded, before any API call. */
+  onStarted?: (runId: number) => void;
 }
 
 // Stored as text in sync_runs.error; long lists of failures are summarised, not dumped.
@@ -39,6 +41,7 @@ const MAX_FAILURES_KEPT = 50;
 export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   const db = drizzle({ client: deps.pool });
   const runId = await startRun(db, deps.upstreamCorpid);
+  deps.onStarted?.(runId);
   const log = deps.log.child({ runId });
   const stats = emptyStats();
   const stop = new AbortController();

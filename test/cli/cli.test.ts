@@ -38,7 +38,7 @@ describe('wecom-chain-sync CLI', () => {
   it('prints help for the program and for each command', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    expect(top.stdout).toMatch(/migrate .*\n.*run .*\n.*simulate/);
+    expect(top.stdout).toMatch(/migrate .*\n.*run .*\n.*schedule .*\n.*simulate/);
     const run = await runCli(['run', '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('WECOM_RATE_LIMIT_PER_MIN');

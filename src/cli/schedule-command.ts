@@ -1,0 +1,94 @@
+// `schedule`: a long-running process that syncs on a cron expression and serves metrics and probes.
+import { schedule as cronSchedule, validate as validateCron } from 'node-cron';
+import type pg from 'pg';
+import { type Config, parseConfig, parseScheduleConfig } from '../config.ts';
+import { runMigrations } from '../db/migrate.ts';
+import { createPool } from '../db/pool.ts';
+import { LockHeldError } from '../db/run-lock.ts';
+import { lastSuccessAt } from '../db/runs.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { startMetricsServer } from '../metrics/server.ts';
+import { SyncMetrics } from '../metrics/sync-metrics.ts';
+import { poolSizeFor, syncOnce } from '../sync/job.ts';
+import { describe } from '../sync/run.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import { handleShutdown } from './shutdown.ts';
+
+async function databaseAnswers(pool: pg.Pool): Promise<boolean> {
+  const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref());
+  return Promise.race([pool.query('select 1').then(() => true), timeout]);
+}
+
+export async function scheduleCommand(values: Record<string, unknown>): Promise<ExitCode> {
+  const config = parseConfig(process.env);
+  const { cron, timezone } = parseScheduleConfig(process.env, validateCron);
+  const log = createLogger();
+  const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
+  const pool = createPool(config.databaseUrl, poolSizeFor(config));
+  const metrics = new SyncMetrics({ processMetrics: true });
+  const server = await startMetricsServer(config.metrics.port, metrics.registry, () => databaseAnswers(pool));
+  let aborted = false;
+  try {
+    await runMigrations(pool);
+    const syncs = new Syncs(config, pool, log, metrics, shutdown.signal);
+    const task = cronSchedule(cron, () => syncs.tick('schedule'), { timezone, name: 'wecom-chain-sync' });
+    log.info({ cron, timezone, metricsPort: server.port, next: task.getNextRun() }, 'scheduler started');
+    if (values.now) void syncs.tick('start');
+    await new Promise((resolve) => shutdown.signal.addEventListener('abort', resolve, { once: true }));
+    await task.stop();
+    aborted = await syncs.settled();
+    log.info('scheduler stopped');
+  } finally {
+    shutdown.dispose();
+    await Promise.allSettled([server.close(), pool.end()]);
+  }
+  return aborted ? EXIT.aborted : EXIT.ok;
+}
+
+/** Runs syncs one at a time: a tick that comes while one is running is skipped, never queued. */
+class Syncs {
+  #current: Promise<boolean> | null = null;
+  readonly #run: () => Promise<boolean>;
+  readonly #log: Logger;
+
+  constructor(config: Config, pool: pg.Pool, log: Logger, metrics: SyncMetrics, signal: AbortSignal) {
+    this.#log = log;
+    this.#run = async () => {
+      const started = performance.now();
+      metrics.running.set(1);
+      try {
+        const outcome = await syncOnce({ config, pool, log, signal });
+        metrics.observe(
+          outcome,
+          (performance.now() - started) / 1000,
+          await lastSuccessAt(pool, config.wecom.corpId),
+        );
+        return outcome.status === 'aborted';
+      } catch (err) {
+        if (err instanceof LockHeldError)
+          log.warn({ holderRunId: err.holderRunId }, `sync skipped: ${err.message}`);
+        else log.error({ err: describe(err) }, 'sync could not run');
+        return false;
+      } finally {
+        metrics.running.set(0);
+      }
+    };
+  }
+
+  tick(reason: 'schedule' | 'start'): Promise<boolean> | undefined {
+    if (this.#current) {
+      this.#log.warn({ reason }, 'tick skipped: the previous sync is still running');
+      return undefined;
+    }
+    const current = this.#run().finally(() => {
+      this.#current = null;
+    });
+    this.#current = current;
+    return current;
+  }
+
+  /** Waits for the sync in progress, if any; true when it ended aborted. */
+  async settled(): Promise<boolean> {
+    return (await this.#current) ?? false;
+  }
+}

@@ -1,0 +1,44 @@
+// SIGTERM/SIGINT: the first asks the work to stop cleanly and starts a deadline; a second, or the deadline,
+// ends the process at once. Either way the exit code is EXIT.aborted.
+import type { Logger } from '../log.ts';
+import { EXIT } from './exit-codes.ts';
+
+export class ShutdownRequested extends Error {
+  override name = 'ShutdownRequested';
+  constructor(signal: string) {
+    super(`stopped by ${signal}`);
+  }
+}
+
+export interface Shutdown {
+  signal: AbortSignal;
+  dispose(): void;
+}
+
+export function handleShutdown(log: Logger, timeoutMs: number): Shutdown {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      log.warn({ signal: name }, 'second signal: exiting now');
+      process.exit(EXIT.aborted);
+    }
+    log.warn(
+      { signal: name, timeoutMs },
+      'stopping: no new requests; the chain being written commits or rolls back',
+    );
+    controller.abort(new ShutdownRequested(name));
+    setTimeout(() => {
+      log.error({ timeoutMs }, 'shutdown deadline passed: exiting now');
+      process.exit(EXIT.aborted);
+    }, timeoutMs).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}

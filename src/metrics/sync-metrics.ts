@@ -1,0 +1,66 @@
+// What Prometheus sees of the job. Counters add up across runs in a long-running scheduler; a batch `run`
+// pushes them once at the end (one process, one run).
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { RunOutcome } from '../sync/run.ts';
+import { TABLES } from '../sync/stats.ts';
+
+const KINDS = ['inserted', 'updated', 'unchanged', 'removed'] as const;
+
+export class SyncMetrics {
+  readonly registry = new Registry();
+  readonly running: Gauge;
+  readonly #runs: Counter;
+  readonly #lastDuration: Gauge;
+  readonly #lastRun: Gauge;
+  readonly #lastSuccess: Gauge;
+  readonly #chains: Gauge;
+  readonly #calls: Counter;
+  readonly #errors: Counter;
+  readonly #retries: Counter;
+  readonly #rows: Counter;
+
+  constructor(options: { processMetrics: boolean }) {
+    const registers = [this.registry];
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    const gauge = (name: string, help: string, labelNames: string[] = []) =>
+      new Gauge({ name, help, labelNames, registers });
+    const counter = (name: string, help: string, labelNames: string[] = []) =>
+      new Counter({ name, help, labelNames, registers });
+    this.running = gauge('wecom_sync_running', '1 while a sync is running');
+    this.#runs = counter('wecom_sync_runs_total', 'Finished syncs by outcome', ['status']);
+    this.#lastDuration = gauge('wecom_sync_last_run_duration_seconds', 'Wall time of the last finished sync');
+    this.#lastRun = gauge('wecom_sync_last_run_timestamp_seconds', 'When the last sync finished');
+    this.#lastSuccess = gauge(
+      'wecom_sync_last_success_timestamp_seconds',
+      'When the last successful sync finished',
+    );
+    this.#chains = gauge('wecom_sync_last_run_chains', 'Chains in the last sync, by state', ['state']);
+    this.#calls = counter('wecom_sync_api_calls_total', 'HTTP requests sent to WeCom', ['endpoint']);
+    this.#errors = counter('wecom_sync_api_errors_total', 'Failed WeCom calls by errcode or kind', [
+      'endpoint',
+      'errcode',
+    ]);
+    this.#retries = counter('wecom_sync_api_retries_total', 'Retried WeCom calls', ['endpoint']);
+    this.#rows = counter('wecom_sync_rows_total', 'Rows written, by table and kind', ['table', 'kind']);
+  }
+
+  /** `lastSuccessAt` comes from the database, so a push after a failure does not erase it. */
+  observe(outcome: RunOutcome, seconds: number, lastSuccessAt: Date | null): void {
+    const { stats } = outcome;
+    this.#runs.inc({ status: outcome.status });
+    this.#lastDuration.set(seconds);
+    this.#lastRun.set(Date.now() / 1000);
+    if (lastSuccessAt) this.#lastSuccess.set(lastSuccessAt.getTime() / 1000);
+    this.#chains.set({ state: 'listed' }, stats.chains.listed);
+    this.#chains.set({ state: 'completed' }, stats.chains.completed);
+    this.#chains.set({ state: 'failed' }, stats.chains.failed);
+    for (const [endpoint, n] of Object.entries(stats.api.calls)) this.#calls.inc({ endpoint }, n);
+    for (const [endpoint, n] of Object.entries(stats.api.retries)) this.#retries.inc({ endpoint }, n);
+    for (const [endpoint, byCode] of Object.entries(stats.api.errors)) {
+      for (const [errcode, n] of Object.entries(byCode)) this.#errors.inc({ endpoint, errcode }, n);
+    }
+    for (const table of TABLES) {
+      for (const kind of KINDS) this.#rows.inc({ table, kind }, stats.rows[table][kind]);
+    }
+  }
+}

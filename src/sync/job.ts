@@ -1,0 +1,51 @@
+// One sync as `run` and each `schedule` tick perform it: take the corp's lock, clear up after dead runs,
+// crawl with a fresh client, let go of everything whatever happens.
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import { RunLock } from '../db/run-lock.ts';
+import type { Logger } from '../log.ts';
+import { WecomClient } from '../wecom/client.ts';
+import { type RunOutcome, runSync } from './run.ts';
+
+export interface JobDeps {
+  config: Config;
+  pool: pg.Pool;
+  log: Logger;
+  /** Shutdown: stop starting requests, finish or roll back the chain being written, record 'aborted'. */
+  signal: AbortSignal;
+}
+
+/** Throws LockHeldError, having written nothing, when another sync of the same corp is running. */
+export async function syncOnce({ config, pool, log, signal }: JobDeps): Promise<RunOutcome> {
+  const upstreamCorpid = config.wecom.corpId;
+  const lock = await RunLock.acquire(pool, upstreamCorpid);
+  try {
+    for (const stale of await lock.abortStaleRuns()) {
+      log.warn({ staleRunId: stale.id, lastHeartbeat: stale.heartbeat_at }, 'marked a dead run aborted');
+    }
+    const stop = AbortSignal.any([signal, lock.lost]);
+    const client = new WecomClient({ ...config.wecom, signal: stop });
+    try {
+      return await runSync({
+        pool,
+        api: client,
+        upstreamCorpid,
+        sync: config.sync,
+        // Enough groups in flight that every endpoint's queue stays full while pages wait for details.
+        groupConcurrency: config.wecom.concurrency * 2,
+        log,
+        signal: stop,
+        onStarted: (runId) => lock.startHeartbeat(runId),
+      });
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Connections a sync needs: one per chain being staged, the lock's, the run record's, one spare. */
+export function poolSizeFor(config: Config): number {
+  return config.sync.chainConcurrency + 3;
+}
