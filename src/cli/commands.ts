@@ -92,6 +92,7 @@ Options:
   --depth N         deepest group level, 1..6, default 5
   --latency-ms N    added to every answer, default 20
   --fault-rate R    share of requests that fail transiently (-1, 45033, 502, dropped), default 0
+  --rate-limit-per-min N  calls per endpoint per minute before errcode 45009, default 10000 (WeCom's)
   --corp-id ID      default wwsimulator
   --secret S        default simulator-secret`,
     options: {
@@ -105,6 +106,7 @@ Options:
       depth: { type: 'string' },
       'latency-ms': { type: 'string' },
       'fault-rate': { type: 'string' },
+      'rate-limit-per-min': { type: 'string' },
       'corp-id': { type: 'string' },
       secret: { type: 'string' },
     },

@@ -47,6 +47,7 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
   };
   const latencyMs = numberOption(values, 'latency-ms', 20, 0, 60_000);
   const faultRate = numberOption(values, 'fault-rate', 0, 0, 1, false);
+  const rateLimitPerMin = numberOption(values, 'rate-limit-per-min', 10_000, 1, 100_000_000);
 
   const sim = await startSimulator({
     network: SimNetwork.generate(spec),
@@ -55,6 +56,7 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
     host,
     port,
     latencyMs,
+    rateLimitPerMin,
   });
   if (faultRate > 0) sim.faults.setRandom({ rate: faultRate });
   process.stdout.write(
