@@ -1,0 +1,237 @@
+// Running unattended: one runner at a time, clean shutdown, dead runs, the scheduler. Real processes,
+// real Postgres, the simulator with latency so that runs last long enough to be interrupted.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { killLeftovers, logLines, runCli, startCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { CORP_ID, expectedSnapshot, SECRET, type Snapshot, storedSnapshot } from '../helpers/simulated.ts';
+
+describe('in production', () => {
+  let db: TestDatabase;
+  let sim: Simulator;
+  const network = SimNetwork.generate({
+    seed: 11,
+    chains: 3,
+    groups: 30,
+    corps: 4_500,
+    pendingRatio: 0.1,
+    maxDepth: 4,
+  });
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // WeCom's 10,000 calls a minute would block these back-to-back runs for a minute.
+    sim = await startSimulator({
+      network,
+      corpId: CORP_ID,
+      corpSecret: SECRET,
+      latencyMs: 15,
+      rateLimitPerMin: 1e7,
+    });
+    env = {
+      DATABASE_URL: db.url,
+      WECOM_API_BASE: sim.url,
+      WECOM_CORP_ID: CORP_ID,
+      WECOM_CORP_SECRET: SECRET,
+      WECOM_RATE_LIMIT_PER_MIN: '1000000',
+      WECOM_CONCURRENCY: '8',
+      SYNC_CHAIN_CONCURRENCY: '1',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    };
+    expect((await runCli(['run'], env)).code).toBe(0);
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+  beforeEach(() => sim.faults.clear());
+  afterEach(killLeftovers);
+
+  const runs = async () =>
+    (
+      await db.pool.query(
+        'select id, status, started_at, finished_at, error from wecom.sync_runs order by id',
+      )
+    ).rows;
+  const latestRun = async () => (await runs()).at(-1)!;
+  /** Renames every corp, so every chain's new state differs from its old one everywhere. */
+  function renameEverything(tag: string) {
+    for (const [chainId, chain] of network.chains) {
+      for (const [key, corp] of chain.corps)
+        network.renameCorp(chainId, key, `${corp.corpName.split('#')[0]}#${tag}`);
+    }
+  }
+  function perChain(s: Snapshot): Map<string, unknown[]> {
+    const m = new Map<string, unknown[]>();
+    for (const c of s.corps) m.set(c.chain_id as string, [...(m.get(c.chain_id as string) ?? []), c]);
+    return m;
+  }
+
+  it('lets exactly one of two concurrent runs sync; the other exits 8 naming the holder and writes nothing', async () => {
+    renameEverything('a');
+    const first = startCli(['run'], env);
+    await vi.waitFor(async () => expect((await latestRun()).status).toBe('running'), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    const holder = (await latestRun()).id;
+    const second = await runCli(['run'], env);
+    expect(second.code).toBe(8);
+    expect(second.stderr).toContain(`another sync of ${CORP_ID} is running (run ${holder},`);
+    expect((await first.exited).code).toBe(0);
+    expect((await runs()).filter((r) => r.id > holder)).toEqual([]);
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+  });
+
+  it('on SIGTERM exits 9 in time, records the run aborted, keeps each chain whole, and the next run completes', async () => {
+    const before = perChain(await storedSnapshot(db.pool));
+    renameEverything('b');
+    const after = perChain(expectedSnapshot(network));
+    const proc = startCli(['run'], env);
+    // Interrupt once the first chain is merged and the second is being crawled.
+    await vi.waitFor(
+      async () => {
+        const { rows } = await db.pool.query(
+          `select count(*)::int as n from wecom.chains c join wecom.sync_runs r on r.id = c.last_run_id
+           where r.status = 'running'`,
+        );
+        expect(rows[0].n).toBeGreaterThanOrEqual(1);
+      },
+      { timeout: 30_000, interval: 20 },
+    );
+    const signalled = performance.now();
+    proc.child.kill('SIGTERM');
+    const result = await proc.exited;
+    expect(performance.now() - signalled).toBeLessThan(10_000);
+    expect(result.code).toBe(9);
+    expect(result.stderr).toContain('sync aborted');
+    const run = await latestRun();
+    expect(run.status).toBe('aborted');
+    expect(run.finished_at).not.toBeNull();
+
+    const stored = perChain(await storedSnapshot(db.pool));
+    const states = [...stored].map(([chainId, rows]) => {
+      if (JSON.stringify(rows) === JSON.stringify(after.get(chainId))) return 'new';
+      if (JSON.stringify(rows) === JSON.stringify(before.get(chainId))) return 'old';
+      return 'mixed';
+    });
+    expect(states).not.toContain('mixed');
+    expect(states).toContain('new');
+    expect(states).toContain('old');
+
+    expect((await runCli(['run'], env)).code).toBe(0);
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+  });
+
+  it('after kill -9, the next run marks the dead one aborted and completes', async () => {
+    renameEverything('c');
+    const proc = startCli(['run'], env);
+    await vi.waitFor(async () => expect((await latestRun()).status).toBe('running'), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    const dead = (await latestRun()).id;
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+    expect((await latestRun()).status).toBe('running');
+
+    const next = await runCli(['run'], { ...env, LOG_LEVEL: 'info' });
+    expect(next.code).toBe(0);
+    expect(
+      logLines(next.stderr).some((l) => l.msg === 'marked a dead run aborted' && l.staleRunId === dead),
+    ).toBe(true);
+    const row = (await runs()).find((r) => r.id === dead)!;
+    expect(row.status).toBe('aborted');
+    expect(row.error).toContain('stopped without finishing');
+    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+  });
+
+  it('schedule runs syncs every second without ever overlapping them, and serves metrics and probes', async () => {
+    const firstNew = (await latestRun()).id + 1;
+    // Every sync takes longer than the one-second schedule, so ticks come while one is running.
+    sim.faults.inject({ endpoint: 'get_chain_list', count: Infinity, fault: { delayMs: 1_200 } });
+    const proc = startCli(['schedule', '--now'], {
+      ...env,
+      LOG_LEVEL: 'info',
+      SYNC_CRON: '* * * * * *',
+      METRICS_PORT: '0',
+    });
+    await vi.waitFor(
+      async () => {
+        const finished = (await runs()).filter((r) => r.id >= firstNew && r.finished_at !== null);
+        expect(finished.length).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    const started = logLines(proc.stderr).find((l) => l.msg === 'scheduler started');
+    expect(started).toMatchObject({ cron: '* * * * * *', timezone: 'Asia/Shanghai' });
+    const base = `http://127.0.0.1:${started!.metricsPort}`;
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/wecom_sync_runs_total\{status="succeeded"\} [1-9]/);
+    expect(text).toMatch(/wecom_sync_api_calls_total\{endpoint="get_chain_corpinfo_list"\} [1-9]/);
+    expect(text).toMatch(/wecom_sync_last_success_timestamp_seconds \d/);
+    expect(text).toContain('process_resident_memory_bytes');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+    proc.child.kill('SIGTERM');
+    const result = await proc.exited;
+    expect([0, 9]).toContain(result.code);
+    const mine = (await runs()).filter((r) => r.id >= firstNew);
+    for (const [i, a] of mine.entries()) {
+      expect(a.status).not.toBe('running');
+      for (const b of mine.slice(i + 1)) expect(b.started_at >= a.finished_at).toBe(true);
+    }
+    // Those ticks were skipped, not queued.
+    expect(
+      logLines(result.stderr).some((l) => l.msg === 'tick skipped: the previous sync is still running'),
+    ).toBe(true);
+  });
+
+  it("pushes the run's metrics to a Pushgateway at the end of run", async () => {
+    const pushes: { method?: string; url?: string; body: string }[] = [];
+    const gateway = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        pushes.push({ method: req.method, url: req.url, body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = gateway.address() as AddressInfo;
+      const result = await runCli(['run'], { ...env, PUSHGATEWAY_URL: `http://127.0.0.1:${port}` });
+      expect(result.code).toBe(0);
+      expect(pushes).toHaveLength(1);
+      expect(pushes[0]).toMatchObject({
+        method: 'POST',
+        url: `/metrics/job/wecom_chain_sync/upstream_corpid/${CORP_ID}`,
+      });
+      expect(pushes[0]!.body).toMatch(/wecom_sync_runs_total\{status="succeeded"\} 1/);
+      expect(pushes[0]!.body).toMatch(/wecom_sync_rows_total\{table="chain_corps",kind="unchanged"\} 4500/);
+      expect(pushes[0]!.body).toMatch(/wecom_sync_last_success_timestamp_seconds \d{10}/);
+    } finally {
+      gateway.close();
+    }
+  });
+
+  it('rejects an invalid cron expression or time zone before any work', async () => {
+    const cron = await runCli(['schedule'], { ...env, SYNC_CRON: '61 * * * *' });
+    expect(cron).toMatchObject({
+      code: 3,
+      stderr:
+        'wecom-chain-sync: configuration error: SYNC_CRON: is not a valid cron expression: "61 * * * *"\n',
+    });
+    const tz = await runCli(['schedule'], { ...env, SYNC_CRON: '0 * * * *', SYNC_TZ: 'Mars/Olympus' });
+    expect(tz.code).toBe(3);
+    expect(tz.stderr).toContain('SYNC_TZ: is not a known IANA time zone');
+  });
+});
