@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { ConfigError } from './config.ts';
 
 export type { Logger };
@@ -6,11 +7,14 @@ export type { Logger };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
- * JSON lines on stderr, so stdout stays free for what a command prints for people and scripts.
- * Synchronous writes: a log line written just before exit is never lost.
+ * JSON lines on stderr, so stdout stays free for what a command prints for people and scripts; readable
+ * lines instead when a person is watching the terminal. Synchronous writes: a log line written just
+ * before exit is never lost.
  */
 export function createLogger(level = process.env.LOG_LEVEL?.trim() || 'info'): Logger {
-  if (!LEVELS.includes(level))
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got "${level}"`);
-  return pino({ level, base: { app: 'wecom-chain-sync' } }, pino.destination({ fd: 2, sync: true }));
+  if (!LEVELS.includes(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got "${level}"`);
+  const destination = process.stderr.isTTY
+    ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'app,pid,hostname' })
+    : pino.destination({ fd: 2, sync: true });
+  return pino({ level, base: { app: 'wecom-chain-sync' } }, destination);
 }
