@@ -12,7 +12,8 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
  * before exit is never lost.
  */
 export function createLogger(level = process.env.LOG_LEVEL?.trim() || 'info'): Logger {
-  if (!LEVELS.includes(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got "${level}"`);
+  if (!LEVELS.includes(level))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got "${level}"`);
   const destination = process.stderr.isTTY
     ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'app,pid,hostname' })
     : pino.destination({ fd: 2, sync: true });

@@ -1,5 +1,5 @@
 // Every failure the client reports is one of these; none carries a token, a secret or a query string.
-import type { Endpoint } from './types.ts';
+import { ENDPOINT_PATHS, type Endpoint } from './types.ts';
 
 /** WeCom answered with a non-zero errcode that retrying could not fix. */
 export class WecomApiError extends Error {
@@ -8,7 +8,7 @@ export class WecomApiError extends Error {
   readonly errcode: number;
   readonly errmsg: string;
   constructor(endpoint: Endpoint, errcode: number, errmsg: string) {
-    super(`${endpoint}: WeCom errcode ${errcode}: ${errmsg}`);
+    super(`${ENDPOINT_PATHS[endpoint]}: WeCom errcode ${errcode}: ${errmsg}`);
     this.endpoint = endpoint;
     this.errcode = errcode;
     this.errmsg = errmsg;
@@ -29,7 +29,7 @@ export class WecomTransportError extends Error {
   readonly endpoint: Endpoint;
   readonly httpStatus: number | null;
   constructor(endpoint: Endpoint, detail: string, httpStatus: number | null = null, options?: ErrorOptions) {
-    super(`${endpoint}: ${detail}`, options);
+    super(`${ENDPOINT_PATHS[endpoint]}: ${detail}`, options);
     this.endpoint = endpoint;
     this.httpStatus = httpStatus;
   }
@@ -41,7 +41,7 @@ export class WecomResponseError extends Error {
   readonly endpoint: Endpoint;
   readonly field: string;
   constructor(endpoint: Endpoint, field: string, problem: string) {
-    super(`${endpoint}: invalid response at ${field || '(body)'}: ${problem}`);
+    super(`${ENDPOINT_PATHS[endpoint]}: invalid response at ${field || '(body)'}: ${problem}`);
     this.endpoint = endpoint;
     this.field = field;
   }

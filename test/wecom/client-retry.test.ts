@@ -86,7 +86,7 @@ describe('transient failures are retried', () => {
     client = testClient(closed, { maxAttempts: 2 });
     const error = await client.getChainList().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WecomTransportError);
-    expect((error as Error).message).toMatch(/^gettoken: connection failed \(ECONNREFUSED\)$/);
+    expect((error as Error).message).toMatch(/^\/cgi-bin\/gettoken: connection failed \(ECONNREFUSED\)$/);
     expect(client.stats().retries.gettoken).toBe(1);
   });
 

@@ -122,7 +122,9 @@ describe('get_chain_corpinfo_list', () => {
     const error = problem(() => listPage(body));
     expect(error.field).toBe(field);
     expect(error.message).toMatch(
-      new RegExp(`^get_chain_corpinfo_list: invalid response at ${field.replace(/[[\].]/g, '\\$&')}: `),
+      new RegExp(
+        `^/cgi-bin/corpgroup/corp/get_chain_corpinfo_list: invalid response at ${field.replace(/[[\].]/g, '\\$&')}: `,
+      ),
     );
     expect(error.message).toMatch(message);
   });

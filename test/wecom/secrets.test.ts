@@ -108,7 +108,7 @@ describe('no secret or token in errors or stats', () => {
     expect(server.requests[0]!.query.get('corpsecret')).toBe(SECRET);
     expect(server.requests[1]!.query.get('access_token')).toBe(TOKEN);
     expect((error as Error).message).toBe(
-      'get_chain_list: WeCom errcode 60011: access_token [redacted] rejected',
+      '/cgi-bin/corpgroup/corp/get_chain_list: WeCom errcode 60011: access_token [redacted] rejected',
     );
   });
 });
