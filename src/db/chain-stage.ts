@@ -125,6 +125,7 @@ export class ChainStage {
       const mergedCorps = await this.#run(q.MERGE_CORPS, scoped);
       const removedCorps = await this.#run(q.REMOVE_CORPS, scoped);
       counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount ?? 0);
+      for (const statement of q.HISTORY_STATEMENTS) await this.#run(statement, scoped);
       await this.#run('commit');
     } catch (err) {
       if (!this.#broken) await this.#client.query('rollback').catch(() => {});

@@ -132,3 +132,83 @@ with gone as (
 )
 select (select count(*) from gone)::int as chains, (select count(*) from groups)::int as groups,
        (select count(*) from corps)::int as corps`;
+
+/** After REMOVE_UNLISTED_CHAINS, in the same transaction: removed chains have no open versions. $2 run id. */
+export const CLOSE_REMOVED_CHAINS_HISTORY = [
+  `update wecom.chain_group_history h set valid_to = now(), closed_run_id = $2
+   from wecom.chains c
+   where c.upstream_corpid = $1 and c.removed_at is not null
+     and h.upstream_corpid = $1 and h.chain_id = c.chain_id and h.valid_to is null`,
+  `update wecom.chain_corp_history h set valid_to = now(), closed_run_id = $2
+   from wecom.chains c
+   where c.upstream_corpid = $1 and c.removed_at is not null
+     and h.upstream_corpid = $1 and h.chain_id = c.chain_id and h.valid_to is null`,
+];
+
+// History, written after the chain's merge in the same transaction. The rows a run changed carry its id in
+// changed_run_id, so they are exactly the ones whose open version closes and (unless removed) reopens.
+// now() is the transaction's start: a version closed and its successor opened share one instant.
+
+/** $1 upstream_corpid, $2 chain_id, $3 run id. Closes the open versions of what the run changed. */
+export const CLOSE_GROUP_VERSIONS = `
+update wecom.chain_group_history h set valid_to = now(), closed_run_id = $3
+from wecom.chain_groups c
+where c.upstream_corpid = $1 and c.chain_id = $2 and c.changed_run_id = $3
+  and h.upstream_corpid = $1 and h.chain_id = $2 and h.groupid = c.groupid and h.valid_to is null`;
+
+/** Opens a version for each group the run changed that is still there. */
+export const OPEN_GROUP_VERSIONS = `
+insert into wecom.chain_group_history (upstream_corpid, chain_id, groupid, group_name, parentid, sort_order, valid_from, opened_run_id)
+select $1, $2, groupid, group_name, parentid, sort_order, now(), $3 from wecom.chain_groups
+where upstream_corpid = $1 and chain_id = $2 and changed_run_id = $3 and removed_at is null`;
+
+export const CLOSE_CORP_VERSIONS = `
+update wecom.chain_corp_history h set valid_to = now(), closed_run_id = $3
+from wecom.chain_corps c
+where c.upstream_corpid = $1 and c.chain_id = $2 and c.changed_run_id = $3
+  and h.upstream_corpid = $1 and h.chain_id = $2 and h.corp_key = c.corp_key and h.valid_to is null`;
+
+/**
+ * A corp keeps its entity_key across versions; a joined corp seen for the first time continues the entity
+ * of the pending corp that disappeared in the same run when their custom_id is non-empty and names no other
+ * corp in the chain: one corp that joined, not one that vanished and a stranger that appeared.
+ */
+export const OPEN_CORP_VERSIONS = `
+with changed as (
+  select * from wecom.chain_corps where upstream_corpid = $1 and chain_id = $2 and changed_run_id = $3
+), gone_pending as (
+  select custom_id, corp_key from changed
+  where not is_joined and removed_at is not null and custom_id <> ''
+), link as (
+  select j.corp_key, (
+      select h.entity_key from wecom.chain_corp_history h
+      where h.upstream_corpid = $1 and h.chain_id = $2 and h.corp_key = p.corp_key
+      order by h.valid_from desc limit 1
+    ) as entity_key
+  from changed j join gone_pending p on p.custom_id = j.custom_id
+  where j.is_joined and j.removed_at is null
+    and (select count(*) from gone_pending x where x.custom_id = j.custom_id) = 1
+    and (select count(*) from wecom.chain_corps y
+         where y.upstream_corpid = $1 and y.chain_id = $2 and y.removed_at is null and y.custom_id = j.custom_id) = 1
+    and not exists (select 1 from wecom.chain_corp_history h
+                    where h.upstream_corpid = $1 and h.chain_id = $2 and h.corp_key = j.corp_key)
+)
+insert into wecom.chain_corp_history (upstream_corpid, chain_id, entity_key, corp_key, corpid, pending_corpid, corp_name,
+  custom_id, groupid, invite_userid, is_joined, qualification_status, valid_from, opened_run_id)
+select $1, $2,
+  coalesce(
+    (select h.entity_key from wecom.chain_corp_history h
+     where h.upstream_corpid = $1 and h.chain_id = $2 and h.corp_key = c.corp_key order by h.valid_from desc limit 1),
+    (select l.entity_key from link l where l.corp_key = c.corp_key),
+    c.corp_key),
+  c.corp_key, c.corpid, c.pending_corpid, c.corp_name, c.custom_id, c.groupid, c.invite_userid, c.is_joined,
+  c.qualification_status, now(), $3
+from changed c where c.removed_at is null`;
+
+/** In order: what a chain's merge runs after writing its current state. */
+export const HISTORY_STATEMENTS = [
+  CLOSE_GROUP_VERSIONS,
+  OPEN_GROUP_VERSIONS,
+  CLOSE_CORP_VERSIONS,
+  OPEN_CORP_VERSIONS,
+];

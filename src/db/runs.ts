@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import type { RunStats } from '../sync/stats.ts';
-import { REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
+import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
 import { syncRuns } from './schema.ts';
 
 export type FinishedStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
@@ -39,8 +39,20 @@ export async function removeUnlistedChains(
   runId: number,
   listedChainIds: readonly string[],
 ): Promise<RemovedChains> {
-  const { rows } = await pool.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
-  return rows[0];
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
+    for (const statement of CLOSE_REMOVED_CHAINS_HISTORY)
+      await client.query(statement, [upstreamCorpid, runId]);
+    await client.query('commit');
+    return rows[0];
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 export async function lastSuccessAt(pool: pg.Pool, upstreamCorpid: string): Promise<Date | null> {

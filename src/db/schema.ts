@@ -12,6 +12,7 @@ import {
   smallint,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 export const wecom = pgSchema('wecom');
@@ -109,5 +110,69 @@ export const chainCorps = wecom.table(
       sql`(${t.isJoined} and ${t.corpid} is not null and ${t.pendingCorpid} is null and ${t.corpKey} = ${t.corpid})
         or (not ${t.isJoined} and ${t.corpid} is null and ${t.pendingCorpid} is not null and ${t.corpKey} = 'pending:' || ${t.pendingCorpid})`,
     ),
+  ],
+);
+
+// History (type-2 slowly changing dimension): one row per version of a group or corp. A version is opened
+// when something tracked changed and closed when it changes again or disappears; written in the same
+// transaction as the current state, so the two never disagree.
+
+export const chainGroupHistory = wecom.table(
+  'chain_group_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    upstreamCorpid: text('upstream_corpid').notNull(),
+    chainId: text('chain_id').notNull(),
+    groupid: bigint('groupid', { mode: 'number' }).notNull(),
+    groupName: text('group_name').notNull(),
+    parentid: bigint('parentid', { mode: 'number' }).notNull(),
+    sortOrder: bigint('sort_order', { mode: 'number' }).notNull(),
+    validFrom: tz('valid_from').notNull(),
+    validTo: tz('valid_to'),
+    openedRunId: bigint('opened_run_id', { mode: 'number' })
+      .notNull()
+      .references(() => syncRuns.id),
+    closedRunId: bigint('closed_run_id', { mode: 'number' }).references(() => syncRuns.id),
+  },
+  (t) => [
+    uniqueIndex('chain_group_history_open_idx')
+      .on(t.upstreamCorpid, t.chainId, t.groupid)
+      .where(sql`${t.validTo} is null`),
+    index('chain_group_history_group_idx').on(t.upstreamCorpid, t.chainId, t.groupid, t.validFrom),
+  ],
+);
+
+export const chainCorpHistory = wecom.table(
+  'chain_corp_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    upstreamCorpid: text('upstream_corpid').notNull(),
+    chainId: text('chain_id').notNull(),
+    // The corp across its identities: the corp_key of its first version. A pending corp that joins keeps
+    // its entity_key ('pending:…') when the link by custom_id is unambiguous.
+    entityKey: text('entity_key').notNull(),
+    corpKey: text('corp_key').notNull(),
+    corpid: text('corpid'),
+    pendingCorpid: text('pending_corpid'),
+    corpName: text('corp_name').notNull(),
+    customId: text('custom_id').notNull(),
+    groupid: bigint('groupid', { mode: 'number' }).notNull(),
+    inviteUserid: text('invite_userid'),
+    isJoined: boolean('is_joined').notNull(),
+    qualificationStatus: smallint('qualification_status'),
+    validFrom: tz('valid_from').notNull(),
+    validTo: tz('valid_to'),
+    openedRunId: bigint('opened_run_id', { mode: 'number' })
+      .notNull()
+      .references(() => syncRuns.id),
+    closedRunId: bigint('closed_run_id', { mode: 'number' }).references(() => syncRuns.id),
+  },
+  (t) => [
+    uniqueIndex('chain_corp_history_open_idx')
+      .on(t.upstreamCorpid, t.chainId, t.corpKey)
+      .where(sql`${t.validTo} is null`),
+    index('chain_corp_history_corp_idx').on(t.upstreamCorpid, t.chainId, t.corpKey, t.validFrom),
+    index('chain_corp_history_entity_idx').on(t.upstreamCorpid, t.chainId, t.entityKey, t.validFrom),
+    index('chain_corp_history_valid_idx').on(t.validFrom, t.validTo),
   ],
 );

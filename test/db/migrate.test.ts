@@ -16,7 +16,9 @@ describe('runMigrations', () => {
     );
     expect(rows.map((r) => r.table_name)).toEqual([
       '__drizzle_migrations',
+      'chain_corp_history',
       'chain_corps',
+      'chain_group_history',
       'chain_groups',
       'chains',
       'sync_runs',
