@@ -1,18 +1,11 @@
 // Configuration comes from the environment, is parsed once at start-up, and is read-only afterwards.
 // Each problem is reported as one line naming the variable, before any work starts.
+import type { WecomClientOptions } from './wecom/client.ts';
 
 export type DetailsMode = 'changed' | 'all' | 'none';
 
-export interface WecomConfig {
-  apiBase: string;
-  corpId: string;
-  corpSecret: string;
-  ratePerMinute: number;
-  concurrency: number;
-  timeoutMs: number;
-  maxAttempts: number;
-  rateLimitPauseMs: number;
-}
+/** What the environment sets of the client's options (the rest keep the client's defaults). */
+export type WecomConfig = Omit<WecomClientOptions, 'signal' | 'backoffBaseMs' | 'backoffMaxMs'>;
 
 export interface SyncConfig {
   pageSize: number;

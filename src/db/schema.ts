@@ -18,6 +18,45 @@ import {
 export const wecom = pgSchema('wecom');
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const runId = (name: string) => bigint(name, { mode: 'number' }).references(() => syncRuns.id);
+
+// Column sets shared by the current-state tables and their history, so the two cannot drift apart.
+const scoped = () => ({
+  upstreamCorpid: text('upstream_corpid').notNull(),
+  chainId: text('chain_id').notNull(),
+});
+const groupValues = () => ({
+  groupid: bigint('groupid', { mode: 'number' }).notNull(),
+  groupName: text('group_name').notNull(),
+  parentid: bigint('parentid', { mode: 'number' }).notNull(),
+  // The API's `order`, in [0, 2^32): does not fit an int4.
+  sortOrder: bigint('sort_order', { mode: 'number' }).notNull(),
+});
+const corpValues = () => ({
+  // corpid for a joined corp, 'pending:' || pending_corpid for one that has not joined.
+  corpKey: text('corp_key').notNull(),
+  corpid: text('corpid'),
+  pendingCorpid: text('pending_corpid'),
+  corpName: text('corp_name').notNull(),
+  customId: text('custom_id').notNull(),
+  groupid: bigint('groupid', { mode: 'number' }).notNull(),
+  inviteUserid: text('invite_userid'),
+  isJoined: boolean('is_joined').notNull(),
+  // 1 unverified, 2 verified, 3 certified; null where get_chain_corpinfo was not (yet) asked.
+  qualificationStatus: smallint('qualification_status'),
+});
+const lifecycle = () => ({
+  firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+  removedAt: tz('removed_at'),
+  changedRunId: runId('changed_run_id'),
+});
+const version = () => ({
+  validFrom: tz('valid_from').notNull(),
+  validTo: tz('valid_to'),
+  openedRunId: runId('opened_run_id').notNull(),
+  closedRunId: runId('closed_run_id'),
+});
 
 export const runStatus = wecom.enum('sync_run_status', [
   'running',
@@ -46,33 +85,20 @@ export const syncRuns = wecom.table(
 export const chains = wecom.table(
   'chains',
   {
-    upstreamCorpid: text('upstream_corpid').notNull(),
-    chainId: text('chain_id').notNull(),
+    ...scoped(),
     chainName: text('chain_name').notNull(),
     firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
     updatedAt: tz('updated_at').notNull().defaultNow(),
     removedAt: tz('removed_at'),
     lastSyncedAt: tz('last_synced_at'),
-    lastRunId: bigint('last_run_id', { mode: 'number' }).references(() => syncRuns.id),
+    lastRunId: runId('last_run_id'),
   },
   (t) => [primaryKey({ columns: [t.upstreamCorpid, t.chainId] })],
 );
 
 export const chainGroups = wecom.table(
   'chain_groups',
-  {
-    upstreamCorpid: text('upstream_corpid').notNull(),
-    chainId: text('chain_id').notNull(),
-    groupid: bigint('groupid', { mode: 'number' }).notNull(),
-    groupName: text('group_name').notNull(),
-    parentid: bigint('parentid', { mode: 'number' }).notNull(),
-    // The API's `order`, in [0, 2^32): does not fit an int4.
-    sortOrder: bigint('sort_order', { mode: 'number' }).notNull(),
-    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
-    updatedAt: tz('updated_at').notNull().defaultNow(),
-    removedAt: tz('removed_at'),
-    changedRunId: bigint('changed_run_id', { mode: 'number' }).references(() => syncRuns.id),
-  },
+  { ...scoped(), ...groupValues(), ...lifecycle() },
   (t) => [
     primaryKey({ columns: [t.upstreamCorpid, t.chainId, t.groupid] }),
     index('chain_groups_parent_idx').on(t.upstreamCorpid, t.chainId, t.parentid),
@@ -82,24 +108,11 @@ export const chainGroups = wecom.table(
 export const chainCorps = wecom.table(
   'chain_corps',
   {
-    upstreamCorpid: text('upstream_corpid').notNull(),
-    chainId: text('chain_id').notNull(),
-    // corpid for a joined corp, 'pending:' || pending_corpid for one that has not joined.
-    corpKey: text('corp_key').notNull(),
-    corpid: text('corpid'),
-    pendingCorpid: text('pending_corpid'),
-    corpName: text('corp_name').notNull(),
+    ...scoped(),
+    ...corpValues(),
     customId: text('custom_id').notNull().default(''),
-    groupid: bigint('groupid', { mode: 'number' }).notNull(),
-    inviteUserid: text('invite_userid'),
-    isJoined: boolean('is_joined').notNull(),
-    // 1 unverified, 2 verified, 3 certified; null where get_chain_corpinfo was not (yet) asked.
-    qualificationStatus: smallint('qualification_status'),
     detailsFetchedAt: tz('details_fetched_at'),
-    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
-    updatedAt: tz('updated_at').notNull().defaultNow(),
-    removedAt: tz('removed_at'),
-    changedRunId: bigint('changed_run_id', { mode: 'number' }).references(() => syncRuns.id),
+    ...lifecycle(),
   },
   (t) => [
     primaryKey({ columns: [t.upstreamCorpid, t.chainId, t.corpKey] }),
@@ -119,21 +132,7 @@ export const chainCorps = wecom.table(
 
 export const chainGroupHistory = wecom.table(
   'chain_group_history',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    upstreamCorpid: text('upstream_corpid').notNull(),
-    chainId: text('chain_id').notNull(),
-    groupid: bigint('groupid', { mode: 'number' }).notNull(),
-    groupName: text('group_name').notNull(),
-    parentid: bigint('parentid', { mode: 'number' }).notNull(),
-    sortOrder: bigint('sort_order', { mode: 'number' }).notNull(),
-    validFrom: tz('valid_from').notNull(),
-    validTo: tz('valid_to'),
-    openedRunId: bigint('opened_run_id', { mode: 'number' })
-      .notNull()
-      .references(() => syncRuns.id),
-    closedRunId: bigint('closed_run_id', { mode: 'number' }).references(() => syncRuns.id),
-  },
+  { id: bigserial('id', { mode: 'number' }).primaryKey(), ...scoped(), ...groupValues(), ...version() },
   (t) => [
     uniqueIndex('chain_group_history_open_idx')
       .on(t.upstreamCorpid, t.chainId, t.groupid)
@@ -146,26 +145,12 @@ export const chainCorpHistory = wecom.table(
   'chain_corp_history',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    upstreamCorpid: text('upstream_corpid').notNull(),
-    chainId: text('chain_id').notNull(),
+    ...scoped(),
     // The corp across its identities: the corp_key of its first version. A pending corp that joins keeps
     // its entity_key ('pending:…') when the link by custom_id is unambiguous.
     entityKey: text('entity_key').notNull(),
-    corpKey: text('corp_key').notNull(),
-    corpid: text('corpid'),
-    pendingCorpid: text('pending_corpid'),
-    corpName: text('corp_name').notNull(),
-    customId: text('custom_id').notNull(),
-    groupid: bigint('groupid', { mode: 'number' }).notNull(),
-    inviteUserid: text('invite_userid'),
-    isJoined: boolean('is_joined').notNull(),
-    qualificationStatus: smallint('qualification_status'),
-    validFrom: tz('valid_from').notNull(),
-    validTo: tz('valid_to'),
-    openedRunId: bigint('opened_run_id', { mode: 'number' })
-      .notNull()
-      .references(() => syncRuns.id),
-    closedRunId: bigint('closed_run_id', { mode: 'number' }).references(() => syncRuns.id),
+    ...corpValues(),
+    ...version(),
   },
   (t) => [
     uniqueIndex('chain_corp_history_open_idx')
