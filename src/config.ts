@@ -1,5 +1,6 @@
 // Configuration comes from the environment, is parsed once at start-up, and is read-only afterwards.
 // Each problem is reported as one line naming the variable, before any work starts.
+import type { DatabaseConfig } from './db/database.ts';
 import type { WecomClientOptions } from './wecom/client.ts';
 
 export type DetailsMode = 'changed' | 'all' | 'none';
@@ -17,7 +18,7 @@ export interface SyncConfig {
 }
 
 export interface Config {
-  databaseUrl: string;
+  database: DatabaseConfig;
   wecom: WecomConfig;
   sync: SyncConfig;
   /** After SIGTERM/SIGINT the process exits within this, whatever it is doing. */
@@ -96,17 +97,24 @@ export const CONFIG_DEFAULTS = {
   SHUTDOWN_TIMEOUT_MS: 25_000,
   METRICS_PORT: 9464,
   SYNC_TZ: 'Asia/Shanghai',
+  PGLITE_DIR: './data',
 };
 
 export function parseDatabaseUrl(env: Env): string {
   return url('DATABASE_URL', required(env, 'DATABASE_URL'), ['postgres:', 'postgresql:']);
 }
 
+/** DATABASE_URL set means a real server, always; unset means the embedded PGlite under PGLITE_DIR. */
+export function parseDatabase(env: Env): DatabaseConfig {
+  if (env.DATABASE_URL?.trim()) return { driver: 'postgres', url: parseDatabaseUrl(env) };
+  return { driver: 'pglite', dir: env.PGLITE_DIR?.trim() || CONFIG_DEFAULTS.PGLITE_DIR };
+}
+
 export function parseConfig(env: Env): Config {
   const d = CONFIG_DEFAULTS;
   const apiBase = url('WECOM_API_BASE', env.WECOM_API_BASE?.trim() || d.WECOM_API_BASE, ['https:', 'http:']);
   return {
-    databaseUrl: parseDatabaseUrl(env),
+    database: parseDatabase(env),
     wecom: {
       apiBase: apiBase.replace(/\/+$/, ''),
       corpId: required(env, 'WECOM_CORP_ID'),

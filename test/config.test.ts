@@ -54,7 +54,6 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    [{ DATABASE_URL: '' }, 'DATABASE_URL: is required but not set'],
     [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: is not a valid URL'],
     [{ WECOM_CORP_SECRET: ' ' }, 'WECOM_CORP_SECRET: is required but not set'],
@@ -65,6 +64,17 @@ describe('parseConfig', () => {
     [{ WECOM_API_BASE: 'ftp://x' }, 'WECOM_API_BASE: must be a https:// or http:// URL'],
   ])('rejects %o with one line naming the variable', (override, message) => {
     expect(problem({ ...base, ...override })).toBe(message);
+  });
+
+  it('uses the embedded PGlite under PGLITE_DIR when DATABASE_URL is not set, and a server whenever it is', () => {
+    expect(parseConfig({ ...base, DATABASE_URL: '' }).database).toEqual({ driver: 'pglite', dir: './data' });
+    expect(
+      parseConfig({ ...base, DATABASE_URL: undefined, PGLITE_DIR: '/var/lib/wcs' } as never).database,
+    ).toEqual({
+      driver: 'pglite',
+      dir: '/var/lib/wcs',
+    });
+    expect(parseConfig(base).database).toEqual({ driver: 'postgres', url: base.DATABASE_URL });
   });
 
   it('never puts the database password or the secret in a message', () => {

@@ -1,18 +1,17 @@
-import { parseDatabaseUrl } from '../config.ts';
-import { runMigrations } from '../db/migrate.ts';
-import { createPool } from '../db/pool.ts';
+import { parseDatabase } from '../config.ts';
 import { createLogger } from '../log.ts';
+import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 
 export async function migrateCommand(): Promise<ExitCode> {
-  const databaseUrl = parseDatabaseUrl(process.env);
+  const database = parseDatabase(process.env);
   const log = createLogger();
-  const pool = createPool(databaseUrl, 1);
+  const db = await openConfigured(database, log, 1);
   try {
-    await runMigrations(pool);
+    await db.migrate();
     log.info('migrations applied');
     return EXIT.ok;
   } finally {
-    await pool.end();
+    await db.close();
   }
 }

@@ -1,12 +1,11 @@
 import { parseConfig } from '../config.ts';
-import { runMigrations } from '../db/migrate.ts';
-import { createPool } from '../db/pool.ts';
 import { lastSuccessAt } from '../db/runs.ts';
 import { createLogger } from '../log.ts';
 import { pushMetrics } from '../metrics/push.ts';
 import { SyncMetrics } from '../metrics/sync-metrics.ts';
 import { poolSizeFor, syncOnce } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
+import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { checkOutcome } from './outcome.ts';
 import { handleShutdown } from './shutdown.ts';
@@ -15,11 +14,11 @@ export async function runCommand(): Promise<ExitCode> {
   const config = parseConfig(process.env);
   const log = createLogger();
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
-  const pool = createPool(config.databaseUrl, poolSizeFor(config));
+  const db = await openConfigured(config.database, log, poolSizeFor(config));
   try {
-    await runMigrations(pool);
+    await db.migrate();
     const started = performance.now();
-    const outcome = await syncOnce({ config, pool, log, signal: shutdown.signal });
+    const outcome = await syncOnce({ config, db, log, signal: shutdown.signal });
     const { pushgatewayUrl } = config.metrics;
     if (pushgatewayUrl) {
       const metrics = new SyncMetrics({ processMetrics: false });
@@ -27,7 +26,7 @@ export async function runCommand(): Promise<ExitCode> {
         metrics.observe(
           outcome,
           (performance.now() - started) / 1000,
-          await lastSuccessAt(pool, config.wecom.corpId),
+          await lastSuccessAt(db, config.wecom.corpId),
         );
         await pushMetrics(pushgatewayUrl, metrics.registry, config.wecom.corpId);
       } catch (err) {
@@ -39,6 +38,6 @@ export async function runCommand(): Promise<ExitCode> {
     return EXIT.ok;
   } finally {
     shutdown.dispose();
-    await pool.end();
+    await db.close();
   }
 }

@@ -1,9 +1,7 @@
 // `schedule`: a long-running process that syncs on a cron expression and serves metrics and probes.
 import { schedule as cronSchedule, validate as validateCron } from 'node-cron';
-import type pg from 'pg';
 import { type Config, parseConfig, parseScheduleConfig } from '../config.ts';
-import { runMigrations } from '../db/migrate.ts';
-import { createPool } from '../db/pool.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import { LockHeldError } from '../db/run-lock.ts';
 import { lastSuccessAt } from '../db/runs.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -11,12 +9,13 @@ import { startMetricsServer } from '../metrics/server.ts';
 import { SyncMetrics } from '../metrics/sync-metrics.ts';
 import { poolSizeFor, syncOnce } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
+import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { handleShutdown } from './shutdown.ts';
 
-async function databaseAnswers(pool: pg.Pool): Promise<boolean> {
+async function databaseAnswers(db: Queryable): Promise<boolean> {
   const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref());
-  return Promise.race([pool.query('select 1').then(() => true), timeout]);
+  return Promise.race([db.query('select 1').then(() => true), timeout]);
 }
 
 export async function scheduleCommand(values: Record<string, unknown>): Promise<ExitCode> {
@@ -24,13 +23,13 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
   const { cron, timezone } = parseScheduleConfig(process.env, validateCron);
   const log = createLogger();
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
-  const pool = createPool(config.databaseUrl, poolSizeFor(config));
+  const db = await openConfigured(config.database, log, poolSizeFor(config));
   const metrics = new SyncMetrics({ processMetrics: true });
-  const server = await startMetricsServer(config.metrics.port, metrics.registry, () => databaseAnswers(pool));
+  const server = await startMetricsServer(config.metrics.port, metrics.registry, () => databaseAnswers(db));
   let aborted = false;
   try {
-    await runMigrations(pool);
-    const syncs = new Syncs(config, pool, log, metrics, shutdown.signal);
+    await db.migrate();
+    const syncs = new Syncs(config, db, log, metrics, shutdown.signal);
     const task = cronSchedule(cron, () => syncs.tick('schedule'), { timezone, name: 'wecom-chain-sync' });
     log.info({ cron, timezone, metricsPort: server.port, next: task.getNextRun() }, 'scheduler started');
     if (values.now) void syncs.tick('start');
@@ -40,7 +39,7 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
     log.info('scheduler stopped');
   } finally {
     shutdown.dispose();
-    await Promise.allSettled([server.close(), pool.end()]);
+    await Promise.allSettled([server.close(), db.close()]);
   }
   return aborted ? EXIT.aborted : EXIT.ok;
 }
@@ -51,17 +50,17 @@ class Syncs {
   readonly #run: () => Promise<boolean>;
   readonly #log: Logger;
 
-  constructor(config: Config, pool: pg.Pool, log: Logger, metrics: SyncMetrics, signal: AbortSignal) {
+  constructor(config: Config, db: Database, log: Logger, metrics: SyncMetrics, signal: AbortSignal) {
     this.#log = log;
     this.#run = async () => {
       const started = performance.now();
       metrics.running.set(1);
       try {
-        const outcome = await syncOnce({ config, pool, log, signal });
+        const outcome = await syncOnce({ config, db, log, signal });
         metrics.observe(
           outcome,
           (performance.now() - started) / 1000,
-          await lastSuccessAt(pool, config.wecom.corpId),
+          await lastSuccessAt(db, config.wecom.corpId),
         );
         return outcome.status === 'aborted';
       } catch (err) {

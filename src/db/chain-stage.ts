@@ -1,10 +1,10 @@
 // One chain's crawl is staged in a temporary table on a connection of its own, then merged into the
 // stored tables in a single short transaction: BI readers see the whole chain change at once or not at all,
 // and a crawl that fails or is cut short changes nothing.
-import type pg from 'pg';
 import { type RowCounts, TABLES, type TableName, zeroCounts } from '../sync/stats.ts';
 import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
-import { copyRows, encodeCopyRow } from './copy.ts';
+import { encodeCopyRow } from './copy.ts';
+import type { Database, QueryResult, Session } from './database.ts';
 import * as q from './merge-sql.ts';
 
 /** A listed corp, with its details when they were fetched in this crawl (null keeps the stored ones). */
@@ -46,28 +46,29 @@ function encode({ corp, detail }: StagedCorp): string {
 }
 
 export class ChainStage {
-  readonly #client: pg.PoolClient;
+  readonly #session: Session;
   readonly #scope: [upstreamCorpid: string, chainId: string];
   #buffer: string[] = [];
   #broken = false;
   // Groups of one chain are crawled concurrently, but a connection runs one statement at a time.
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(client: pg.PoolClient, upstreamCorpid: string, chainId: string) {
-    this.#client = client;
+  private constructor(session: Session, upstreamCorpid: string, chainId: string) {
+    this.#session = session;
     this.#scope = [upstreamCorpid, chainId];
   }
 
-  static async open(pool: pg.Pool, upstreamCorpid: string, chainId: string): Promise<ChainStage> {
-    const client = await pool.connect();
+  static async open(db: Database, upstreamCorpid: string, chainId: string): Promise<ChainStage> {
+    const session = await db.session();
     try {
-      await client.query(q.CREATE_STAGE);
-      await client.query('truncate pg_temp.wcs_stage_corps');
+      await session.query(q.CREATE_STAGE);
+      await session.query(q.INDEX_STAGE);
+      await session.query('truncate pg_temp.wcs_stage_corps');
     } catch (err) {
-      client.release(err as Error);
+      session.release(true);
       throw err;
     }
-    return new ChainStage(client, upstreamCorpid, chainId);
+    return new ChainStage(session, upstreamCorpid, chainId);
   }
 
   /** The stored state of the given corps of this chain, by corp_key. */
@@ -120,15 +121,15 @@ export class ChainStage {
       );
       const mergedGroups = await this.#run(q.MERGE_GROUPS, [...scoped, groupJson]);
       const removedGroups = await this.#run(q.REMOVE_GROUPS, [...scoped, groups.map((g) => g.groupid)]);
-      counts.chain_groups = mergeCounts(mergedGroups.rows[0], removedGroups.rowCount ?? 0);
+      counts.chain_groups = mergeCounts(mergedGroups.rows[0], removedGroups.rowCount);
 
       const mergedCorps = await this.#run(q.MERGE_CORPS, scoped);
       const removedCorps = await this.#run(q.REMOVE_CORPS, scoped);
-      counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount ?? 0);
+      counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount);
       for (const statement of q.HISTORY_STATEMENTS) await this.#run(statement, scoped);
       await this.#run('commit');
     } catch (err) {
-      if (!this.#broken) await this.#client.query('rollback').catch(() => {});
+      if (!this.#broken) await this.#session.query('rollback').catch(() => {});
       throw err;
     }
     return counts;
@@ -138,17 +139,18 @@ export class ChainStage {
   async close(): Promise<void> {
     this.#buffer = [];
     if (!this.#broken) await this.#run('truncate pg_temp.wcs_stage_corps').catch(() => {});
-    this.#client.release(this.#broken ? new Error('stage connection failed') : undefined);
+    this.#session.release(this.#broken);
   }
 
   async #flush(): Promise<void> {
     const rows = this.#buffer;
     this.#buffer = [];
-    await this.#serial(() => copyRows(this.#client, q.STAGE_COLUMNS, rows));
+    await this.#serial(() => this.#session.copyFrom(q.STAGE_COLUMNS, rows));
   }
 
-  #run(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    return this.#serial(() => this.#client.query(text, values));
+  // biome-ignore lint/suspicious/noExplicitAny: rows are as loosely typed as the SQL that returns them
+  #run(text: string, values?: unknown[]): Promise<QueryResult<any>> {
+    return this.#serial(() => this.#session.query(text, values));
   }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {

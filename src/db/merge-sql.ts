@@ -15,10 +15,12 @@ create temp table if not exists wcs_stage_corps (
   is_joined boolean not null,
   qualification_status smallint,
   details_fetched boolean not null
-);
--- Without it a stale estimate for chain_corps can turn the removal's anti-join into a nested loop over
--- the whole stage for every stored row (seconds per chain instead of milliseconds).
-create index if not exists wcs_stage_corps_key on pg_temp.wcs_stage_corps (corp_key)`;
+)`;
+
+// Without it a stale estimate for chain_corps can turn the removal's anti-join into a nested loop over
+// the whole stage for every stored row (seconds per chain instead of milliseconds).
+export const INDEX_STAGE =
+  'create index if not exists wcs_stage_corps_key on pg_temp.wcs_stage_corps (corp_key)';
 
 export const STAGE_COLUMNS =
   'pg_temp.wcs_stage_corps (corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched)';

@@ -1,6 +1,6 @@
 // One sync at a time per upstream corp, across processes and machines: a session-level advisory lock on a
 // connection held for the whole run. If that connection dies, the lock is gone, so the run is told to stop.
-import type pg from 'pg';
+import type { Database, Session } from './database.ts';
 
 // Two-key form: the first key namespaces our locks, the second is the corp.
 const LOCK_NAMESPACE = 7_413_020;
@@ -25,45 +25,42 @@ export interface StaleRun {
 }
 
 export class RunLock {
-  readonly #client: pg.PoolClient;
+  readonly #session: Session;
   readonly #upstreamCorpid: string;
-  readonly #lost = new AbortController();
+  readonly #failed = new AbortController();
   #heartbeat: NodeJS.Timeout | undefined;
   #beat: Promise<unknown> = Promise.resolve();
   #released = false;
 
-  private constructor(client: pg.PoolClient, upstreamCorpid: string) {
-    this.#client = client;
+  private constructor(session: Session, upstreamCorpid: string) {
+    this.#session = session;
     this.#upstreamCorpid = upstreamCorpid;
-    client.on('error', (err) =>
-      this.#lost.abort(new Error(`lost the connection holding the sync lock: ${err.message}`)),
-    );
   }
 
   /** Takes the lock or throws LockHeldError naming the run that holds it. Waits for nothing. */
-  static async acquire(pool: pg.Pool, upstreamCorpid: string): Promise<RunLock> {
-    const client = await pool.connect();
+  static async acquire(db: Database, upstreamCorpid: string): Promise<RunLock> {
+    const session = await db.session();
     try {
-      const { rows } = await client.query('select pg_try_advisory_lock($1, hashtext($2)) as locked', [
+      const { rows } = await session.query('select pg_try_advisory_lock($1, hashtext($2)) as locked', [
         LOCK_NAMESPACE,
         upstreamCorpid,
       ]);
-      if (rows[0].locked) return new RunLock(client, upstreamCorpid);
-      const holder = await client.query(
+      if (rows[0].locked) return new RunLock(session, upstreamCorpid);
+      const holder = await session.query(
         `select id, started_at from wecom.sync_runs where upstream_corpid = $1 and status = 'running'
          order by id desc limit 1`,
         [upstreamCorpid],
       );
       throw new LockHeldError(upstreamCorpid, holder.rows[0]);
     } catch (err) {
-      client.release();
+      session.release();
       throw err;
     }
   }
 
-  /** Aborted when the lock's connection fails: the lock may already be someone else's. */
+  /** Aborted when the lock's connection fails or a heartbeat cannot be written: the lock may be gone. */
   get lost(): AbortSignal {
-    return this.#lost.signal;
+    return AbortSignal.any([this.#session.lost, this.#failed.signal]);
   }
 
   /**
@@ -71,7 +68,7 @@ export class RunLock {
    * they are marked 'aborted'.
    */
   async abortStaleRuns(): Promise<StaleRun[]> {
-    const { rows } = await this.#client.query(
+    const { rows } = await this.#session.query(
       `update wecom.sync_runs set status = 'aborted', finished_at = now(),
          error = 'the process stopped without finishing the run (last heartbeat ' || heartbeat_at || ')'
        where upstream_corpid = $1 and status = 'running' returning id, heartbeat_at`,
@@ -82,9 +79,9 @@ export class RunLock {
 
   startHeartbeat(runId: number): void {
     this.#heartbeat = setInterval(() => {
-      this.#beat = this.#client
+      this.#beat = this.#session
         .query('update wecom.sync_runs set heartbeat_at = now() where id = $1', [runId])
-        .catch((err: Error) => this.#lost.abort(new Error(`sync lock heartbeat failed: ${err.message}`)));
+        .catch((err: Error) => this.#failed.abort(new Error(`sync lock heartbeat failed: ${err.message}`)));
     }, HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
@@ -94,19 +91,19 @@ export class RunLock {
     this.#released = true;
     clearInterval(this.#heartbeat);
     await this.#beat;
-    if (this.#lost.signal.aborted) {
-      this.#client.release(new Error('lock connection lost'));
+    if (this.lost.aborted) {
+      this.#session.release(true);
       return;
     }
     try {
-      await this.#client.query('select pg_advisory_unlock($1, hashtext($2))', [
+      await this.#session.query('select pg_advisory_unlock($1, hashtext($2))', [
         LOCK_NAMESPACE,
         this.#upstreamCorpid,
       ]);
-      this.#client.release();
-    } catch (err) {
+      this.#session.release();
+    } catch {
       // Closing the connection releases a session lock just as well.
-      this.#client.release(err as Error);
+      this.#session.release(true);
     }
   }
 }

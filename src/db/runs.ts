@@ -1,26 +1,28 @@
 // The sync_runs record: written when a run starts, finished when it ends, whatever the outcome.
 import { eq } from 'drizzle-orm';
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type pg from 'pg';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { RunStats } from '../sync/stats.ts';
+import type { Database, Queryable } from './database.ts';
 import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
 import { syncRuns } from './schema.ts';
 
+type Orm = PgDatabase<PgQueryResultHKT>;
+
 export type FinishedStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
 
-export async function startRun(db: NodePgDatabase, upstreamCorpid: string): Promise<number> {
-  const [row] = await db.insert(syncRuns).values({ upstreamCorpid }).returning({ id: syncRuns.id });
+export async function startRun(orm: Orm, upstreamCorpid: string): Promise<number> {
+  const [row] = await orm.insert(syncRuns).values({ upstreamCorpid }).returning({ id: syncRuns.id });
   return row!.id;
 }
 
 export async function finishRun(
-  db: NodePgDatabase,
+  orm: Orm,
   runId: number,
   status: FinishedStatus,
   stats: RunStats,
   error: string | null,
 ): Promise<void> {
-  await db
+  await orm
     .update(syncRuns)
     .set({ status, stats, error, finishedAt: new Date() })
     .where(eq(syncRuns.id, runId));
@@ -34,29 +36,32 @@ export interface RemovedChains {
 
 /** Marks removed every stored chain that a complete get_chain_list no longer returns, with its contents. */
 export async function removeUnlistedChains(
-  pool: pg.Pool,
+  db: Database,
   upstreamCorpid: string,
   runId: number,
   listedChainIds: readonly string[],
 ): Promise<RemovedChains> {
-  const client = await pool.connect();
+  const session = await db.session();
+  let broken = false;
   try {
-    await client.query('begin');
-    const { rows } = await client.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
+    await session.query('begin');
+    const { rows } = await session.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
     for (const statement of CLOSE_REMOVED_CHAINS_HISTORY)
-      await client.query(statement, [upstreamCorpid, runId]);
-    await client.query('commit');
+      await session.query(statement, [upstreamCorpid, runId]);
+    await session.query('commit');
     return rows[0];
   } catch (err) {
-    await client.query('rollback').catch(() => {});
+    await session.query('rollback').catch(() => {
+      broken = true;
+    });
     throw err;
   } finally {
-    client.release();
+    session.release(broken);
   }
 }
 
-export async function lastSuccessAt(pool: pg.Pool, upstreamCorpid: string): Promise<Date | null> {
-  const { rows } = await pool.query(
+export async function lastSuccessAt(db: Queryable, upstreamCorpid: string): Promise<Date | null> {
+  const { rows } = await db.query(
     `select max(finished_at) as at from wecom.sync_runs where upstream_corpid = $1 and status = 'succeeded'`,
     [upstreamCorpid],
   );

@@ -1,8 +1,8 @@
 // Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
 // that need them while other groups are still being listed, staging as it goes, merging at the end.
 import type { LimitFunction } from 'p-limit';
-import type pg from 'pg';
 import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
+import type { Database } from '../db/database.ts';
 import type { Chain, ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
@@ -11,7 +11,7 @@ import type { RowCounts, RunStats, TableName } from './stats.ts';
 
 export interface CrawlContext {
   api: ChainApi;
-  pool: pg.Pool;
+  db: Database;
   upstreamCorpid: string;
   runId: number;
   pageSize: number;
@@ -33,7 +33,7 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
   const groupIds: (number | null)[] = groups.some((g) => g.groupid === ROOT_GROUP_ID) ? [] : [null];
   groupIds.push(...groups.map((g) => g.groupid));
 
-  const stage = await ChainStage.open(ctx.pool, ctx.upstreamCorpid, chain.chainId);
+  const stage = await ChainStage.open(ctx.db, ctx.upstreamCorpid, chain.chainId);
   try {
     await settleAll(ctx.signal, (signal) =>
       groupIds.map((groupid) => ctx.groupLimit(() => crawlGroup(ctx, stage, chain.chainId, groupid, signal))),

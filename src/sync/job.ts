@@ -1,7 +1,7 @@
 // One sync as `run` and each `schedule` tick perform it: take the corp's lock, clear up after dead runs,
 // crawl with a fresh client, let go of everything whatever happens.
-import type pg from 'pg';
 import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
 import { RunLock } from '../db/run-lock.ts';
 import type { Logger } from '../log.ts';
 import { WecomClient } from '../wecom/client.ts';
@@ -9,16 +9,16 @@ import { type RunOutcome, runSync } from './run.ts';
 
 export interface JobDeps {
   config: Config;
-  pool: pg.Pool;
+  db: Database;
   log: Logger;
   /** Shutdown: stop starting requests, finish or roll back the chain being written, record 'aborted'. */
   signal: AbortSignal;
 }
 
 /** Throws LockHeldError, having written nothing, when another sync of the same corp is running. */
-export async function syncOnce({ config, pool, log, signal }: JobDeps): Promise<RunOutcome> {
+export async function syncOnce({ config, db, log, signal }: JobDeps): Promise<RunOutcome> {
   const upstreamCorpid = config.wecom.corpId;
-  const lock = await RunLock.acquire(pool, upstreamCorpid);
+  const lock = await RunLock.acquire(db, upstreamCorpid);
   try {
     for (const stale of await lock.abortStaleRuns()) {
       log.warn({ staleRunId: stale.id, lastHeartbeat: stale.heartbeat_at }, 'marked a dead run aborted');
@@ -27,7 +27,7 @@ export async function syncOnce({ config, pool, log, signal }: JobDeps): Promise<
     const client = new WecomClient({ ...config.wecom, signal: stop });
     try {
       return await runSync({
-        pool,
+        db,
         api: client,
         upstreamCorpid,
         sync: config.sync,

@@ -1,9 +1,8 @@
 // One sync run: record it, list the chains, crawl them (several at once), record how it ended.
-import { drizzle } from 'drizzle-orm/node-postgres';
 import pLimit from 'p-limit';
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { SyncConfig } from '../config.ts';
+import type { Database } from '../db/database.ts';
 import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
 import type { ApiStats } from '../wecom/client.ts';
 import type { ChainApi } from './api.ts';
@@ -22,7 +21,7 @@ export interface RunOutcome {
 }
 
 export interface RunDeps {
-  pool: pg.Pool;
+  db: Database;
   api: ChainApi & { stats(): ApiStats };
   upstreamCorpid: string;
   sync: SyncConfig;
@@ -39,8 +38,8 @@ export interface RunDeps {
 const MAX_FAILURES_KEPT = 50;
 
 export async function runSync(deps: RunDeps): Promise<RunOutcome> {
-  const db = drizzle({ client: deps.pool });
-  const runId = await startRun(db, deps.upstreamCorpid);
+  const { db } = deps;
+  const runId = await startRun(db.orm, deps.upstreamCorpid);
   deps.onStarted?.(runId);
   const log = deps.log.child({ runId });
   const stats = emptyStats();
@@ -52,7 +51,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
     const chains = await deps.api.getChainList();
     stats.chains.listed = chains.length;
     const removed = await removeUnlistedChains(
-      deps.pool,
+      db,
       deps.upstreamCorpid,
       runId,
       chains.map((c) => c.chainId),
@@ -63,7 +62,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
 
     const ctx: CrawlContext = {
       api: deps.api,
-      pool: deps.pool,
+      db,
       upstreamCorpid: deps.upstreamCorpid,
       runId,
       pageSize: deps.sync.pageSize,
@@ -73,7 +72,8 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       signal,
       now: deps.now ?? Date.now,
     };
-    const chainLimit = pLimit(deps.sync.chainConcurrency);
+    // Each chain stages on a session of its own; PGlite's sessions share one connection.
+    const chainLimit = pLimit(Math.min(deps.sync.chainConcurrency, db.concurrentSessions));
     await Promise.all(
       chains.map((chain) =>
         chainLimit(async () => {
@@ -112,7 +112,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   stats.api = deps.api.stats();
   const status = statusOf(stats, fatal, deps.signal?.aborted ?? false);
   const error = fatal !== undefined ? describe(fatal) : summariseFailures(stats);
-  await finishRun(db, runId, status, stats, error);
+  await finishRun(db.orm, runId, status, stats, error);
   log.info({ status, chains: stats.chains, rows: stats.rows, api: stats.api.calls }, 'sync finished');
   return { runId, status, stats, fatal };
 }

@@ -49,7 +49,7 @@ describe('ChainStage', () => {
   });
 
   async function sync(corps: StagedCorp[], g: Group[] = groups, chain = CHAIN) {
-    const stage = await ChainStage.open(db.pool, UP, chain.chainId);
+    const stage = await ChainStage.open(db.database, UP, chain.chainId);
     try {
       await stage.add(corps);
       return await stage.commit(chain, g, run);
@@ -163,12 +163,12 @@ describe('ChainStage', () => {
 
   it('changes nothing when the stage is closed without a commit', async () => {
     const before = await corpRows();
-    const stage = await ChainStage.open(db.pool, UP, CHAIN.chainId);
+    const stage = await ChainStage.open(db.database, UP, CHAIN.chainId);
     await stage.add([{ corp: joined('wwz'), detail: null }]);
     await stage.close();
     expect(await corpRows()).toEqual(before);
     // The pooled connection's stage is empty for the next chain.
-    const next = await ChainStage.open(db.pool, UP, 'other');
+    const next = await ChainStage.open(db.database, UP, 'other');
     try {
       const counts = await next.commit({ chainId: 'other', chainName: 'o' }, [], run);
       expect(counts.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 0, removed: 0 });

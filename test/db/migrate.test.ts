@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../src/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 describe('runMigrations', () => {
@@ -10,9 +9,9 @@ describe('runMigrations', () => {
   afterAll(() => db.drop());
 
   it('creates the wecom tables, and concurrent runs serialise and find nothing left to do', async () => {
-    await Promise.all([runMigrations(db.pool), runMigrations(db.pool), runMigrations(db.pool)]);
+    await Promise.all([db.database.migrate(), db.database.migrate(), db.database.migrate()]);
     const { rows } = await db.pool.query(
-      `select table_name from information_schema.tables where table_schema = 'wecom' order by 1`,
+      `select table_name from information_schema.tables where table_schema = 'wecom' and table_type = 'BASE TABLE' order by 1`,
     );
     expect(rows.map((r) => r.table_name)).toEqual([
       '__drizzle_migrations',

@@ -2,13 +2,23 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { runMigrations } from '../../src/db/migrate.ts';
+import type { Database, Queryable } from '../../src/db/database.ts';
+import { openDatabase } from '../../src/db/database.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { postgresDatabase } from '../../src/db/postgres.ts';
 
-export interface TestDatabase {
-  url: string;
-  pool: pg.Pool;
+export type Driver = Database['driver'];
+export const DRIVERS: readonly Driver[] = ['postgres', 'pglite'];
+
+export interface TestDb extends Queryable {
+  database: Database;
   drop(): Promise<void>;
+}
+
+export interface TestDatabase extends TestDb {
+  url: string;
+  /** The same server through node-postgres directly, for tests of Postgres-only behaviour. */
+  pool: pg.Pool;
 }
 
 function withDatabase(url: string, database: string): string {
@@ -26,10 +36,13 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   await admin.end();
   const url = withDatabase(adminUrl, name);
   const pool = createPool(url, 10);
-  if (options.migrate !== false) await runMigrations(pool);
+  const database = postgresDatabase(pool);
+  if (options.migrate !== false) await database.migrate();
   return {
     url,
     pool,
+    database,
+    query: database.query,
     async drop() {
       await pool.end();
       const a = new pg.Client({ connectionString: adminUrl });
@@ -38,4 +51,12 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       await a.end();
     },
   };
+}
+
+/** A migrated database on either driver: a fresh Postgres database, or an in-memory PGlite. */
+export async function createDriverDatabase(driver: Driver): Promise<TestDb> {
+  if (driver === 'postgres') return createTestDatabase();
+  const database = await openDatabase({ driver: 'pglite', dir: null }, { poolSize: 1 });
+  await database.migrate();
+  return { database, query: database.query, drop: () => database.close() };
 }

@@ -1,7 +1,8 @@
 // What a sync against the simulator should store, and what it did store, in the same plain shape.
-import type pg from 'pg';
+
 import pino from 'pino';
 import type { SyncConfig } from '../../src/config.ts';
+import type { Database, Queryable } from '../../src/db/database.ts';
 import { corpKeyOf, type SimNetwork, type Simulator } from '../../src/simulator/index.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
@@ -59,8 +60,8 @@ export function expectedSnapshot(network: SimNetwork, withInviteUserid = true): 
 }
 
 /** The active (not removed) rows, in the shape of expectedSnapshot. */
-export async function storedSnapshot(pool: pg.Pool, upstreamCorpid = CORP_ID): Promise<Snapshot> {
-  const q = async (sql: string) => (await pool.query(sql, [upstreamCorpid])).rows.sort(byKey);
+export async function storedSnapshot(db: Queryable, upstreamCorpid = CORP_ID): Promise<Snapshot> {
+  const q = async (sql: string) => (await db.query(sql, [upstreamCorpid])).rows.sort(byKey);
   return {
     chains: await q(
       'select chain_id, chain_name from wecom.chains where upstream_corpid = $1 and removed_at is null',
@@ -78,8 +79,8 @@ export async function storedSnapshot(pool: pg.Pool, upstreamCorpid = CORP_ID): P
 }
 
 /** Physical row versions: equal before and after means no row was rewritten. */
-export async function rowVersions(pool: pg.Pool): Promise<string[]> {
-  const { rows } = await pool.query(
+export async function rowVersions(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query(
     `select 'chains' as t, chain_id as k, xmin::text as v from wecom.chains
      union all select 'groups', chain_id || '/' || groupid, xmin::text from wecom.chain_groups
      union all select 'corps', chain_id || '/' || corp_key, xmin::text from wecom.chain_corps
@@ -123,13 +124,13 @@ export interface SyncOptions {
 
 export async function syncAgainst(
   sim: Simulator,
-  pool: pg.Pool,
+  db: Database,
   options: SyncOptions = {},
 ): Promise<RunOutcome> {
   const client = new WecomClient(clientOptions(sim, options.client));
   try {
     return await runSync({
-      pool,
+      db,
       api: options.wrap ? options.wrap(client) : client,
       upstreamCorpid: CORP_ID,
       sync: { ...SYNC, ...options.sync },

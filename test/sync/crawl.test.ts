@@ -35,7 +35,7 @@ describe('crawler paging and failures', () => {
 
   const sync = (): Promise<RunOutcome> =>
     runSync({
-      pool: db.pool,
+      db: db.database,
       api,
       upstreamCorpid: UP,
       sync: { pageSize: 2, chainConcurrency: 2, details: 'changed', detailsMaxAgeHours: 24 },

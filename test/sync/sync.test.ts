@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
 import type { WecomClient } from '../../src/wecom/client.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createDriverDatabase, DRIVERS, type TestDb } from '../helpers/db.ts';
 import {
   CORP_ID,
   expectedSnapshot,
@@ -13,8 +13,9 @@ import {
   syncAgainst,
 } from '../helpers/simulated.ts';
 
-describe('sync against the simulator', () => {
-  let db: TestDatabase;
+// The same test bodies on a Postgres server and on the embedded PGlite.
+describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
+  let db: TestDb;
   let sim: Simulator;
   const network = SimNetwork.generate({
     seed: 42,
@@ -30,7 +31,7 @@ describe('sync against the simulator', () => {
     [...chain(i).corps.entries()].filter(([, c]) => (c.corpid !== null) === joined).map(([k]) => k);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createDriverDatabase(driver);
     // Pages shorter than asked for (40): the crawler must trust has_more, not the page size.
     sim = await startSimulator({
       network,
@@ -46,17 +47,15 @@ describe('sync against the simulator', () => {
   });
 
   it('stores exactly what the simulator holds, every field', async () => {
-    const outcome = await syncAgainst(sim, db.pool);
+    const outcome = await syncAgainst(sim, db.database);
     expect(outcome.status).toBe('succeeded');
     const expected = expectedSnapshot(network);
-    expect(await storedSnapshot(db.pool)).toEqual(expected);
+    expect(await storedSnapshot(db)).toEqual(expected);
     expect(outcome.stats.rows.chain_corps).toEqual({ inserted: 2_000, updated: 0, unchanged: 0, removed: 0 });
     expect(outcome.stats.rows.chain_groups.inserted).toBe(expected.groups.length);
     expect(outcome.stats.details_fetched).toBe(expected.corps.filter((c) => c.is_joined).length);
     const run = (
-      await db.pool.query('select status, finished_at, stats from wecom.sync_runs where id = $1', [
-        outcome.runId,
-      ])
+      await db.query('select status, finished_at, stats from wecom.sync_runs where id = $1', [outcome.runId])
     ).rows[0];
     expect(run.status).toBe('succeeded');
     expect(run.finished_at).not.toBeNull();
@@ -64,11 +63,11 @@ describe('sync against the simulator', () => {
   });
 
   it('re-runs without rewriting a row and with far fewer calls', async () => {
-    const before = (await rowVersions(db.pool)).filter((v) => !v.startsWith('chains:'));
+    const before = (await rowVersions(db)).filter((v) => !v.startsWith('chains:'));
     sim.resetCalls();
-    const outcome = await syncAgainst(sim, db.pool);
+    const outcome = await syncAgainst(sim, db.database);
     expect(outcome.status).toBe('succeeded');
-    expect((await rowVersions(db.pool)).filter((v) => !v.startsWith('chains:'))).toEqual(before);
+    expect((await rowVersions(db)).filter((v) => !v.startsWith('chains:'))).toEqual(before);
     expect(outcome.stats.rows.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 2_000, removed: 0 });
     expect(sim.calls.get_chain_corpinfo).toBe(0);
     expect(sim.calls.get_chain_corpinfo_list).toBeGreaterThan(0);
@@ -88,11 +87,11 @@ describe('sync against the simulator', () => {
     network.renameChain(chainIds[1]!, '新能源供应链');
     network.removeChain(chainIds[2]!);
 
-    const outcome = await syncAgainst(sim, db.pool);
+    const outcome = await syncAgainst(sim, db.database);
     expect(outcome.status).toBe('succeeded');
-    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
 
-    const removedRows = await db.pool.query(
+    const removedRows = await db.query(
       `select chain_id, corp_key from wecom.chain_corps where removed_at is not null and chain_id <> $1 order by 1, 2`,
       [chainIds[2]],
     );
@@ -100,7 +99,7 @@ describe('sync against the simulator', () => {
     expect(removedKeys).toContain(removed);
     expect(removedKeys).toContain(joining);
     expect(removedKeys).not.toContain(joinedKey);
-    const gone = await db.pool.query(
+    const gone = await db.query(
       `select (select removed_at is not null from wecom.chains where chain_id = $1) as chain,
               (select bool_and(removed_at is not null) from wecom.chain_groups where chain_id = $1) as groups,
               (select bool_and(removed_at is not null) from wecom.chain_corps where chain_id = $1) as corps,
@@ -114,11 +113,11 @@ describe('sync against the simulator', () => {
     const [key] = keysOf(0, true);
     const corp = chain(0).corps.get(key!)!;
     network.removeCorp(chainIds[0]!, key!);
-    await syncAgainst(sim, db.pool);
+    await syncAgainst(sim, db.database);
     network.addCorp(chainIds[0]!, corp);
-    const outcome = await syncAgainst(sim, db.pool);
+    const outcome = await syncAgainst(sim, db.database);
     expect(outcome.stats.rows.chain_corps.updated).toBe(1);
-    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
   });
 
   it('stays exact through revoked tokens, 45009 and -1 bursts, 502s, drops and timeouts', async () => {
@@ -140,7 +139,7 @@ describe('sync against the simulator', () => {
       },
       stats: () => client.stats(),
     });
-    const outcome = await syncAgainst(sim, db.pool, {
+    const outcome = await syncAgainst(sim, db.database, {
       client: { timeoutMs: 500 },
       sync: { detailsMaxAgeHours: 0 },
       wrap: revokeMidRun,
@@ -150,14 +149,14 @@ describe('sync against the simulator', () => {
     expect(sim.faults.pending()).toBe(0);
     expect(outcome.stats.api.tokenRefreshes).toBeGreaterThanOrEqual(1);
     expect(Object.values(outcome.stats.api.retries).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(12);
-    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
   });
 
   it('leaves a chain that cannot be completed untouched and ends partial', async () => {
     const [a, b] = [chainIds[0]!, chainIds[1]!];
     network.renameCorp(a, keysOf(0, true)[0]!, '不应写入的名字');
     network.renameCorp(b, keysOf(1, true)[0]!, '应写入的名字');
-    const versionsOfA = async () => (await rowVersions(db.pool)).filter((v) => v.includes(`:${a}`));
+    const versionsOfA = async () => (await rowVersions(db)).filter((v) => v.includes(`:${a}`));
     const before = await versionsOfA();
     sim.faults.inject({
       endpoint: 'get_chain_corpinfo_list',
@@ -165,26 +164,25 @@ describe('sync against the simulator', () => {
       match: { chainId: a },
       fault: { errcode: 60011 },
     });
-    const outcome = await syncAgainst(sim, db.pool);
+    const outcome = await syncAgainst(sim, db.database);
     sim.faults.clear();
     expect(outcome.status).toBe('partial');
     expect(outcome.stats.failures).toHaveLength(1);
     expect(outcome.stats.failures[0]).toMatchObject({ chain_id: a });
     expect(outcome.stats.failures[0]!.error).toContain('60011');
     expect(await versionsOfA()).toEqual(before);
-    const names = await db.pool.query(
+    const names = await db.query(
       `select corp_name from wecom.chain_corps where corp_name in ('不应写入的名字', '应写入的名字')`,
     );
     expect(names.rows).toEqual([{ corp_name: '应写入的名字' }]);
-    const run = (
-      await db.pool.query('select status, error from wecom.sync_runs where id = $1', [outcome.runId])
-    ).rows[0];
+    const run = (await db.query('select status, error from wecom.sync_runs where id = $1', [outcome.runId]))
+      .rows[0];
     expect(run.status).toBe('partial');
     expect(run.error).toContain(a);
 
-    const next = await syncAgainst(sim, db.pool);
+    const next = await syncAgainst(sim, db.database);
     expect(next.status).toBe('succeeded');
-    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
   });
 
   it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
@@ -195,21 +193,19 @@ describe('sync against the simulator', () => {
       match: { chainId: chainIds[1]! },
       fault: { malformed: 'schema' },
     });
-    const outcome = await syncAgainst(sim, db.pool);
+    const outcome = await syncAgainst(sim, db.database);
     expect(outcome.status).toBe('partial');
     expect(outcome.stats.failures[0]!.error).toMatch(
       /get_chain_corpinfo_list: invalid response at group_corps\[\d+\]\.\w+/,
     );
-    const stored = await db.pool.query(
+    const stored = await db.query(
       `select count(*)::int as n from wecom.chain_corps where corp_name = '又一个名字'`,
     );
     expect(stored.rows[0].n).toBe(0);
   });
 
   it('never writes the secret or a token to the database', async () => {
-    const { rows } = await db.pool.query(
-      `select stats::text || coalesce(error, '') as t from wecom.sync_runs`,
-    );
+    const { rows } = await db.query(`select stats::text || coalesce(error, '') as t from wecom.sync_runs`);
     for (const r of rows) expect(r.t).not.toContain(SECRET);
   });
 });

@@ -1,0 +1,62 @@
+// The one seam between the job and its database driver. Everything above it (migrations, the stage and
+// merge SQL, the run record, the lock, reports) is the same code for a Postgres server and for the
+// embedded PGlite; only how a statement reaches the database differs.
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  // biome-ignore lint/suspicious/noExplicitAny: rows are as loosely typed as the SQL that returns them
+  query<R = any>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** A connection of its own: session state (temp tables, transactions, advisory locks) stays on it. */
+export interface Session extends Queryable {
+  /** Streams rows already encoded in COPY text format into `target` ("table (columns)"). */
+  copyFrom(target: string, rows: readonly string[]): Promise<void>;
+  /** Aborted when the connection fails: session state (a lock, a transaction) is gone with it. */
+  readonly lost: AbortSignal;
+  /** Gives the connection back; a broken one is closed instead of reused. */
+  release(broken?: boolean): void;
+}
+
+export interface Database extends Queryable {
+  readonly driver: 'postgres' | 'pglite';
+  /** drizzle over the same connection(s), for ordinary queries. */
+  readonly orm: PgDatabase<PgQueryResultHKT>;
+  /**
+   * How many sessions can do independent work at once. PGlite has a single connection that all
+   * sessions share, so work that relies on session state must not overlap there.
+   */
+  readonly concurrentSessions: number;
+  session(): Promise<Session>;
+  /** Applies pending migrations; safe when several processes start at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatabaseConfig = { driver: 'postgres'; url: string } | { driver: 'pglite'; dir: string | null };
+
+export interface OpenOptions {
+  /** Connections to keep for the Postgres driver. */
+  poolSize: number;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<Database> {
+  if (config.driver === 'postgres') {
+    const { openPostgres } = await import('./postgres.ts');
+    return openPostgres(config.url, options.poolSize);
+  }
+  // Loaded only when used: the WASM build is large and costs start-up time.
+  const { openPglite } = await import('./pglite.ts');
+  return openPglite(config.dir);
+}
+
+export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
+export const MIGRATIONS_CONFIG = {
+  migrationsSchema: 'wecom',
+  migrationsTable: '__drizzle_migrations',
+} as const;

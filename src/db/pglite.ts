@@ -1,0 +1,52 @@
+// The Database seam over PGlite: PostgreSQL compiled to WASM, in this process, persisted in a directory.
+// One connection: every session shares it, so a session's release never closes anything.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import {
+  type Database,
+  MIGRATIONS_CONFIG,
+  MIGRATIONS_FOLDER,
+  type Queryable,
+  type Session,
+} from './database.ts';
+
+const INT8 = 20;
+
+export async function openPglite(dir: string | null): Promise<Database> {
+  if (dir) mkdirSync(dir, { recursive: true });
+  // bigint columns (ids, groupids, order) stay well inside 2^53: numbers, as with node-postgres.
+  const client = new PGlite(dir ?? undefined, { parsers: { [INT8]: (v: string) => Number(v) } });
+  await client.waitReady;
+  const query: Queryable['query'] = async (text, params) => {
+    const r = await client.query(text, params);
+    // biome-ignore lint/suspicious/noExplicitAny: see Queryable
+    return { rows: r.rows as any[], rowCount: r.affectedRows ?? r.rows.length };
+  };
+  const never = new AbortController().signal;
+  const session: Session = {
+    lost: never,
+    query,
+    async copyFrom(target, rows) {
+      if (rows.length === 0) return;
+      await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows.join('')]) });
+    },
+    release() {},
+  };
+  return {
+    driver: 'pglite',
+    orm: drizzle({ client }),
+    concurrentSessions: 1,
+    query,
+    session: async () => session,
+    // One process owns the directory, so there is nobody to serialise with.
+    migrate: () =>
+      migrate(drizzle({ client }), {
+        migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER),
+        ...MIGRATIONS_CONFIG,
+      }),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,68 @@
+// The Database seam over a PostgreSQL server, with node-postgres.
+import { fileURLToPath } from 'node:url';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import type pg from 'pg';
+import { copyRows } from './copy.ts';
+import {
+  type Database,
+  MIGRATIONS_CONFIG,
+  MIGRATIONS_FOLDER,
+  type QueryResult,
+  type Session,
+} from './database.ts';
+import { createPool } from './pool.ts';
+
+// Any fixed key will do; it only has to differ from the per-corp sync locks.
+const MIGRATION_LOCK_KEY = 7_413_020_001;
+
+function result<R>(r: pg.QueryResult): QueryResult<R> {
+  return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+}
+
+function wrapClient(client: pg.PoolClient): Session {
+  const lost = new AbortController();
+  const onError = (err: Error) => lost.abort(err);
+  client.on('error', onError);
+  return {
+    lost: lost.signal,
+    query: async (text, params) => result(await client.query(text, params)),
+    copyFrom: (target, rows) => copyRows(client, target, rows),
+    release(broken = false) {
+      client.off('error', onError);
+      client.release(broken || lost.signal.aborted ? new Error('connection broken') : undefined);
+    },
+  };
+}
+
+export function postgresDatabase(pool: pg.Pool): Database {
+  return {
+    driver: 'postgres',
+    orm: drizzle({ client: pool }),
+    concurrentSessions: Number.POSITIVE_INFINITY,
+    query: async (text, params) => result(await pool.query(text, params)),
+    session: async () => wrapClient(await pool.connect()),
+    async migrate() {
+      const client = await pool.connect();
+      try {
+        // Two processes starting at once serialise here; the second then finds nothing left to do.
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        try {
+          await migrate(drizzle({ client }), {
+            migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER),
+            ...MIGRATIONS_CONFIG,
+          });
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export function openPostgres(url: string, poolSize: number): Database {
+  return postgresDatabase(createPool(url, poolSize));
+}
