@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { ConfigError } from './config.ts';
@@ -6,16 +7,22 @@ export type { Logger };
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+export interface LoggerOptions {
+  /** On a terminal, where readable lines go instead of straight to stderr (a progress display's stream). */
+  terminal?: Writable;
+}
+
 /**
  * JSON lines on stderr, so stdout stays free for what a command prints for people and scripts; readable
  * lines instead when a person is watching the terminal. Synchronous writes: a log line written just
  * before exit is never lost.
  */
-export function createLogger(level = process.env.LOG_LEVEL?.trim() || 'info'): Logger {
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = process.env.LOG_LEVEL?.trim() || 'info';
   if (!LEVELS.includes(level))
     throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got "${level}"`);
   const destination = process.stderr.isTTY
-    ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'app,pid,hostname' })
+    ? pretty({ destination: options.terminal ?? 2, sync: true, colorize: true, ignore: 'app,pid,hostname' })
     : pino.destination({ fd: 2, sync: true });
   return pino({ level, base: { app: 'wecom-chain-sync' } }, destination);
 }

@@ -2,6 +2,7 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { CONFIG_DEFAULTS } from '../config.ts';
 import type { ExitCode } from './exit-codes.ts';
+import { NETWORK_HELP, NETWORK_OPTIONS } from './network-options.ts';
 
 type Values = Record<string, unknown>;
 
@@ -9,21 +10,17 @@ interface CommandSpec {
   summary: string;
   help: string;
   options: ParseArgsOptionsConfig;
-  run(values: Values): Promise<ExitCode>;
+  /** Whether the command takes arguments besides its options. */
+  positionals?: boolean;
+  run(values: Values, positionals: string[]): Promise<ExitCode>;
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-  readonly command: Command | undefined;
-  constructor(message: string, command?: Command) {
-    super(message);
-    this.command = command;
-  }
-}
+export { UsageError } from './exit-codes.ts';
 
 const d = CONFIG_DEFAULTS;
 const ENVIRONMENT = `Environment:
-  DATABASE_URL                 postgres:// URL of the target database (required)
+  DATABASE_URL                 postgres:// URL of the target database; unset: the embedded PGlite
+  PGLITE_DIR                   where the embedded database lives, default ${d.PGLITE_DIR}
   WECOM_CORP_ID                the upstream corp's id (required)
   WECOM_CORP_SECRET            the secret of its app (required; never logged)
   WECOM_API_BASE               default ${d.WECOM_API_BASE}
@@ -84,33 +81,84 @@ Serves a generated upstream/downstream network over WeCom's API, so the job can 
 Options:
   --port N          default 8080 (0 picks a free port)
   --host H          default 127.0.0.1
-  --seed N          network seed, default 1
-  --chains N        default 3
-  --groups N        groups across all chains, default 300
-  --corps N         corps across all chains, default 30000
-  --pending R       share of corps not yet joined, 0..1, default 0.15
-  --depth N         deepest group level, 1..6, default 5
-  --latency-ms N    added to every answer, default 20
-  --fault-rate R    share of requests that fail transiently (-1, 45033, 502, dropped), default 0
+${NETWORK_HELP}
   --rate-limit-per-min N  calls per endpoint per minute before errcode 45009, default 10000 (WeCom's)
   --corp-id ID      default wwsimulator
   --secret S        default simulator-secret`,
     options: {
+      ...NETWORK_OPTIONS,
       port: { type: 'string' },
       host: { type: 'string' },
-      seed: { type: 'string' },
-      chains: { type: 'string' },
-      groups: { type: 'string' },
-      corps: { type: 'string' },
-      pending: { type: 'string' },
-      depth: { type: 'string' },
-      'latency-ms': { type: 'string' },
-      'fault-rate': { type: 'string' },
       'rate-limit-per-min': { type: 'string' },
       'corp-id': { type: 'string' },
       secret: { type: 'string' },
     },
     run: async (values) => (await import('./simulate-command.ts')).simulateCommand(values),
+  },
+  demo: {
+    summary:
+      'sync a simulated network into the embedded database and print the report: no credentials needed',
+    help: `Usage: wecom-chain-sync demo [options]
+
+Starts the built-in WeCom simulator in this process, runs a full sync of its network into the configured
+database (the embedded PGlite under ./data/ when DATABASE_URL is not set), showing progress, then prints the
+chain summary, the largest groups and the sync freshness. The simulated app may make far more calls a minute
+than WeCom allows a real one, so the demo is bounded by latency and concurrency.
+Options:
+${NETWORK_HELP}
+
+Exit codes: as for "run".`,
+    options: NETWORK_OPTIONS,
+    run: async (values) => (await import('./demo-command.ts')).demoCommand(values),
+  },
+  sql: {
+    summary: 'run one read-only query against the configured database and print it as a table',
+    help: `Usage: wecom-chain-sync sql "<query>" [--json]
+
+Runs the query in a read-only transaction against DATABASE_URL, or the embedded database when it is not set,
+and prints an aligned table (--json: the rows as a JSON array).
+Example: wecom-chain-sync sql "select chain_name, corps_joined, corps_pending from wecom.chain_summary"
+
+Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration, 5 database unreachable.`,
+    options: { json: { type: 'boolean' } },
+    positionals: true,
+    run: async (values, positionals) => (await import('./sql-command.ts')).sqlCommand(positionals, values),
+  },
+  report: {
+    summary: 'print the chain summary and sync freshness (--json for scripts)',
+    help: `Usage: wecom-chain-sync report [--json]
+
+Prints wecom.chain_summary (per chain: groups, joined and pending corps, qualification of the joined ones,
+joins in the last 7 and 30 days, last complete sync) and wecom.sync_freshness (per upstream corp: last
+successful run and its age, the latest run's status) as aligned tables. Reads only; needs SELECT on them.
+Options:
+  --json      one JSON object {"chains": [...], "freshness": [...]} on stdout instead (times in ISO 8601, UTC)
+
+Environment:
+  DATABASE_URL   postgres:// URL of the database; unset: the embedded PGlite under PGLITE_DIR (./data)
+
+Exit codes: 0 ok, 2 usage, 3 bad configuration (or the database is not migrated), 5 database unreachable.`,
+    options: { json: { type: 'boolean' } },
+    run: async (values) => (await import('./report-command.ts')).reportCommand(values),
+  },
+  'grant-readonly': {
+    summary: 'create a read-only role for BI that can SELECT everything in schema wecom',
+    help: `Usage: wecom-chain-sync grant-readonly <role>
+
+Creates <role> (NOLOGIN) unless it exists, and grants it USAGE on schema wecom, SELECT on every table and
+view in it, and SELECT on the tables and views the role running this command creates there later (ALTER
+DEFAULT PRIVILEGES): run it as the role that runs the migrations. Safe to run again.
+Let a login use it with: GRANT <role> TO some_login_user;
+Role names: 1 to 63 lower-case letters, digits, "_", "$" or "-", starting with a letter or "_".
+
+Environment:
+  DATABASE_URL   postgres:// URL of the database (required)
+
+Exit codes: 0 ok, 2 usage (bad role name), 3 bad configuration (not migrated, or privileges missing),
+  5 database unreachable.`,
+    options: {},
+    positionals: true,
+    run: async (_values, positionals) => (await import('./grant-command.ts')).grantCommand(positionals),
   },
 } satisfies Record<string, CommandSpec>;
 
@@ -119,7 +167,7 @@ export type Command = keyof typeof COMMANDS;
 export function usage(command?: Command): string {
   if (command) return COMMANDS[command].help;
   const list = Object.entries(COMMANDS)
-    .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+    .map(([name, c]) => `  ${name.padEnd(15)} ${c.summary}`)
     .join('\n');
   return `Usage: wecom-chain-sync <command> [options]\n\nCommands:\n${list}\n\nRun "wecom-chain-sync <command> --help" for details.\n\n${EXIT_CODES}`;
 }

@@ -1,4 +1,6 @@
 // The process's exit codes: documented in the README, relied on by schedulers and alerting.
+import type { Command } from './commands.ts';
+
 export const EXIT = {
   ok: 0,
   /** A bug or an error nobody classified. */
@@ -30,5 +32,15 @@ export class ExitError extends Error {
   constructor(code: ExitCode, message: string) {
     super(message);
     this.code = code;
+  }
+}
+
+/** Wrong command line: the message, then the command's usage. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly command: Command | undefined;
+  constructor(message: string, command?: Command) {
+    super(message);
+    this.command = command;
   }
 }

@@ -41,15 +41,16 @@ async function main(argv: string[]): Promise<ExitCode> {
   if (!(name in COMMANDS)) return exitFor(new UsageError(`unknown command "${name}"`));
   const command = COMMANDS[name as Command];
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: rest,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: 'positionals' in command && command.positionals,
     });
     if (values.help) {
       process.stdout.write(`${usage(name as Command)}\n`);
       return EXIT.ok;
     }
-    return await command.run(values);
+    return await command.run(values, positionals);
   } catch (err) {
     if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       return exitFor(new UsageError(err.message, name as Command));

@@ -8,17 +8,26 @@ import { describe } from '../sync/run.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { checkOutcome } from './outcome.ts';
+import { progressWatcher, terminalStatus } from './progress.ts';
 import { handleShutdown } from './shutdown.ts';
 
 export async function runCommand(): Promise<ExitCode> {
   const config = parseConfig(process.env);
-  const log = createLogger();
+  const terminal = terminalStatus();
+  const log = createLogger({ terminal: terminal?.logStream });
+  const progress = progressWatcher(log, terminal);
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(config.database, log, poolSizeFor(config));
   try {
     await db.migrate();
     const started = performance.now();
-    const outcome = await syncOnce({ config, db, log, signal: shutdown.signal });
+    const outcome = await syncOnce({
+      config,
+      db,
+      log,
+      signal: shutdown.signal,
+      watch: progress.watch,
+    }).finally(progress.stop);
     const { pushgatewayUrl } = config.metrics;
     if (pushgatewayUrl) {
       const metrics = new SyncMetrics({ processMetrics: false });

@@ -6,6 +6,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 export interface QueryResult<R> {
   rows: R[];
   rowCount: number;
+  /** Column names in order, also when there are no rows. */
+  fields: string[];
 }
 
 export interface Queryable {

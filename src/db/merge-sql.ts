@@ -172,40 +172,52 @@ where c.upstream_corpid = $1 and c.chain_id = $2 and c.changed_run_id = $3
 
 /**
  * A corp keeps its entity_key across versions; a joined corp seen for the first time continues the entity
- * of the pending corp that disappeared in the same run when their custom_id is non-empty and names no other
- * corp in the chain: one corp that joined, not one that vanished and a stranger that appeared.
+ * of the pending corp that disappeared (in this run or before) when their custom_id is non-empty and names
+ * no other corp in the chain: one corp that joined, not one that vanished and a stranger that appeared.
  */
 export const OPEN_CORP_VERSIONS = `
 with changed as (
   select * from wecom.chain_corps where upstream_corpid = $1 and chain_id = $2 and changed_run_id = $3
-), gone_pending as (
-  select custom_id, corp_key from changed
-  where not is_joined and removed_at is not null and custom_id <> ''
-), link as (
-  select j.corp_key, (
-      select h.entity_key from wecom.chain_corp_history h
-      where h.upstream_corpid = $1 and h.chain_id = $2 and h.corp_key = p.corp_key
-      order by h.valid_from desc limit 1
-    ) as entity_key
-  from changed j join gone_pending p on p.custom_id = j.custom_id
-  where j.is_joined and j.removed_at is null
-    and (select count(*) from gone_pending x where x.custom_id = j.custom_id) = 1
-    and (select count(*) from wecom.chain_corps y
-         where y.upstream_corpid = $1 and y.chain_id = $2 and y.removed_at is null and y.custom_id = j.custom_id) = 1
-    and not exists (select 1 from wecom.chain_corp_history h
-                    where h.upstream_corpid = $1 and h.chain_id = $2 and h.corp_key = j.corp_key)
+), known as (
+  -- The entity each changed corp already belongs to, from its latest version.
+  select distinct on (h.corp_key) h.corp_key, h.entity_key
+  from wecom.chain_corp_history h join changed c on c.corp_key = h.corp_key
+  where h.upstream_corpid = $1 and h.chain_id = $2
+  order by h.corp_key, h.valid_from desc
+), newly_joined as (
+  select c.* from changed c left join known k on k.corp_key = c.corp_key
+  where k.corp_key is null and c.is_joined and c.removed_at is null and c.custom_id <> ''
+), latest as (
+  -- The last version of every entity that shares a custom_id with a corp that joined in this run.
+  select distinct on (h.entity_key) h.entity_key, h.custom_id, h.is_joined, h.valid_to
+  from wecom.chain_corp_history h
+  where h.upstream_corpid = $1 and h.chain_id = $2 and h.custom_id in (select custom_id from newly_joined)
+  order by h.entity_key, h.valid_from desc
+), gone_pending as materialized (
+  -- Pending corps that disappeared, in this run or an earlier one, and were not continued since: one per
+  -- custom_id, or the link would be a guess.
+  select custom_id, min(entity_key) as entity_key from latest
+  where not is_joined and valid_to is not null
+  group by custom_id having count(*) = 1
+), link as materialized (
+  -- … and the custom_id names no other current corp of the chain.
+  select j.corp_key, p.entity_key
+  from newly_joined j join gone_pending p on p.custom_id = j.custom_id
+  cross join lateral (
+    select count(*) as n from wecom.chain_corps y
+    where y.upstream_corpid = $1 and y.chain_id = $2 and y.removed_at is null and y.custom_id = p.custom_id
+  ) same
+  where same.n = 1
 )
 insert into wecom.chain_corp_history (upstream_corpid, chain_id, entity_key, corp_key, corpid, pending_corpid, corp_name,
   custom_id, groupid, invite_userid, is_joined, qualification_status, valid_from, opened_run_id)
-select $1, $2,
-  coalesce(
-    (select h.entity_key from wecom.chain_corp_history h
-     where h.upstream_corpid = $1 and h.chain_id = $2 and h.corp_key = c.corp_key order by h.valid_from desc limit 1),
-    (select l.entity_key from link l where l.corp_key = c.corp_key),
-    c.corp_key),
+select $1, $2, coalesce(k.entity_key, l.entity_key, c.corp_key),
   c.corp_key, c.corpid, c.pending_corpid, c.corp_name, c.custom_id, c.groupid, c.invite_userid, c.is_joined,
   c.qualification_status, now(), $3
-from changed c where c.removed_at is null`;
+from changed c
+left join known k on k.corp_key = c.corp_key
+left join link l on l.corp_key = c.corp_key
+where c.removed_at is null`;
 
 /** In order: what a chain's merge runs after writing its current state. */
 export const HISTORY_STATEMENTS = [

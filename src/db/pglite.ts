@@ -21,9 +21,13 @@ export async function openPglite(dir: string | null): Promise<Database> {
   const client = new PGlite(dir ?? undefined, { parsers: { [INT8]: (v: string) => Number(v) } });
   await client.waitReady;
   const query: Queryable['query'] = async (text, params) => {
-    const r = await client.query(text, params);
-    // biome-ignore lint/suspicious/noExplicitAny: see Queryable
-    return { rows: r.rows as any[], rowCount: r.affectedRows ?? r.rows.length };
+    const r = await client.query<Record<string, unknown>>(text, params);
+    return {
+      // biome-ignore lint/suspicious/noExplicitAny: see Queryable
+      rows: r.rows as any[],
+      rowCount: r.affectedRows ?? r.rows.length,
+      fields: r.fields.map((f) => f.name),
+    };
   };
   const never = new AbortController().signal;
   const session: Session = {

@@ -17,7 +17,7 @@ import { createPool } from './pool.ts';
 const MIGRATION_LOCK_KEY = 7_413_020_001;
 
 function result<R>(r: pg.QueryResult): QueryResult<R> {
-  return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+  return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, fields: r.fields.map((f) => f.name) };
 }
 
 function wrapClient(client: pg.PoolClient): Session {

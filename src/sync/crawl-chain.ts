@@ -32,6 +32,8 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
   // The root group (id 1) is usually not listed; its corps are asked for by leaving groupid out.
   const groupIds: (number | null)[] = groups.some((g) => g.groupid === ROOT_GROUP_ID) ? [] : [null];
   groupIds.push(...groups.map((g) => g.groupid));
+  ctx.stats.chains.started += 1;
+  ctx.stats.groups.listed += groupIds.length;
 
   const stage = await ChainStage.open(ctx.db, ctx.upstreamCorpid, chain.chainId);
   try {
@@ -100,7 +102,10 @@ async function listGroup(
     // Waiting for this page's details before asking for the next page keeps memory flat however many
     // corps there are; other groups keep the list endpoint busy meanwhile.
     await stage.add(await withDetails(ctx, stage, chainId, page.corps, signal));
-    if (!page.hasMore) return;
+    if (!page.hasMore) {
+      ctx.stats.groups.done += 1;
+      return;
+    }
     const where = `group ${groupid ?? ROOT_GROUP_ID}`;
     if (!page.nextCursor) throw new CrawlError(chainId, `${where}: has_more without a next_cursor`);
     if (seenCursors.has(page.nextCursor)) throw new CrawlError(chainId, `${where}: next_cursor repeated`);

@@ -4,8 +4,9 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { RunLock } from '../db/run-lock.ts';
 import type { Logger } from '../log.ts';
-import { WecomClient } from '../wecom/client.ts';
+import { type ApiStats, WecomClient } from '../wecom/client.ts';
 import { type RunOutcome, runSync } from './run.ts';
+import { emptyStats, type RunStats } from './stats.ts';
 
 export interface JobDeps {
   config: Config;
@@ -13,10 +14,17 @@ export interface JobDeps {
   log: Logger;
   /** Shutdown: stop starting requests, finish or roll back the chain being written, record 'aborted'. */
   signal: AbortSignal;
+  /** Called when the run starts, with its live counters (for a progress display). */
+  watch?: (live: LiveRun) => void;
+}
+
+export interface LiveRun {
+  stats: RunStats;
+  api: () => ApiStats;
 }
 
 /** Throws LockHeldError, having written nothing, when another sync of the same corp is running. */
-export async function syncOnce({ config, db, log, signal }: JobDeps): Promise<RunOutcome> {
+export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Promise<RunOutcome> {
   const upstreamCorpid = config.wecom.corpId;
   const lock = await RunLock.acquire(db, upstreamCorpid);
   try {
@@ -25,6 +33,8 @@ export async function syncOnce({ config, db, log, signal }: JobDeps): Promise<Ru
     }
     const stop = AbortSignal.any([signal, lock.lost]);
     const client = new WecomClient({ ...config.wecom, signal: stop });
+    const stats = emptyStats();
+    watch?.({ stats, api: () => client.stats() });
     try {
       return await runSync({
         db,
@@ -36,6 +46,7 @@ export async function syncOnce({ config, db, log, signal }: JobDeps): Promise<Ru
         log,
         signal: stop,
         onStarted: (runId) => lock.startHeartbeat(runId),
+        stats,
       });
     } finally {
       await client.close();

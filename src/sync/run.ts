@@ -5,6 +5,7 @@ import type { SyncConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
 import type { ApiStats } from '../wecom/client.ts';
+import type { Chain } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type CrawlContext, syncChain } from './crawl-chain.ts';
 import { isChainScoped } from './errors.ts';
@@ -32,6 +33,8 @@ export interface RunDeps {
   now?: () => number;
   /** Called once the run is recorded, before any API call. */
   onStarted?: (runId: number) => void;
+  /** The counters to fill, for a caller that watches the run as it goes; a fresh set by default. */
+  stats?: RunStats;
 }
 
 // Stored as text in sync_runs.error; long lists of failures are summarised, not dumped.
@@ -42,13 +45,13 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   const runId = await startRun(db.orm, deps.upstreamCorpid);
   deps.onStarted?.(runId);
   const log = deps.log.child({ runId });
-  const stats = emptyStats();
+  const stats = deps.stats ?? emptyStats();
   const stop = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
   let fatal: unknown;
   log.info({ upstreamCorpid: deps.upstreamCorpid }, 'sync started');
   try {
-    const chains = await deps.api.getChainList();
+    const chains = distinctChains(await deps.api.getChainList(), log);
     stats.chains.listed = chains.length;
     const removed = await removeUnlistedChains(
       db,
@@ -134,4 +137,12 @@ function summariseFailures(stats: RunStats): string | null {
 export function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** A chain listed twice is crawled once: a second merge would see its own changes as the run's and churn history. */
+function distinctChains(chains: Chain[], log: Logger): Chain[] {
+  const byId = new Map(chains.map((c) => [c.chainId, c] as const));
+  if (byId.size < chains.length)
+    log.warn({ listed: chains.length, distinct: byId.size }, 'get_chain_list repeated chain ids');
+  return [...byId.values()];
 }

@@ -17,7 +17,9 @@ export interface ChainFailure {
 }
 
 export interface RunStats {
-  chains: { listed: number; completed: number; failed: number };
+  chains: { listed: number; started: number; completed: number; failed: number };
+  /** Group listings (the root included) of the chains whose tree was read, and how many are done. */
+  groups: { listed: number; done: number };
   pages: number;
   corps_listed: number;
   details_fetched: number;
@@ -30,7 +32,8 @@ export const zeroCounts = (): RowCounts => ({ inserted: 0, updated: 0, unchanged
 
 export function emptyStats(): RunStats {
   return {
-    chains: { listed: 0, completed: 0, failed: 0 },
+    chains: { listed: 0, started: 0, completed: 0, failed: 0 },
+    groups: { listed: 0, done: 0 },
     pages: 0,
     corps_listed: 0,
     details_fetched: 0,

@@ -134,7 +134,7 @@ describe('crawler paging and failures', () => {
     };
     const outcome = await sync();
     expect(outcome.status).toBe('failed');
-    expect(outcome.stats.chains).toEqual({ listed: 2, completed: 0, failed: 2 });
+    expect(outcome.stats.chains).toEqual({ listed: 2, started: 2, completed: 0, failed: 2 });
     expect(
       (await db.pool.query('select xmin::text, * from wecom.chain_corps order by corp_key')).rows,
     ).toEqual(before);

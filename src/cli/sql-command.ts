@@ -1,0 +1,51 @@
+// `sql "<query>"`: one read-only query against whichever database is configured, as an aligned table.
+import { parseDatabase } from '../config.ts';
+import type { QueryResult } from '../db/database.ts';
+import { createLogger } from '../log.ts';
+import { type Column, renderTable } from '../reporting/text-table.ts';
+import { openConfigured } from './database.ts';
+import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export async function sqlCommand(positionals: string[], values: Record<string, unknown>): Promise<ExitCode> {
+  const [text, ...extra] = positionals;
+  if (!text?.trim() || extra.length > 0) throw new UsageError('give exactly one query, in quotes', 'sql');
+  const database = parseDatabase(process.env);
+  const db = await openConfigured(database, createLogger());
+  try {
+    const session = await db.session();
+    let result: QueryResult<Record<string, unknown>>;
+    try {
+      // The transaction, not a parser, makes it read-only: any write is refused by the database itself.
+      await session.query('begin read only');
+      result = await session.query(text).catch((err: Error) => {
+        throw new ExitError(EXIT.usage, `query failed: ${err.message}`);
+      });
+    } finally {
+      await session.query('rollback').catch(() => {});
+      session.release();
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(result.rows)}\n`);
+    } else {
+      const columns: Column<Record<string, unknown>>[] = result.fields.map((name) => ({
+        header: name,
+        // Numbers line up on the right, as in psql.
+        align:
+          result.rows.length > 0 && result.rows.every((r) => typeof r[name] === 'number') ? 'right' : 'left',
+        value: (row) => show(row[name]),
+      }));
+      const table = columns.length ? `${renderTable(columns, result.rows)}\n` : '';
+      process.stdout.write(`${table}(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})\n`);
+    }
+    return EXIT.ok;
+  } finally {
+    await db.close();
+  }
+}

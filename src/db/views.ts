@@ -1,0 +1,14 @@
+// The reporting views of migration 0003, documented in docs/schema.md. BI depends on their names and
+// columns: add, never rename.
+export const REPORTING_VIEWS = [
+  'chain_corp_events',
+  'group_tree',
+  'corps_current',
+  'chain_summary',
+  'sync_freshness',
+] as const;
+
+export type ReportingView = (typeof REPORTING_VIEWS)[number];
+
+/** The schema every table and view lives in. */
+export const SCHEMA = 'wecom';

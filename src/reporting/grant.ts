@@ -1,0 +1,91 @@
+// A read-only role for BI: USAGE on schema wecom, SELECT on every table and view in it, now and later.
+import type pg from 'pg';
+import { SCHEMA } from '../db/views.ts';
+
+// Lower case (what PostgreSQL makes of an unquoted name, so `GRANT bi_reader TO alice` just works), digits,
+// _ $ and -; at most 63 bytes, PostgreSQL's identifier limit.
+const ROLE_NAME = /^[a-z_][a-z0-9_$-]{0,62}$/;
+// Names PostgreSQL reserves or gives a meaning of their own.
+const RESERVED = new Set(['public', 'none', 'all', 'current_user', 'current_role', 'session_user', 'user']);
+
+/** Returns why `name` cannot be used as the role, or null when it can. */
+export function roleNameProblem(name: string): string | null {
+  if (!ROLE_NAME.test(name)) {
+    return 'use 1 to 63 lower-case letters, digits, "_", "$" or "-", starting with a letter or "_"';
+  }
+  if (name.startsWith('pg_')) return 'names starting with "pg_" are reserved by PostgreSQL';
+  if (RESERVED.has(name)) return `"${name}" is reserved by PostgreSQL`;
+  return null;
+}
+
+/** "name" with embedded quotes doubled: safe in any statement whatever the name holds. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export class SchemaMissingError extends Error {
+  override name = 'SchemaMissingError';
+}
+
+export class GrantRefusedError extends Error {
+  override name = 'GrantRefusedError';
+}
+
+export interface GrantResult {
+  role: string;
+  created: boolean;
+  /** Tables and views in the schema now readable by the role. */
+  relations: number;
+  /** The role whose future tables and views the default privileges cover: the one that ran the grant. */
+  grantor: string;
+  /** The owner of the schema's tables, when some are owned by a role other than the grantor. */
+  otherOwners: string[];
+}
+
+// Another process creating the same role or granting at the same moment: try again, it is idempotent.
+const RETRYABLE = new Set(['42710', '23505', '40001', '40P01', 'XX000']);
+
+/**
+ * Creates the role (NOLOGIN) unless it exists and grants it read access to schema wecom, including tables
+ * and views the running role creates later. Idempotent: running it again changes nothing.
+ */
+export async function grantReadonly(client: pg.ClientBase, role: string): Promise<GrantResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await grantOnce(client, role);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= 3 || code === undefined || !RETRYABLE.has(code)) throw err;
+    }
+  }
+}
+
+async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResult> {
+  const r = quoteIdent(role);
+  const s = quoteIdent(SCHEMA);
+  await client.query('begin');
+  try {
+    const me = (await client.query('select current_user as name')).rows[0].name as string;
+    if (me === role) throw new GrantRefusedError(`"${role}" is the role running this command`);
+    const schema = await client.query('select 1 from pg_namespace where nspname = $1', [SCHEMA]);
+    if (schema.rowCount === 0) throw new SchemaMissingError(`the database has no schema ${SCHEMA}`);
+    const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
+    const created = exists.rowCount === 0;
+    if (created) await client.query(`create role ${r} nologin`);
+    await client.query(`grant usage on schema ${s} to ${r}`);
+    await client.query(`grant select on all tables in schema ${s} to ${r}`);
+    await client.query(`alter default privileges in schema ${s} grant select on tables to ${r}`);
+    const { rows } = await client.query(
+      `select count(*)::int as relations,
+              coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = $1 and c.relkind in ('r', 'v', 'm', 'p', 'f')`,
+      [SCHEMA],
+    );
+    await client.query('commit');
+    return { role, created, relations: rows[0].relations, grantor: me, otherOwners: rows[0].other_owners };
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,64 @@
+// The one-command experience: demo into the embedded database, then read it from another process.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+
+describe('demo and sql on the embedded database', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wcs-demo-'));
+    // No DATABASE_URL: the embedded PGlite under PGLITE_DIR.
+    env = { PGLITE_DIR: join(dir, 'data'), LOG_LEVEL: 'info' };
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('demo syncs the simulated network and prints the report', async () => {
+    const result = await runCli(
+      ['demo', '--chains', '2', '--groups', '20', '--corps', '600', '--latency-ms', '1'],
+      env,
+    );
+    expect(result.stderr).toContain('using the embedded PostgreSQL (PGlite)');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Chains (qualification counts are of joined corps');
+    expect(result.stdout).toContain('Largest groups:');
+    expect(result.stdout).toMatch(/wwdemo +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+s +1 +succeeded/);
+  });
+
+  it('a second process reads what the demo left, read-only', async () => {
+    const count = await runCli(
+      [
+        'sql',
+        'select count(*)::int as corps, count(distinct chain_id)::int as chains from wecom.chain_corps',
+      ],
+      env,
+    );
+    expect(count.code).toBe(0);
+    expect(count.stdout).toBe('corps  chains\n-----  ------\n  600       2\n(1 row)\n');
+
+    const json = await runCli(['sql', 'select status from wecom.sync_runs', '--json'], env);
+    expect(JSON.parse(json.stdout)).toEqual([{ status: 'succeeded' }]);
+
+    const write = await runCli(['sql', 'delete from wecom.chain_corps'], env);
+    expect(write.code).toBe(2);
+    expect(write.stderr).toContain('read-only transaction');
+    const after = await runCli(['sql', 'select count(*)::int as n from wecom.chain_corps', '--json'], env);
+    expect(JSON.parse(after.stdout)).toEqual([{ n: 600 }]);
+  });
+
+  it('report reads the embedded database too', async () => {
+    const result = await runCli(['report', '--json'], env);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.chains).toHaveLength(2);
+    expect(report.freshness[0]).toMatchObject({ upstream_corpid: 'wwdemo', last_run_status: 'succeeded' });
+  });
+
+  it('sql without a query is a usage error', async () => {
+    const result = await runCli(['sql'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('give exactly one query');
+  });
+});

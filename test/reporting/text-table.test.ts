@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { formatAge } from '../../src/reporting/report.ts';
+import { displayWidth, renderTable, sanitize } from '../../src/reporting/text-table.ts';
+
+describe('text tables', () => {
+  it('measures terminal cells: CJK and fullwidth 2, combining marks and joiners 0', () => {
+    expect(displayWidth('abc')).toBe(3);
+    expect(displayWidth('华东供应链')).toBe(10);
+    expect(displayWidth('ＡＢ（株）')).toBe(10);
+    expect(displayWidth('한국')).toBe(4);
+    expect(displayWidth('e\u0301')).toBe(1);
+    expect(displayWidth('a\u200bb')).toBe(2);
+    expect(displayWidth('🚀')).toBe(2);
+    expect(displayWidth('𠮷')).toBe(2);
+  });
+
+  it('aligns mixed-width cells and keeps control characters out of the layout', () => {
+    const rows = [
+      { name: '上海一号', n: 7 },
+      { name: 'Acme\tLtd\n', n: 12345 },
+    ];
+    const text = renderTable(
+      [
+        { header: 'NAME', value: (r: (typeof rows)[number]) => r.name },
+        { header: 'N', align: 'right', value: (r: (typeof rows)[number]) => String(r.n) },
+      ],
+      rows,
+    );
+    expect(text.split('\n')).toEqual([
+      'NAME           N',
+      '---------  -----',
+      '上海一号       7',
+      'Acme Ltd   12345',
+    ]);
+    expect(sanitize('a\u0000b\u2028c')).toBe('a b c');
+  });
+
+  it('formats ages', () => {
+    expect([
+      formatAge(null),
+      formatAge(5.4),
+      formatAge(125),
+      formatAge(7_300),
+      formatAge(2 * 86_400 + 3_700),
+    ]).toEqual(['-', '5s', '2m 5s', '2h 1m', '2d 1h']);
+  });
+});
