@@ -7,12 +7,12 @@ import { createLogger } from '../log.ts';
 import { loadReport, reportText } from '../reporting/report.ts';
 import { type Column, renderTable } from '../reporting/text-table.ts';
 import { SimNetwork, startSimulator } from '../simulator/index.ts';
-import { syncOnce } from '../sync/job.ts';
+import { poolSizeFor } from '../sync/job.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseNetworkOptions } from './network-options.ts';
 import { checkOutcome } from './outcome.ts';
-import { progressWatcher, terminalStatus } from './progress.ts';
+import { syncWithProgress, terminalStatus } from './progress.ts';
 import { handleShutdown } from './shutdown.ts';
 
 const DEMO_CORP_ID = 'wwdemo';
@@ -82,21 +82,14 @@ export async function demoCommand(values: Record<string, unknown>): Promise<Exit
     metrics: { port: d.METRICS_PORT, pushgatewayUrl: null },
   };
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
-  const db = await openConfigured(database, log, config.sync.chainConcurrency + 3);
+  const db = await openConfigured(database, log, poolSizeFor(config));
   try {
     await db.migrate();
     log.info(
       { chains: spec.chains, groups: spec.groups, corps: spec.corps, latencyMs, faultRate },
       'demo: syncing the simulated network',
     );
-    const progress = progressWatcher(log, terminal);
-    const outcome = await syncOnce({
-      config,
-      db,
-      log,
-      signal: shutdown.signal,
-      watch: progress.watch,
-    }).finally(progress.stop);
+    const outcome = await syncWithProgress({ config, db, log, signal: shutdown.signal }, terminal);
     checkOutcome(outcome);
     // Fresh statistics for the report's plans: the embedded database has no autovacuum to gather them.
     await db.query('analyze');

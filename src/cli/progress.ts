@@ -3,7 +3,8 @@
 // redraws it after, so neither corrupts the other.
 import { Writable } from 'node:stream';
 import type { Logger } from '../log.ts';
-import type { LiveRun } from '../sync/job.ts';
+import { type JobDeps, type LiveRun, syncOnce } from '../sync/job.ts';
+import type { RunOutcome } from '../sync/run.ts';
 
 const REDRAW_MS = 200;
 const LOG_EVERY_MS = 5_000;
@@ -79,15 +80,13 @@ export function terminalStatus(): TerminalStatus | null {
   return process.stdout.isTTY && process.stderr.isTTY ? new TerminalStatus(process.stderr) : null;
 }
 
-/** For JobDeps.watch: starts reporting when the run starts; `stop` ends it and clears the status line. */
-export function progressWatcher(log: Logger, terminal: TerminalStatus | null) {
+/** One sync, reporting its progress from the moment the run starts until it ends. */
+export async function syncWithProgress(deps: JobDeps, terminal: TerminalStatus | null): Promise<RunOutcome> {
   let stop = () => {};
-  return {
-    watch: (live: LiveRun) => {
-      stop = reportProgress(live, log, terminal);
-    },
-    stop: () => stop(),
+  const watch = (live: LiveRun) => {
+    stop = reportProgress(live, deps.log, terminal);
   };
+  return syncOnce({ ...deps, watch }).finally(() => stop());
 }
 
 /** Starts reporting; the returned function stops it (and clears the status line). */

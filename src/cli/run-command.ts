@@ -3,31 +3,24 @@ import { lastSuccessAt } from '../db/runs.ts';
 import { createLogger } from '../log.ts';
 import { pushMetrics } from '../metrics/push.ts';
 import { SyncMetrics } from '../metrics/sync-metrics.ts';
-import { poolSizeFor, syncOnce } from '../sync/job.ts';
+import { poolSizeFor } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { checkOutcome } from './outcome.ts';
-import { progressWatcher, terminalStatus } from './progress.ts';
+import { syncWithProgress, terminalStatus } from './progress.ts';
 import { handleShutdown } from './shutdown.ts';
 
 export async function runCommand(): Promise<ExitCode> {
   const config = parseConfig(process.env);
   const terminal = terminalStatus();
   const log = createLogger({ terminal: terminal?.logStream });
-  const progress = progressWatcher(log, terminal);
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(config.database, log, poolSizeFor(config));
   try {
     await db.migrate();
     const started = performance.now();
-    const outcome = await syncOnce({
-      config,
-      db,
-      log,
-      signal: shutdown.signal,
-      watch: progress.watch,
-    }).finally(progress.stop);
+    const outcome = await syncWithProgress({ config, db, log, signal: shutdown.signal }, terminal);
     const { pushgatewayUrl } = config.metrics;
     if (pushgatewayUrl) {
       const metrics = new SyncMetrics({ processMetrics: false });
