@@ -1,0 +1,31 @@
+// Preloaded into a measured child (`node --import ./bench/probe.ts …`): when the process exits, writes its
+// own resource usage (exact CPU time and peak RSS, which /proc polling can only approximate) and the
+// peak of V8's heap figures, sampled every 100 ms, to the file named by BENCH_PROBE_FILE.
+import { writeFileSync } from 'node:fs';
+
+const file = process.env.BENCH_PROBE_FILE;
+if (file) {
+  const peak = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+    peak.external = Math.max(peak.external, m.external);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+  };
+  setInterval(sample, 100).unref();
+  process.on('exit', () => {
+    sample();
+    const u = process.resourceUsage();
+    const report = {
+      userMs: u.userCPUTime / 1000,
+      sysMs: u.systemCPUTime / 1000,
+      maxRssKb: u.maxRSS,
+      peakHeapUsedKb: peak.heapUsed / 1024,
+      peakHeapTotalKb: peak.heapTotal / 1024,
+      peakExternalKb: peak.external / 1024,
+      peakArrayBuffersKb: peak.arrayBuffers / 1024,
+    };
+    writeFileSync(file, JSON.stringify(report));
+  });
+}

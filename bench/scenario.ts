@@ -1,0 +1,263 @@
+// One network size: a first sync into empty tables, a no-change re-run, and a plain COPY of the same rows
+// into an unindexed table for comparison — repeated, each sync in a child process of its own.
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import type { SimNetwork, Simulator } from '../src/simulator/index.ts';
+import { startSimulator } from '../src/simulator/index.ts';
+import { achievedRates, type Bounds, bounds } from './bounds.ts';
+import { type Calibration, calibrate } from './calibrate.ts';
+import { type ChildResult, runChild } from './child.ts';
+import { type BenchDatabase, latestRun } from './db.ts';
+import {
+  type OwnWal,
+  OwnWalTracker,
+  settledTableWrites,
+  type TableWrites,
+  walBytesSince,
+  walLsn,
+  writesDelta,
+} from './measure.ts';
+import { CORP_ID, dependentCalls, generate, joinedCount, SECRET } from './workload.ts';
+
+export interface SyncSettings {
+  latencyMs: number;
+  concurrency: number;
+  /** WECOM_RATE_LIMIT_PER_MIN: the client's cap, per endpoint. */
+  capPerMin: number;
+  /** The simulator's own limit per endpoint (WeCom's is 10,000). */
+  simRatePerMin: number;
+  pageSize: number;
+  nodeFlags: string[];
+  /** The checkout whose `src/cli/main.ts run` is measured (this one unless --repo names another). */
+  repo: string;
+}
+
+export interface SyncMeasurement {
+  exitCode: number | null;
+  status: string;
+  wallS: number;
+  /** started_at → finished_at of the run record: the process's wall time less start-up and exit. */
+  syncS: number;
+  cpuS: number;
+  peakRssMb: number;
+  lateRssMb: number;
+  peakHeapUsedMb: number;
+  /** The bench process meanwhile (the simulator), and the machine's busy share. */
+  simCpuS: number;
+  machineBusy: number;
+  calls: Record<string, number>;
+  retries: number;
+  inFlightMax: number;
+  connectionsPeak: number;
+  connectionsOpened: number;
+  corpRows: { inserted: number; updated: number; unchanged: number; removed: number };
+  /** pg_stat_user_tables deltas for wecom.chain_corps. */
+  corpWrites: TableWrites;
+  /** pg_current_wal_lsn() before and after: the whole cluster's WAL meanwhile. */
+  walBytes: number;
+  /** The part of it that touched the bench database (null when it could not be read back). */
+  ownWal: OwnWal | null;
+  bounds: Bounds;
+  ratio: number;
+  strictRatio: number;
+  rates: Record<string, { perS: number; ofCap: number }>;
+}
+
+export interface PlainCopy {
+  rows: number;
+  s: number;
+  walBytes: number;
+  ownWalBytes: number | null;
+}
+
+export interface SizeResult {
+  corps: number;
+  joined: number;
+  groups: number;
+  chains: number;
+  /** A minimal client's effective latency against this simulator, just before the runs. */
+  calibration: Calibration;
+  first: SyncMeasurement[];
+  again: SyncMeasurement[];
+  plainCopy: PlainCopy[];
+}
+
+export interface RunPlan {
+  /** First runs into empty tables. */
+  firstRuns: number;
+  /** No-change re-runs after each first run. */
+  reRuns: number;
+}
+
+export async function benchSize(
+  db: BenchDatabase,
+  corps: number,
+  settings: SyncSettings,
+  plan: RunPlan,
+  log: (line: string) => void,
+): Promise<SizeResult> {
+  const network = generate(corps);
+  const stats = network.stats();
+  const sim = await startSimulator({
+    network,
+    corpId: CORP_ID,
+    corpSecret: SECRET,
+    latencyMs: settings.latencyMs,
+    rateLimitPerMin: settings.simRatePerMin,
+    maxConcurrent: 1_000_000,
+  });
+  try {
+    const calibration = await calibrate(sim.url, settings.concurrency);
+    log(`  ${corps} corps: a minimal client sees ${calibration.latencyMs.toFixed(1)} ms per call`);
+    const result: SizeResult = {
+      corps,
+      joined: joinedCount(network),
+      groups: stats.groups,
+      chains: stats.chains,
+      calibration,
+      first: [],
+      again: [],
+      plainCopy: [],
+    };
+    for (let r = 1; r <= plan.firstRuns; r++) {
+      await db.reset();
+      const first = await measuredSync(db, sim, network, settings, true);
+      result.first.push(first);
+      log(`  ${corps} corps, first run ${r}/${plan.firstRuns}: ${describeRun(first)}`);
+      for (let a = 1; a <= plan.reRuns; a++) {
+        // Production re-runs come hours later, after autovacuum has visited the new rows (and this
+        // server may have autovacuum off): do its work now, outside the measurement.
+        await db.pool.query('vacuum analyze');
+        const again = await measuredSync(db, sim, network, settings, false);
+        result.again.push(again);
+        log(`  ${corps} corps, no-change re-run ${a}/${plan.reRuns}: ${describeRun(again)}`);
+      }
+      result.plainCopy.push(await plainCopyOfCorps(db));
+    }
+    return result;
+  } finally {
+    await sim.close();
+  }
+}
+
+function describeRun(m: SyncMeasurement): string {
+  const wal = m.ownWal ? `${(m.ownWal.bytes / 1e6).toFixed(2)} MB own` : 'n/a own';
+  return (
+    `${m.wallS.toFixed(1)} s (bound ${m.bounds.lowerBoundS.toFixed(1)} s, ×${m.ratio.toFixed(2)}), ` +
+    `cpu ${m.cpuS.toFixed(1)} s, peak rss ${m.peakRssMb.toFixed(0)} MB, ` +
+    `wal ${(m.walBytes / 1e6).toFixed(2)} MB (${wal}), corp rows written ${m.corpWrites.ins + m.corpWrites.upd}, ` +
+    `machine busy ${(m.machineBusy * 100).toFixed(0)}%`
+  );
+}
+
+export async function measuredSync(
+  db: BenchDatabase,
+  sim: Simulator,
+  network: SimNetwork,
+  s: SyncSettings,
+  firstRun: boolean,
+  script = ['src/cli/main.ts', 'run'],
+): Promise<SyncMeasurement> {
+  const writesBefore = await settledTableWrites(db.pool, 'wecom', 'chain_corps');
+  const lsn = await walLsn(db.pool);
+  const tracker = await OwnWalTracker.start(db.pool);
+  sim.resetCalls();
+  const child = await runChild({
+    nodeArgs: [...s.nodeFlags, ...script],
+    cwd: s.repo,
+    simPort: Number(new URL(sim.url).port),
+    env: {
+      DATABASE_URL: db.url,
+      WECOM_API_BASE: sim.url,
+      WECOM_CORP_ID: CORP_ID,
+      WECOM_CORP_SECRET: SECRET,
+      WECOM_RATE_LIMIT_PER_MIN: String(s.capPerMin),
+      WECOM_CONCURRENCY: String(s.concurrency),
+      SYNC_PAGE_SIZE: String(s.pageSize),
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const own = await tracker.stop();
+  if (child.exitCode !== 0) {
+    throw new Error(`the sync exited with ${child.exitCode}:\n${child.stderrTail}`);
+  }
+  const wal = { bytes: await walBytesSince(db.pool, lsn), own };
+  const corpWrites = writesDelta(writesBefore, await settledTableWrites(db.pool, 'wecom', 'chain_corps'));
+  const run = await latestRun(db.pool);
+  return summarise(child, run, sim, network, s, firstRun, wal, corpWrites);
+}
+
+function summarise(
+  child: ChildResult,
+  run: Awaited<ReturnType<typeof latestRun>>,
+  sim: Simulator,
+  network: SimNetwork,
+  s: SyncSettings,
+  firstRun: boolean,
+  wal: { bytes: number; own: OwnWal | null },
+  corpWrites: TableWrites,
+): SyncMeasurement {
+  const calls = Object.fromEntries(Object.entries(run.stats.api.calls).filter(([, n]) => n > 0));
+  const wallS = child.wallMs / 1000;
+  const b = bounds({
+    calls,
+    capPerMin: s.capPerMin,
+    latencyMs: s.latencyMs,
+    concurrency: s.concurrency,
+    dependentCalls: dependentCalls(network, s.pageSize, firstRun),
+  });
+  return {
+    exitCode: child.exitCode,
+    status: run.status,
+    wallS,
+    syncS: run.syncMs / 1000,
+    cpuS: (child.userMs + child.sysMs) / 1000,
+    peakRssMb: child.peakRssKb / 1024,
+    lateRssMb: child.lateRssKb / 1024,
+    peakHeapUsedMb: child.peakHeapUsedKb / 1024,
+    simCpuS: child.benchCpuMs / 1000,
+    machineBusy: child.machineBusy,
+    calls,
+    retries: Object.values(run.stats.api.retries).reduce((a, b) => a + b, 0),
+    inFlightMax: sim.inFlightMax,
+    connectionsPeak: child.connectionsPeak,
+    connectionsOpened: child.connectionsOpened,
+    corpRows: run.stats.rows.chain_corps!,
+    corpWrites,
+    walBytes: wal.bytes,
+    ownWal: wal.own,
+    bounds: b,
+    ratio: wallS / b.lowerBoundS,
+    strictRatio: wallS / b.strictBoundS,
+    rates: achievedRates(calls, wallS, s.capPerMin),
+  };
+}
+
+/** Copies the stored corp rows out, then times a plain COPY of them into an empty unindexed table. */
+export async function plainCopyOfCorps(db: BenchDatabase): Promise<PlainCopy> {
+  const client = await db.pool.connect();
+  try {
+    const chunks: Buffer[] = [];
+    const out = client.query(copyTo('copy wecom.chain_corps to stdout'));
+    for await (const chunk of out) chunks.push(chunk as Buffer);
+    const { rows } = await client.query('select count(*)::int as n from wecom.chain_corps');
+    await client.query('drop table if exists public.bench_plain_copy');
+    // LIKE copies the columns and NOT NULLs only: no primary key, no index, no check, no default.
+    await client.query('create table public.bench_plain_copy (like wecom.chain_corps)');
+    const lsn = await walLsn(client);
+    const tracker = await OwnWalTracker.start(db.pool);
+    const started = performance.now();
+    const copied = pipeline(
+      chunks.values(),
+      client.query(copyFrom('copy public.bench_plain_copy from stdin')),
+    );
+    await copied.finally(() => tracker.stop());
+    const s = (performance.now() - started) / 1000;
+    const walBytes = await walBytesSince(client, lsn);
+    const own = await tracker.stop();
+    await client.query('drop table public.bench_plain_copy');
+    return { rows: rows[0].n, s, walBytes, ownWalBytes: own?.bytes ?? null };
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,208 @@
+// Turns the raw measurements into per-size medians and the issue's targets, met or not.
+import type { BaselineComparison, RateBoundRun } from './comparisons.ts';
+import { median } from './measure.ts';
+import type { SizeResult, SyncMeasurement, SyncSettings } from './scenario.ts';
+import type { WritePathRun } from './write-path.ts';
+
+export interface SizeSummary {
+  corps: number;
+  joined: number;
+  groups: number;
+  chains: number;
+  firstRuns: number;
+  reRuns: number;
+  calls: Record<string, number>;
+  totalCalls: number;
+  wallS: number;
+  syncS: number;
+  lowerBoundS: number;
+  binding: string;
+  ratio: number;
+  calibratedLatencyMs: number;
+  /** The same bound with the latency a minimal client measured instead of the nominal one. */
+  calibratedBoundS: number;
+  calibratedRatio: number;
+  /** Median calls per second per endpoint, and that as a share of the cap. */
+  rates: Record<string, { perS: number; ofCap: number }>;
+  cpuS: number;
+  cpuPer1kCorpsS: number;
+  peakRssMb: number;
+  maxPeakRssMb: number;
+  lateRssMb: number;
+  machineBusy: number;
+  simCpuS: number;
+  corpRowsPerS: number;
+  /** Own-database WAL when it could be read back, else the cluster's. */
+  firstWalMb: number;
+  walSource: 'own' | 'cluster';
+  plainCopyRowsPerS: number;
+  plainCopyWalMb: number;
+  again: {
+    wallS: number;
+    cpuS: number;
+    peakRssMb: number;
+    rewrittenMax: number;
+    walMb: number;
+    walPctOfFirst: number;
+    totalCalls: number;
+  };
+  inFlightMax: number;
+  connectionsPeak: number;
+  connectionsOpened: number;
+}
+
+const mb = (bytes: number) => bytes / 1e6;
+const med = (runs: readonly SyncMeasurement[], f: (m: SyncMeasurement) => number) => median(runs.map(f));
+/**
+ * WAL of a set of runs: the median of the bench database's own WAL over the runs where it could be read
+ * back, else of the cluster's (which may include other databases' writes).
+ */
+function walOf(runs: readonly SyncMeasurement[]): { bytes: number; own: boolean } {
+  const own = runs.flatMap((m) => (m.ownWal ? [m.ownWal.bytes] : []));
+  return own.length > 0
+    ? { bytes: median(own), own: true }
+    : { bytes: median(runs.map((m) => m.walBytes)), own: false };
+}
+const sum = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
+
+export function summariseSize(r: SizeResult, s: SyncSettings): SizeSummary {
+  const first = r.first;
+  const calls = first[0]!.calls;
+  const totalCalls = sum(calls);
+  const wallS = med(first, (m) => m.wallS);
+  const calibratedConcurrencyS = (totalCalls * r.calibration.latencyMs) / 1000 / s.concurrency;
+  const calibratedBoundS = Math.max(first[0]!.bounds.rateS, calibratedConcurrencyS);
+  const firstWal = walOf(first);
+  const againWal = walOf(r.again);
+  const rates = Object.fromEntries(
+    Object.keys(calls).map((e) => [
+      e,
+      { perS: med(first, (m) => m.rates[e]!.perS), ofCap: med(first, (m) => m.rates[e]!.ofCap) },
+    ]),
+  );
+  return {
+    corps: r.corps,
+    joined: r.joined,
+    groups: r.groups,
+    chains: r.chains,
+    firstRuns: first.length,
+    reRuns: r.again.length,
+    calls,
+    totalCalls,
+    wallS,
+    syncS: med(first, (m) => m.syncS),
+    lowerBoundS: first[0]!.bounds.lowerBoundS,
+    binding: first[0]!.bounds.binding,
+    ratio: med(first, (m) => m.ratio),
+    calibratedLatencyMs: r.calibration.latencyMs,
+    calibratedBoundS,
+    calibratedRatio: wallS / calibratedBoundS,
+    rates,
+    cpuS: med(first, (m) => m.cpuS),
+    cpuPer1kCorpsS: med(first, (m) => m.cpuS) / (r.corps / 1000),
+    peakRssMb: med(first, (m) => m.peakRssMb),
+    maxPeakRssMb: Math.max(...first.map((m) => m.peakRssMb)),
+    lateRssMb: med(first, (m) => m.lateRssMb),
+    machineBusy: med(first, (m) => m.machineBusy),
+    simCpuS: med(first, (m) => m.simCpuS),
+    corpRowsPerS: med(first, (m) => m.corpRows.inserted / m.wallS),
+    firstWalMb: mb(firstWal.bytes),
+    walSource: firstWal.own && againWal.own ? 'own' : 'cluster',
+    plainCopyRowsPerS: median(r.plainCopy.map((p) => p.rows / p.s)),
+    plainCopyWalMb: mb(median(r.plainCopy.map((p) => p.ownWalBytes ?? p.walBytes))),
+    again: {
+      wallS: med(r.again, (m) => m.wallS),
+      cpuS: med(r.again, (m) => m.cpuS),
+      peakRssMb: med(r.again, (m) => m.peakRssMb),
+      rewrittenMax: Math.max(...r.again.map((m) => m.corpWrites.ins + m.corpWrites.upd)),
+      walMb: mb(againWal.bytes),
+      walPctOfFirst: (againWal.bytes / firstWal.bytes) * 100,
+      totalCalls: sum(r.again[0]!.calls),
+    },
+    inFlightMax: Math.max(...first.map((m) => m.inFlightMax)),
+    connectionsPeak: Math.max(...first.map((m) => m.connectionsPeak)),
+    connectionsOpened: Math.max(...first.map((m) => m.connectionsOpened)),
+  };
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+}
+
+export function targets(
+  sizes: readonly SizeSummary[],
+  writePath: WritePathRun | null,
+  s: SyncSettings,
+): Target[] {
+  const at = (n: number) => sizes.find((z) => z.corps === n);
+  const out: Target[] = [];
+  for (const n of [30_000, 100_000]) {
+    const z = at(n);
+    out.push({
+      target: `wall time ≤ 1.2× lower bound at ${n.toLocaleString('en')} corps`,
+      measured: z
+        ? `×${z.ratio.toFixed(2)} (${z.wallS.toFixed(1)} s vs ${z.lowerBoundS.toFixed(1)} s); ` +
+          `×${z.calibratedRatio.toFixed(2)} at the calibrated ${z.calibratedLatencyMs.toFixed(1)} ms`
+        : 'not run',
+      met: z ? z.ratio <= 1.2 : null,
+    });
+  }
+  const rewritten = Math.max(...sizes.map((z) => z.again.rewrittenMax));
+  out.push({
+    target: 'no-change re-run rewrites 0 corp rows',
+    measured: `${rewritten} (most in any re-run)`,
+    met: rewritten === 0,
+  });
+  const worstWal = Math.max(...sizes.map((z) => z.again.walPctOfFirst));
+  out.push({
+    target: "no-change re-run writes < 1% of the first run's WAL",
+    measured: sizes.map((z) => `${z.again.walPctOfFirst.toFixed(2)}% at ${z.corps}`).join(', '),
+    met: worstWal < 1,
+  });
+  const share = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopy.rowsPerS : null;
+  out.push({
+    target: 'first-load write path ≥ 20% of plain COPY (rows/s)',
+    measured: share === null ? 'not run' : `${(share * 100).toFixed(1)}%`,
+    met: share === null ? null : share >= 0.2,
+  });
+  const m1 = at(1_000_000);
+  const k100 = at(100_000);
+  out.push({
+    target: 'peak RSS < 150 MB at 1,000,000 corps',
+    measured: m1 ? `${m1.maxPeakRssMb.toFixed(0)} MB` : 'not run (--million)',
+    met: m1 ? m1.maxPeakRssMb < 150 : null,
+  });
+  out.push({
+    target: 'peak RSS flat from 100k to 1M corps',
+    measured:
+      m1 && k100
+        ? `${k100.maxPeakRssMb.toFixed(0)} → ${m1.maxPeakRssMb.toFixed(0)} MB (×${(m1.maxPeakRssMb / k100.maxPeakRssMb).toFixed(2)})`
+        : 'not run (--million)',
+    // "Flat": within 10%.
+    met: m1 && k100 ? m1.maxPeakRssMb <= k100.maxPeakRssMb * 1.1 : null,
+  });
+  const conn = sizes.every((z) => z.connectionsPeak > z.inFlightMax && z.inFlightMax <= s.concurrency);
+  out.push({
+    target: 'undici: more connections than requests in flight',
+    measured: sizes
+      .map((z) => `${z.connectionsPeak} open / ${z.inFlightMax} in flight at ${z.corps}`)
+      .join(', '),
+    met: conn,
+  });
+  return out;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: Record<string, string | number>;
+  settings: SyncSettings & Record<string, unknown>;
+  sizes: SizeSummary[];
+  rateBound: RateBoundRun | null;
+  baseline: BaselineComparison | null;
+  writePath: { rows: number; median: WritePathRun; runs: WritePathRun[] } | null;
+  targets: Target[];
+  raw: SizeResult[];
+}

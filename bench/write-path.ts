@@ -1,0 +1,211 @@
+// The database half of a sync, without HTTP: the same rows written by the job's write path (COPY into a
+// temporary stage, then the chain's merge transaction), by a plain COPY into an empty unindexed table,
+// and by one autocommitted INSERT … ON CONFLICT DO UPDATE per row — first load and no-change re-write.
+//
+// Used by run.ts; also runs on its own:
+//   node bench/write-path.ts [--rows 100000] [--upsert-rows 3000] [--repeat 3] [--admin-url URL]
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ChainStage } from '../src/db/chain-stage.ts';
+import { openDatabase } from '../src/db/database.ts';
+import type { SimNetwork } from '../src/simulator/index.ts';
+import { upsertCorp } from './baseline.ts';
+import { type BenchDatabase, createBenchDatabase } from './db.ts';
+import { median, OwnWalTracker, settledTableWrites, walBytesSince, walLsn, writesDelta } from './measure.ts';
+import { plainCopyOfCorps } from './scenario.ts';
+import { CORP_ID, chainRows, generate } from './workload.ts';
+
+export interface Pass {
+  rows: number;
+  s: number;
+  rowsPerS: number;
+  walBytes: number;
+  /** The part of walBytes that touched the bench database (null when it could not be read back). */
+  ownWalBytes: number | null;
+  /** chain_corps rows inserted or updated (pg_stat_user_tables). */
+  rowsWritten: number;
+}
+
+export interface WritePathRun {
+  stageMerge: Pass;
+  stageMergeAgain: Pass;
+  plainCopy: Pass;
+  upsert: Pass;
+  upsertAgain: Pass;
+}
+
+async function measured(db: BenchDatabase, rows: number, work: () => Promise<void>): Promise<Pass> {
+  const before = await settledTableWrites(db.pool, 'wecom', 'chain_corps');
+  const lsn = await walLsn(db.pool);
+  const tracker = await OwnWalTracker.start(db.pool);
+  const started = performance.now();
+  await work().finally(() => tracker.stop());
+  const s = (performance.now() - started) / 1000;
+  const walBytes = await walBytesSince(db.pool, lsn);
+  const own = await tracker.stop();
+  const d = writesDelta(before, await settledTableWrites(db.pool, 'wecom', 'chain_corps'));
+  return {
+    rows,
+    s,
+    rowsPerS: rows / s,
+    walBytes,
+    ownWalBytes: own?.bytes ?? null,
+    rowsWritten: d.ins + d.upd,
+  };
+}
+
+async function newRun(db: BenchDatabase): Promise<number> {
+  const { rows } = await db.pool.query(
+    'insert into wecom.sync_runs (upstream_corpid) values ($1) returning id',
+    [CORP_ID],
+  );
+  return Number(rows[0].id);
+}
+
+/** Every chain through ChainStage, a page at a time, as the crawler stages it. */
+async function stageAndMerge(
+  db: BenchDatabase,
+  network: SimNetwork,
+  pageSize: number,
+  withDetails: boolean,
+): Promise<void> {
+  const runId = await newRun(db);
+  const chains = chainRows(network, pageSize, withDetails);
+  const target = await openDatabase({ driver: 'postgres', url: db.url }, { poolSize: 2 });
+  try {
+    for (const { chain, groups, pages } of chains) {
+      const stage = await ChainStage.open(target, CORP_ID, chain.chainId);
+      try {
+        for (const page of pages) await stage.add(page);
+        await stage.commit(chain, groups, runId);
+      } finally {
+        await stage.close();
+      }
+    }
+  } finally {
+    // Closing ends the backends, which makes them publish their table counters at once.
+    await target.close();
+  }
+}
+
+async function upsertRows(db: BenchDatabase, network: SimNetwork, limit: number): Promise<void> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    let n = 0;
+    for (const { chain, pages } of chainRows(network, 1000)) {
+      for (const { corp, detail } of pages.flat()) {
+        if (n++ >= limit) return;
+        await upsertCorp(client, CORP_ID, chain.chainId, {
+          corpid: corp.isJoined ? corp.corpid : null,
+          pendingCorpid: corp.isJoined ? null : corp.pendingCorpid,
+          corpName: corp.corpName,
+          customId: corp.customId,
+          groupid: corp.groupid,
+          inviteUserid: corp.inviteUserid,
+          qualificationStatus: detail?.qualificationStatus ?? null,
+        });
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function measureWritePath(
+  db: BenchDatabase,
+  network: SimNetwork,
+  options: { pageSize: number; upsertRows: number },
+): Promise<WritePathRun> {
+  const total = network.stats().corps;
+  const upsertRowsN = Math.min(options.upsertRows, total);
+
+  await db.reset();
+  const upsert = await measured(db, upsertRowsN, () => upsertRows(db, network, upsertRowsN));
+  await db.pool.query('vacuum analyze');
+  const upsertAgain = await measured(db, upsertRowsN, () => upsertRows(db, network, upsertRowsN));
+
+  await db.reset();
+  const stageMerge = await measured(db, total, () => stageAndMerge(db, network, options.pageSize, true));
+  await db.pool.query('vacuum analyze');
+  const stageMergeAgain = await measured(db, total, () =>
+    stageAndMerge(db, network, options.pageSize, false),
+  );
+
+  const copy = await plainCopyOfCorps(db);
+  const plainCopy = { ...copy, rowsPerS: copy.rows / copy.s, rowsWritten: copy.rows };
+  return { stageMerge, stageMergeAgain, plainCopy, upsert, upsertAgain };
+}
+
+/** Medians over the repeats, pass by pass. */
+export function medianRun(runs: readonly WritePathRun[]): WritePathRun {
+  const pass = (k: keyof WritePathRun): Pass => ({
+    rows: runs[0]![k].rows,
+    s: median(runs.map((r) => r[k].s)),
+    rowsPerS: median(runs.map((r) => r[k].rowsPerS)),
+    walBytes: median(runs.map((r) => r[k].walBytes)),
+    ownWalBytes: runs.some((r) => r[k].ownWalBytes === null)
+      ? null
+      : median(runs.map((r) => r[k].ownWalBytes!)),
+    rowsWritten: median(runs.map((r) => r[k].rowsWritten)),
+  });
+  return {
+    stageMerge: pass('stageMerge'),
+    stageMergeAgain: pass('stageMergeAgain'),
+    plainCopy: pass('plainCopy'),
+    upsert: pass('upsert'),
+    upsertAgain: pass('upsertAgain'),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '100000' },
+      'upsert-rows': { type: 'string', default: '3000' },
+      repeat: { type: 'string', default: '3' },
+      'page-size': { type: 'string', default: '100' },
+      'admin-url': {
+        type: 'string',
+        default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      },
+    },
+  });
+  const network = generate(Number(values.rows));
+  const db = await createBenchDatabase(values['admin-url'], 'wcs_bench_write');
+  try {
+    const runs: WritePathRun[] = [];
+    for (let r = 0; r < Number(values.repeat); r++) {
+      runs.push(
+        await measureWritePath(db, network, {
+          pageSize: Number(values['page-size']),
+          upsertRows: Number(values['upsert-rows']),
+        }),
+      );
+    }
+    const m = medianRun(runs);
+    const mb = (b: number | null) => (b === null ? 'n/a' : (b / 1e6).toFixed(2));
+    const line = (name: string, p: Pass) =>
+      `| ${name} | ${p.rows} | ${p.s.toFixed(2)} | ${Math.round(p.rowsPerS)} | ${mb(p.ownWalBytes)} | ${mb(p.walBytes)} | ${p.rowsWritten} |`;
+    process.stdout.write(
+      [
+        `Write path, ${values.rows} corps, median of ${values.repeat}`,
+        '',
+        '| pass | rows | s | rows/s | own WAL MB | cluster WAL MB | corp rows written |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+        line('stage + merge, first load', m.stageMerge),
+        line('stage + merge, no change', m.stageMergeAgain),
+        line('plain COPY, unindexed table', m.plainCopy),
+        line('per-row upsert, first load', m.upsert),
+        line('per-row upsert, no change', m.upsertAgain),
+        '',
+        `stage + merge first load: ${((m.stageMerge.rowsPerS / m.plainCopy.rowsPerS) * 100).toFixed(1)}% of plain COPY rows/s`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await db.drop();
+  }
+}
+
+if (import.meta.main) await main();
