@@ -1,10 +1,9 @@
 // The two runs that put the sizes in context: the job against the hand-written baseline on the same
 // network, and a small run where the client's per-endpoint rate cap, not the concurrency, is the limit.
-import { startSimulator } from '../src/simulator/index.ts';
 import { runChild } from './child.ts';
 import type { BenchDatabase } from './db.ts';
 import { measuredSync, type SyncMeasurement, type SyncSettings } from './scenario.ts';
-import { CORP_ID, generate, joinedCount, SECRET } from './workload.ts';
+import { CORP_ID, generate, joinedCount, SECRET, startBenchSimulator } from './workload.ts';
 
 const BASELINE = new URL('./baseline.ts', import.meta.url).pathname;
 
@@ -32,14 +31,7 @@ export async function benchBaseline(
   log: (line: string) => void,
 ): Promise<BaselineComparison> {
   const network = generate(corps);
-  const sim = await startSimulator({
-    network,
-    corpId: CORP_ID,
-    corpSecret: SECRET,
-    latencyMs: settings.latencyMs,
-    rateLimitPerMin: settings.simRatePerMin,
-    maxConcurrent: 1_000_000,
-  });
+  const sim = await startBenchSimulator(network, settings.latencyMs, settings.simRatePerMin);
   try {
     await db.reset();
     sim.resetCalls();
@@ -96,14 +88,7 @@ export async function benchRateBound(
   const network = generate(corps);
   const capPerMin = Math.max(1, Math.floor(joinedCount(network) / 1.1));
   const simRatePerMin = Math.ceil(capPerMin / 0.95);
-  const sim = await startSimulator({
-    network,
-    corpId: CORP_ID,
-    corpSecret: SECRET,
-    latencyMs: settings.latencyMs,
-    rateLimitPerMin: simRatePerMin,
-    maxConcurrent: 1_000_000,
-  });
+  const sim = await startBenchSimulator(network, settings.latencyMs, simRatePerMin);
   try {
     await db.reset();
     const run = await measuredSync(db, sim, network, { ...settings, capPerMin, simRatePerMin }, true);

@@ -3,7 +3,6 @@
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { SimNetwork, Simulator } from '../src/simulator/index.ts';
-import { startSimulator } from '../src/simulator/index.ts';
 import { achievedRates, type Bounds, bounds } from './bounds.ts';
 import { type Calibration, calibrate } from './calibrate.ts';
 import { type ChildResult, runChild } from './child.ts';
@@ -17,7 +16,7 @@ import {
   walLsn,
   writesDelta,
 } from './measure.ts';
-import { CORP_ID, dependentCalls, generate, joinedCount, SECRET } from './workload.ts';
+import { CORP_ID, dependentCalls, generate, joinedCount, SECRET, startBenchSimulator } from './workload.ts';
 
 export interface SyncSettings {
   latencyMs: number;
@@ -98,14 +97,7 @@ export async function benchSize(
 ): Promise<SizeResult> {
   const network = generate(corps);
   const stats = network.stats();
-  const sim = await startSimulator({
-    network,
-    corpId: CORP_ID,
-    corpSecret: SECRET,
-    latencyMs: settings.latencyMs,
-    rateLimitPerMin: settings.simRatePerMin,
-    maxConcurrent: 1_000_000,
-  });
+  const sim = await startBenchSimulator(network, settings.latencyMs, settings.simRatePerMin);
   try {
     const calibration = await calibrate(sim.url, settings.concurrency);
     log(`  ${corps} corps: a minimal client sees ${calibration.latencyMs.toFixed(1)} ms per call`);

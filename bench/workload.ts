@@ -1,7 +1,14 @@
 // The simulated networks the benchmark crawls, and what can be known about a crawl of them in advance.
 
 import type { StagedCorp } from '../src/db/chain-stage.ts';
-import { type NetworkSpec, type SimChain, type SimCorp, SimNetwork } from '../src/simulator/index.ts';
+import {
+  type NetworkSpec,
+  type SimChain,
+  type SimCorp,
+  SimNetwork,
+  type Simulator,
+  startSimulator,
+} from '../src/simulator/index.ts';
 import type { Chain, Group, ListedCorp } from '../src/wecom/types.ts';
 
 export const CORP_ID = 'wwbenchupstream';
@@ -108,5 +115,21 @@ export function chainRows(network: SimNetwork, pageSize: number, withDetails = t
       })),
       pages,
     };
+  });
+}
+
+/** The simulator every bench scenario talks to: only latency and its rate limit vary, never concurrency. */
+export function startBenchSimulator(
+  network: SimNetwork,
+  latencyMs: number,
+  rateLimitPerMin: number,
+): Promise<Simulator> {
+  return startSimulator({
+    network,
+    corpId: CORP_ID,
+    corpSecret: SECRET,
+    latencyMs,
+    rateLimitPerMin,
+    maxConcurrent: 1_000_000,
   });
 }
