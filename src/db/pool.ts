@@ -1,7 +1,13 @@
 import pg from 'pg';
 
-// bigint columns (ids, groupids, order) stay well inside 2^53; read them as numbers, not strings.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// bigint columns (ids, groupids, order) stay well inside 2^53: read them as numbers, not strings. Set on
+// our pools only, not on pg's global parsers, so nothing else in the process changes behaviour.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8
+      ? Number
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
 
 export function createPool(databaseUrl: string, max: number): pg.Pool {
   const pool = new pg.Pool({
@@ -9,6 +15,7 @@ export function createPool(databaseUrl: string, max: number): pg.Pool {
     max,
     application_name: 'wecom-chain-sync',
     connectionTimeoutMillis: 10_000,
+    types,
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
