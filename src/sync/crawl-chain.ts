@@ -38,7 +38,9 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
   const stage = await ChainStage.open(ctx.db, ctx.upstreamCorpid, chain.chainId);
   try {
     await settleAll(ctx.signal, (signal) =>
-      groupIds.map((groupid) => ctx.groupLimit(() => crawlGroup(ctx, stage, chain.chainId, groupid, signal))),
+      groupIds.map((groupid) =>
+        ctx.groupLimit(() => crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal })),
+      ),
     );
     ctx.signal.throwIfAborted();
     return await stage.commit(chain, groups, ctx.runId);
@@ -68,30 +70,29 @@ async function settleAll(
   if (first) throw first.error;
 }
 
-async function crawlGroup(
-  ctx: CrawlContext,
-  stage: ChainStage,
-  chainId: string,
-  groupid: number | null,
-  signal: AbortSignal,
-): Promise<void> {
-  try {
-    await listGroup(ctx, stage, chainId, groupid, signal);
-  } catch (err) {
-    // WeCom says a 50100 cursor means "start the listing again"; once, so a broken server cannot loop us.
-    // Corps staged by the first attempt are harmless: the merge keeps one row per corp.
-    if (!hasErrcode(err, INVALID_CURSOR)) throw err;
-    await listGroup(ctx, stage, chainId, groupid, signal);
+/** One group's listing within a chain's crawl. */
+interface GroupListing {
+  stage: ChainStage;
+  chainId: string;
+  /** null for the root group, asked for without a groupid. */
+  groupid: number | null;
+  signal: AbortSignal;
+}
+
+async function crawlGroup(ctx: CrawlContext, group: GroupListing): Promise<void> {
+  // WeCom says a 50100 cursor means "start the listing again"; once, so a broken server cannot loop us.
+  // Corps staged by the first attempt are harmless: the merge keeps one row per corp.
+  for (let restarted = false; ; restarted = true) {
+    try {
+      return await listGroup(ctx, group);
+    } catch (err) {
+      if (restarted || !hasErrcode(err, INVALID_CURSOR)) throw err;
+    }
   }
 }
 
-async function listGroup(
-  ctx: CrawlContext,
-  stage: ChainStage,
-  chainId: string,
-  groupid: number | null,
-  signal: AbortSignal,
-): Promise<void> {
+async function listGroup(ctx: CrawlContext, group: GroupListing): Promise<void> {
+  const { stage, chainId, groupid, signal } = group;
   const seenCursors = new Set<string>();
   let cursor = '';
   for (;;) {
@@ -101,7 +102,7 @@ async function listGroup(
     ctx.stats.corps_listed += page.corps.length;
     // Waiting for this page's details before asking for the next page keeps memory flat however many
     // corps there are; other groups keep the list endpoint busy meanwhile.
-    await stage.add(await withDetails(ctx, stage, chainId, page.corps, signal));
+    await stage.add(await withDetails(ctx, group, page.corps));
     if (!page.hasMore) {
       ctx.stats.groups.done += 1;
       return;
@@ -116,10 +117,8 @@ async function listGroup(
 
 async function withDetails(
   ctx: CrawlContext,
-  stage: ChainStage,
-  chainId: string,
+  { stage, chainId, signal }: GroupListing,
   corps: readonly ListedCorp[],
-  signal: AbortSignal,
 ): Promise<StagedCorp[]> {
   if (ctx.details.mode === 'none') return corps.map((corp) => ({ corp, detail: null }));
   const stored =
