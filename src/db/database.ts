@@ -1,7 +1,8 @@
 // The one seam between the job and its database driver. Everything above it (migrations, the stage and
 // merge SQL, the run record, the lock, reports) is the same code for a Postgres server and for the
 // embedded PGlite; only how a statement reaches the database differs.
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+
+import type { Orm } from './drizzle.ts';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -28,7 +29,7 @@ export interface Session extends Queryable {
 export interface Database extends Queryable {
   readonly driver: 'postgres' | 'pglite';
   /** drizzle over the same connection(s), for ordinary queries. */
-  readonly orm: PgDatabase<PgQueryResultHKT>;
+  readonly orm: Orm;
   /**
    * How many sessions can do independent work at once. PGlite has a single connection that all
    * sessions share, so work that relies on session state must not overlap there.

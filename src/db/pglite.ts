@@ -3,8 +3,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
 import {
   type Database,
   MIGRATIONS_CONFIG,
@@ -12,6 +10,10 @@ import {
   type Queryable,
   type Session,
 } from './database.ts';
+import { drizzleModule } from './drizzle.ts';
+
+const { drizzle } = drizzleModule('drizzle-orm/pglite');
+const { migrate } = drizzleModule('drizzle-orm/pglite/migrator');
 
 const INT8 = 20;
 

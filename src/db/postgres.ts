@@ -1,7 +1,5 @@
 // The Database seam over a PostgreSQL server, with node-postgres.
 import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import { copyRows } from './copy.ts';
 import {
@@ -11,7 +9,11 @@ import {
   type QueryResult,
   type Session,
 } from './database.ts';
+import { drizzleModule } from './drizzle.ts';
 import { createPool } from './pool.ts';
+
+const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
+const { migrate } = drizzleModule('drizzle-orm/node-postgres/migrator');
 
 // Any fixed key will do; it only has to differ from the per-corp sync locks.
 const MIGRATION_LOCK_KEY = 7_413_020_001;

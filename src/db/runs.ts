@@ -1,12 +1,11 @@
 // The sync_runs record: written when a run starts, finished when it ends, whatever the outcome.
-import { eq } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { RunStats } from '../sync/stats.ts';
 import type { Database, Queryable } from './database.ts';
+import { drizzleModule, type Orm } from './drizzle.ts';
 import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
 import { syncRuns } from './schema.ts';
 
-type Orm = PgDatabase<PgQueryResultHKT>;
+const { eq } = drizzleModule('drizzle-orm');
 
 export type FinishedStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
 

@@ -1,6 +1,8 @@
 // The tables BI reads. Column names are a public interface: add, never rename.
-import { sql } from 'drizzle-orm';
-import {
+import { drizzleModule } from './drizzle.ts';
+
+const { sql } = drizzleModule('drizzle-orm');
+const {
   bigint,
   bigserial,
   boolean,
@@ -13,7 +15,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
-} from 'drizzle-orm/pg-core';
+} = drizzleModule('drizzle-orm/pg-core');
 
 export const wecom = pgSchema('wecom');
 

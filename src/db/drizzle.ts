@@ -1,0 +1,25 @@
+// drizzle-orm's runtime values, loaded from its CommonJS build. Import them from here, never from 'drizzle-orm'
+// (biome's noRestrictedImports enforces it; type imports may come from drizzle-orm directly).
+//
+// Why: the ESM build is 448 `.js` files under one 179 KB package.json, and Node's ESM loader deserializes that
+// package.json afresh for every `.js` file it loads, to read its "type". At start-up that is ~160 MB of garbage,
+// and V8 keeps the heap it grew for it: a sync peaked at ~270 MB of RSS, nearly all of it from this. The `.cjs`
+// files of the CommonJS build need no package lookup. See docs/benchmarks.md, "Peak RSS".
+import { createRequire } from 'node:module';
+
+interface Modules {
+  'drizzle-orm': typeof import('drizzle-orm');
+  'drizzle-orm/pg-core': typeof import('drizzle-orm/pg-core');
+  'drizzle-orm/node-postgres': typeof import('drizzle-orm/node-postgres');
+  'drizzle-orm/node-postgres/migrator': typeof import('drizzle-orm/node-postgres/migrator');
+  'drizzle-orm/pglite': typeof import('drizzle-orm/pglite');
+  'drizzle-orm/pglite/migrator': typeof import('drizzle-orm/pglite/migrator');
+}
+
+// drizzle-kit loads schema.ts as CommonJS, where import.meta is empty and __filename is defined.
+const require = createRequire(import.meta.url ?? __filename);
+
+/** The query builder over either driver. */
+export type Orm = import('drizzle-orm/pg-core').PgDatabase<import('drizzle-orm/pg-core').PgQueryResultHKT>;
+
+export const drizzleModule = <M extends keyof Modules>(name: M): Modules[M] => require(name);
