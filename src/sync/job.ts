@@ -41,8 +41,7 @@ export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Pro
         api: client,
         upstreamCorpid,
         sync: config.sync,
-        // Enough groups in flight that every endpoint's queue stays full while pages wait for details.
-        groupConcurrency: config.wecom.concurrency * 2,
+        apiConcurrency: config.wecom.concurrency,
         log,
         signal: stop,
         onStarted: (runId) => lock.startHeartbeat(runId),

@@ -7,7 +7,7 @@ import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
 import type { ApiStats } from '../wecom/client.ts';
 import type { Chain } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
-import { type CrawlContext, syncChain } from './crawl-chain.ts';
+import { type CrawlContext, crawlLimits, syncChain } from './crawl-chain.ts';
 import { isChainScoped } from './errors.ts';
 import { addCounts, emptyStats, type RunStats, TABLES } from './stats.ts';
 
@@ -26,8 +26,8 @@ export interface RunDeps {
   api: ChainApi & { stats(): ApiStats };
   upstreamCorpid: string;
   sync: SyncConfig;
-  /** How many groups may be listed at once across all chains; keeps every endpoint's budget busy. */
-  groupConcurrency: number;
+  /** Requests the API client runs at once (WECOM_CONCURRENCY): sets how much work the crawl keeps queued. */
+  apiConcurrency: number;
   log: Logger;
   signal?: AbortSignal;
   now?: () => number;
@@ -70,7 +70,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       runId,
       pageSize: deps.sync.pageSize,
       details: { mode: deps.sync.details, maxAgeMs: deps.sync.detailsMaxAgeHours * 3_600_000 },
-      groupLimit: pLimit(deps.groupConcurrency),
+      ...crawlLimits(deps.apiConcurrency, deps.sync.pageSize),
       stats,
       signal,
       now: deps.now ?? Date.now,

@@ -16,6 +16,9 @@ type ListReq = Parameters<ChainApi['listCorps']>[0];
 export class FakeApi implements ChainApi {
   readonly chains: FakeChain[];
   readonly calls: { endpoint: string; args: unknown }[] = [];
+  /** The most get_chain_corpinfo calls that were ever waiting for their answer at once. */
+  maxDetailsInFlight = 0;
+  #detailsInFlight = 0;
   /** Return a page to replace the real one, throw to fail the call, or undefined to answer normally. */
   onList: (req: ListReq, real: CorpPage) => CorpPage | undefined = () => undefined;
 
@@ -50,6 +53,11 @@ export class FakeApi implements ChainApi {
 
   async getCorpInfo(req: { chainId: string; corpid: string }): Promise<CorpDetail> {
     this.calls.push({ endpoint: 'get_chain_corpinfo', args: req });
+    this.maxDetailsInFlight = Math.max(this.maxDetailsInFlight, ++this.#detailsInFlight);
+    // Answered on a later turn of the event loop, as a real one is: everything else the crawl has ready
+    // to ask for gets asked meanwhile.
+    await new Promise(setImmediate);
+    this.#detailsInFlight--;
     return { corpName: 'x', qualificationStatus: 2, customId: '', groupid: 1, isJoined: true };
   }
 

@@ -134,7 +134,7 @@ export async function syncAgainst(
       api: options.wrap ? options.wrap(client) : client,
       upstreamCorpid: CORP_ID,
       sync: { ...SYNC, ...options.sync },
-      groupConcurrency: 16,
+      apiConcurrency: 8,
       log: pino({ level: 'silent' }),
     });
   } finally {

@@ -39,7 +39,7 @@ describe('crawler paging and failures', () => {
       api,
       upstreamCorpid: UP,
       sync: { pageSize: 2, chainConcurrency: 2, details: 'changed', detailsMaxAgeHours: 24 },
-      groupConcurrency: 4,
+      apiConcurrency: 2,
       log: pino({ level: 'silent' }),
     });
   const storedKeys = async (chainId: string) =>
@@ -138,5 +138,42 @@ describe('crawler paging and failures', () => {
     expect(
       (await db.pool.query('select xmin::text, * from wecom.chain_corps order by corp_key')).rows,
     ).toEqual(before);
+  });
+});
+
+describe('crawler flow control', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('queues the details of only a few pages at a time, however many groups are being listed', async () => {
+    const groups = Array.from({ length: 12 }, (_, i) => ({
+      groupid: i + 2,
+      groupName: `组${i}`,
+      parentid: 1,
+      order: i,
+    }));
+    const api = new FakeApi([
+      {
+        chain: { chainId: 'wide', chainName: '宽' },
+        groups,
+        corps: new Map(groups.map((g) => [g.groupid, corpsFor(g.groupid, 30, 'w')])),
+      },
+    ]);
+    const outcome = await runSync({
+      db: db.database,
+      api,
+      upstreamCorpid: UP,
+      sync: { pageSize: 10, chainConcurrency: 1, details: 'all', detailsMaxAgeHours: 24 },
+      // Eight groups listed at once; the details of ceil(2 × 4 / 10) + 1 = 2 pages of 10 fetched at once.
+      apiConcurrency: 4,
+      log: pino({ level: 'silent' }),
+    });
+    expect(outcome.status).toBe('succeeded');
+    expect(api.count('get_chain_corpinfo')).toBe(360);
+    // Every listed page queuing its details at once would have 8 pages × 10 = 80 waiting.
+    expect(api.maxDetailsInFlight).toBe(20);
   });
 });
