@@ -14,5 +14,5 @@ COPY migrations ./migrations
 COPY src ./src
 # No secrets in the image: configuration comes from the environment at run time.
 USER node
-ENTRYPOINT ["node", "--max-semi-space-size=8", "src/cli/main.ts"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "src/cli/main.ts"]
 CMD ["--help"]
