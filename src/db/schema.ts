@@ -159,7 +159,7 @@ export const chainCorpHistory = wecom.table(
       .on(t.upstreamCorpid, t.chainId, t.corpKey)
       .where(sql`${t.validTo} is null`),
     index('chain_corp_history_corp_idx').on(t.upstreamCorpid, t.chainId, t.corpKey, t.validFrom),
-    index('chain_corp_history_entity_idx').on(t.upstreamCorpid, t.chainId, t.entityKey, t.validFrom),
+    // Reads by entity use chain_corp_history_events_idx (migration 0003): same columns, chain_id first.
     index('chain_corp_history_valid_idx').on(t.validFrom, t.validTo),
   ],
 );

@@ -57,7 +57,7 @@ describe('query plans on 200,000 corps', () => {
     expect(rows[0]).toEqual({ corps: CORPS, versions: CORPS + CORPS / 4 });
   });
 
-  it('events of one chain (or one corp) read that chain through the events index, not the whole history', async () => {
+  it('events of one chain (or one corp) read that chain through an index on it, not the whole history', async () => {
     for (const where of [
       "chain_id = 'ch7'",
       "upstream_corpid = 'wwbig' and chain_id = 'ch7'",
@@ -65,7 +65,8 @@ describe('query plans on 200,000 corps', () => {
     ]) {
       const all = await plan(`select * from wecom.chain_corp_events where ${where}`);
       expect(scans(all, 'chain_corp_history'), where).toEqual([
-        expect.stringMatching(/^(Index Scan|Bitmap Heap Scan):chain_corp_history_(events|entity)_idx$/),
+        // events_idx, or corp_idx when upstream_corpid is given too: both start with the chain.
+        expect.stringMatching(/^(Index Scan|Bitmap Heap Scan):chain_corp_history_(events|corp)_idx$/),
       ]);
     }
   });
