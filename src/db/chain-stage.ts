@@ -104,7 +104,7 @@ export class ChainStage {
     const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
     const scoped = [...this.#scope, runId];
     // Temp tables are never analysed automatically; without statistics the merge plans blind.
-    await this.#run('analyze pg_temp.wcs_stage_corps');
+    await this.#run('analyze pg_temp.wcs_stage_corps (corp_key)');
     await this.#run('begin');
     try {
       const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
