@@ -208,10 +208,12 @@ function comparisons(r: BenchReport): string[] {
       line('stage (COPY) + merge, first load', m.stageMerge),
       line('stage (COPY) + merge, no change', m.stageMergeAgain),
       line('plain COPY into an empty unindexed table', m.plainCopy),
+      line('COPY into empty tables with the same indexes (corps + history)', m.indexedCopy),
       line('one INSERT … ON CONFLICT per row, first load', m.upsert),
       line('one INSERT … ON CONFLICT per row, no change', m.upsertAgain),
       '',
-      `First load through the write path: ${f((m.stageMerge.rowsPerS / m.plainCopy.rowsPerS) * 100)}% of plain COPY's rows/s; ` +
+      `First load through the write path: ${f((m.stageMerge.rowsPerS / m.plainCopy.rowsPerS) * 100)}% of plain COPY's rows/s, ` +
+        `${f((m.stageMerge.rowsPerS / m.indexedCopy.rowsPerS) * 100)}% of the indexed COPY's; ` +
         `×${f(m.stageMerge.rowsPerS / m.upsert.rowsPerS)} per-row upserts.`,
       '',
     );

@@ -124,7 +124,7 @@ export async function benchSize(
         result.again.push(again);
         log(`  ${corps} corps, no-change re-run ${a}/${plan.reRuns}: ${describeRun(again)}`);
       }
-      result.plainCopy.push(await plainCopyOfCorps(db));
+      result.plainCopy.push(await copyOfStoredCorps(db));
     }
     return result;
   } finally {
@@ -225,29 +225,39 @@ function summarise(
   };
 }
 
-/** Copies the stored corp rows out, then times a plain COPY of them into an empty unindexed table. */
-export async function plainCopyOfCorps(db: BenchDatabase): Promise<PlainCopy> {
+/**
+ * Copies the stored corp rows out and times COPYing them back into fresh tables. Plain: chain_corps into a
+ * table with its columns only, no index or constraint. Indexed: chain_corps and chain_corp_history into
+ * tables with the same indexes and checks (not the foreign keys), which is the floor for storing each corp
+ * and its first version in this schema.
+ */
+export async function copyOfStoredCorps(db: BenchDatabase, indexed = false): Promise<PlainCopy> {
+  const tables = indexed ? ['chain_corps', 'chain_corp_history'] : ['chain_corps'];
   const client = await db.pool.connect();
   try {
-    const chunks: Buffer[] = [];
-    const out = client.query(copyTo('copy wecom.chain_corps to stdout'));
-    for await (const chunk of out) chunks.push(chunk as Buffer);
+    const copies: { name: string; chunks: Buffer[] }[] = [];
+    for (const table of tables) {
+      const name = `public.bench_copy_${table}`;
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.query(copyTo(`copy wecom.${table} to stdout`))) chunks.push(chunk);
+      await client.query(`drop table if exists ${name}`);
+      await client.query(`create table ${name} (like wecom.${table}${indexed ? ' including all' : ''})`);
+      copies.push({ name, chunks });
+    }
     const { rows } = await client.query('select count(*)::int as n from wecom.chain_corps');
-    await client.query('drop table if exists public.bench_plain_copy');
-    // LIKE copies the columns and NOT NULLs only: no primary key, no index, no check, no default.
-    await client.query('create table public.bench_plain_copy (like wecom.chain_corps)');
     const lsn = await walLsn(client);
     const tracker = await OwnWalTracker.start(db.pool);
     const started = performance.now();
-    const copied = pipeline(
-      chunks.values(),
-      client.query(copyFrom('copy public.bench_plain_copy from stdin')),
-    );
+    const copied = (async () => {
+      for (const { name, chunks } of copies) {
+        await pipeline(chunks.values(), client.query(copyFrom(`copy ${name} from stdin`)));
+      }
+    })();
     await copied.finally(() => tracker.stop());
     const s = (performance.now() - started) / 1000;
     const walBytes = await walBytesSince(client, lsn);
     const own = await tracker.stop();
-    await client.query('drop table public.bench_plain_copy');
+    for (const { name } of copies) await client.query(`drop table ${name}`);
     return { rows: rows[0].n, s, walBytes, ownWalBytes: own?.bytes ?? null };
   } finally {
     client.release();

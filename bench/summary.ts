@@ -163,9 +163,13 @@ export function targets(
     met: worstWal < 1,
   });
   const share = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopy.rowsPerS : null;
+  const floorShare = writePath ? writePath.stageMerge.rowsPerS / writePath.indexedCopy.rowsPerS : null;
   out.push({
     target: 'first-load write path ≥ 20% of plain COPY (rows/s)',
-    measured: share === null ? 'not run' : `${(share * 100).toFixed(1)}%`,
+    measured:
+      share === null || floorShare === null
+        ? 'not run'
+        : `${(share * 100).toFixed(1)}% (${(floorShare * 100).toFixed(0)}% of a COPY into the same indexed tables)`,
     met: share === null ? null : share >= 0.2,
   });
   const m1 = at(1_000_000);
