@@ -32,8 +32,9 @@ export interface CrawlContext {
  * to one page at a time. But each listed page wants up to pageSize details, and a page waits for them
  * before its group lists the next: if every listed page queued its details at once, thousands of pending
  * requests would wait for seconds, outlive V8's young generation and fill the old one with garbage (peak
- * RSS 285 MB at 30k corps). Letting only enough pages fetch details to keep the client busy twice over
- * holds the queue to a few hundred requests; the other listed pages wait as plain data.
+ * RSS 285 MB at 30k corps). Letting only enough pages fetch details to fill the client four times over
+ * (and one more, so a page's last few requests never leave slots idle) holds the queue to a few hundred
+ * requests; the other listed pages wait as plain data.
  */
 export function crawlLimits(
   apiConcurrency: number,
@@ -41,7 +42,7 @@ export function crawlLimits(
 ): Pick<CrawlContext, 'groupLimit' | 'detailLimit'> {
   return {
     groupLimit: pLimit(apiConcurrency * 2),
-    detailLimit: pLimit(Math.ceil((2 * apiConcurrency) / pageSize) + 1),
+    detailLimit: pLimit(Math.ceil((4 * apiConcurrency) / pageSize) + 1),
   };
 }
 

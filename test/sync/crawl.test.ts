@@ -167,13 +167,13 @@ describe('crawler flow control', () => {
       api,
       upstreamCorpid: UP,
       sync: { pageSize: 10, chainConcurrency: 1, details: 'all', detailsMaxAgeHours: 24 },
-      // Eight groups listed at once; the details of ceil(2 × 4 / 10) + 1 = 2 pages of 10 fetched at once.
+      // Eight groups listed at once; the details of ceil(4 × 4 / 10) + 1 = 3 pages of 10 fetched at once.
       apiConcurrency: 4,
       log: pino({ level: 'silent' }),
     });
     expect(outcome.status).toBe('succeeded');
     expect(api.count('get_chain_corpinfo')).toBe(360);
     // Every listed page queuing its details at once would have 8 pages × 10 = 80 waiting.
-    expect(api.maxDetailsInFlight).toBe(20);
+    expect(api.maxDetailsInFlight).toBe(30);
   });
 });
