@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { formatSnapshot, snapshot, TerminalStatus } from '../../src/cli/progress.ts';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { formatSnapshot, reportProgress, snapshot, TerminalStatus } from '../../src/cli/progress.ts';
 import { emptyStats } from '../../src/sync/stats.ts';
 
 function live() {
@@ -15,6 +16,10 @@ function live() {
 }
 
 describe('progress', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('extrapolates the time left from the groups done, assuming unstarted chains like the started ones', () => {
     const { stats, api, run } = live();
     expect(snapshot(run, 1_000).remainingSeconds).toBeNull();
@@ -50,5 +55,25 @@ describe('progress', () => {
     status.show('chains 1/2');
     status.logStream.write('a log line\n');
     expect(written).toBe('\r\x1b[Kchains 1/2\r\x1b[Ka log line\nchains 1/2');
+  });
+
+  it('without a terminal, logs a progress line every 5 seconds until stopped', () => {
+    vi.useFakeTimers();
+    const lines: { msg: string; progress: { pages: number } }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { stats, run } = live();
+    const stop = reportProgress(run, log, null);
+    vi.advanceTimersByTime(4_999);
+    expect(lines).toEqual([]);
+    vi.advanceTimersByTime(1);
+    stats.pages = 12;
+    vi.advanceTimersByTime(5_000);
+    expect(lines.map((l) => [l.msg, l.progress.pages])).toEqual([
+      ['progress', 0],
+      ['progress', 12],
+    ]);
+    stop();
+    vi.advanceTimersByTime(60_000);
+    expect(lines).toHaveLength(2);
   });
 });
