@@ -149,6 +149,56 @@ describe('in production', () => {
     expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
   });
 
+  it('on a second SIGTERM exits 9 at once, while the first is still waiting for a chain to commit', async () => {
+    const before = await storedSnapshot(db.pool);
+    renameEverything('d');
+    // Holding every chain's row makes the first merge wait on its lock: a clean stop cannot finish.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select 1 from wecom.chains for update');
+      const proc = startCli(['run'], { ...env, SHUTDOWN_TIMEOUT_MS: '60000', LOG_LEVEL: 'info' });
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select count(*)::int as n from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock' and query like '%for update%'`,
+          );
+          expect(rows[0].n).toBe(1);
+        },
+        { timeout: 30_000, interval: 20 },
+      );
+      proc.child.kill('SIGTERM');
+      await vi.waitFor(() => expect(proc.stderr).toContain('stopping: no new requests'), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      expect(proc.child.exitCode).toBeNull();
+      const signalled = performance.now();
+      proc.child.kill('SIGTERM');
+      const result = await proc.exited;
+      expect(performance.now() - signalled).toBeLessThan(5_000);
+      expect(result.code).toBe(9);
+      expect(logLines(result.stderr).some((l) => l.msg === 'second signal: exiting now')).toBe(true);
+    } finally {
+      await blocker.query('rollback');
+      blocker.release();
+    }
+    // The merge it was waiting in never committed.
+    await vi.waitFor(
+      async () => {
+        const { rows } = await db.pool.query(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and query like '%for update%' and state <> 'idle'
+             and pid <> pg_backend_pid()`,
+        );
+        expect(rows[0].n).toBe(0);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(await storedSnapshot(db.pool)).toEqual(before);
+  });
+
   it('schedule runs syncs every second without ever overlapping them, and serves metrics and probes', async () => {
     const firstNew = (await latestRun()).id + 1;
     // Every sync takes longer than the one-second schedule, so ticks come while one is running.
