@@ -60,10 +60,15 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
 
   const stage = await ChainStage.open(ctx.db, ctx.upstreamCorpid, chain.chainId);
   try {
+    // As many workers as groups may be listed at once, each taking the next group when it is done: queuing
+    // a task per group up front would hold thousands of them (10,000 groups: ~17 MB) for the whole crawl.
+    const next = groupIds.values();
     await settleAll(ctx.signal, (signal) =>
-      groupIds.map((groupid) =>
-        ctx.groupLimit(() => crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal })),
-      ),
+      Array.from({ length: Math.min(groupIds.length, ctx.groupLimit.concurrency) }, async () => {
+        for (const groupid of next) {
+          await ctx.groupLimit(() => crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal }));
+        }
+      }),
     );
     ctx.signal.throwIfAborted();
     return await stage.commit(chain, groups, ctx.runId);
