@@ -3,7 +3,7 @@
 // network's size, but by default V8 lets the old generation grow 4x past it between full collections, since
 // the machine has memory to spare. Its growth factor scales with the old-space ceiling, 1.3x at 256 MB up to
 // 4x from 2 GB, so a 512 MB ceiling (still 15x the live heap) holds peak RSS near 150 MB instead of ~230 MB,
-// for about 15% more CPU; the smaller young generation takes off another 30%. docs/benchmarks.md has the figures.
+// for 10-30% more CPU; the smaller young generation takes off another 30%. docs/benchmarks.md has the figures.
 // The command line: parses arguments, turns every outcome into one of the documented exit codes.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';

@@ -2,9 +2,9 @@
 // (biome's noRestrictedImports enforces it; type imports may come from drizzle-orm directly).
 //
 // Why: the ESM build is 448 `.js` files under one 179 KB package.json, and Node's ESM loader deserializes that
-// package.json afresh for every `.js` file it loads, to read its "type". At start-up that is ~160 MB of garbage,
-// and V8 keeps the heap it grew for it: a sync peaked at ~270 MB of RSS, nearly all of it from this. The `.cjs`
-// files of the CommonJS build need no package lookup. See docs/benchmarks.md, "Peak RSS".
+// package.json afresh for every `.js` file it loads, to read its "type": ~150 MB of garbage at start-up, and V8
+// keeps the heap it grew for it. Importing the run path peaked at 264 MB of RSS that way, 119 MB with the
+// `.cjs` files of the CommonJS build, which need no package lookup. See docs/benchmarks.md, "Fixed".
 import { createRequire } from 'node:module';
 
 interface Modules {

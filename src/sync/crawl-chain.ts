@@ -148,14 +148,14 @@ async function withDetails(
   { stage, chainId, signal }: GroupListing,
   corps: readonly ListedCorp[],
 ): Promise<StagedCorp[]> {
-  if (ctx.details.mode === 'none') return corps.map((corp) => ({ corp, detail: null }));
+  const unfetched = corps.map((corp) => ({ corp, detail: null }));
+  if (ctx.details.mode === 'none') return unfetched;
   const stored =
     ctx.details.mode === 'changed'
       ? await stage.lookup(corps.flatMap((c) => (c.isJoined ? [c.corpid] : [])))
       : new Map();
   const now = ctx.now();
   const wanted = corps.map((c) => c.isJoined && needsDetails(c, stored.get(c.corpid), ctx.details, now));
-  const unfetched = corps.map((corp) => ({ corp, detail: null }));
   if (!wanted.includes(true)) return unfetched;
   return ctx.detailLimit(() =>
     Promise.all(
