@@ -1,9 +1,10 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=512
 // Heap sizing (the same flags in the Dockerfile and the npm scripts): the live heap is ~30 MB whatever the
-// network's size, but by default V8 lets the old generation grow 4x past it between full collections, since
-// the machine has memory to spare. Its growth factor scales with the old-space ceiling, 1.3x at 256 MB up to
-// 4x from 2 GB, so a 512 MB ceiling (still 15x the live heap) holds peak RSS near 150 MB instead of ~230 MB,
-// for 10-30% more CPU; the smaller young generation takes off another 30%. docs/benchmarks.md has the figures.
+// network's size, but with the default ceiling for a large machine V8 lets the old generation grow up to 4x
+// past it between full collections; under a smaller ceiling it allows 1.3-2x, scaled with the ceiling. 512 MB
+// (still 15x the live heap) holds peak RSS near 150 MB instead of ~230 MB, for 10-30% more CPU; the smaller
+// young generation takes off another 30%. In a memory-limited container Node already sizes the heap from the
+// limit. docs/benchmarks.md has the figures.
 // The command line: parses arguments, turns every outcome into one of the documented exit codes.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
