@@ -27,7 +27,7 @@ export interface ChildResult {
   wallMs: number;
   userMs: number;
   sysMs: number;
-  /** Peak resident set size: the larger of the last VmHWM polled and getrusage's maxrss at exit. */
+  /** Peak resident set size: the larger of the last VmHWM polled and the probe's own VmHWM at exit. */
   peakRssKb: number;
   /** Most resident memory seen in the second half of the run: the working set, without start-up peaks. */
   lateRssKb: number;
