@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchReport, SizeSummary } from './summary.ts';
-import type { Pass } from './write-path.ts';
+import type { Pass, WritePathRun } from './write-path.ts';
 
 const f = (n: number, digits = 1) => n.toFixed(digits);
 const int = (n: number) => Math.round(n).toLocaleString('en');
@@ -166,22 +166,17 @@ function comparisons(r: BenchReport): string[] {
       `## Against a hand-written sequential crawler with per-row upserts (${int(corps)} corps, same run)`,
       '',
       ...header(['', 'wall s', 'corps/s', 'CPU s', 'peak RSS MB', 'API calls']),
-      row([
-        'baseline (bench/baseline.ts)',
-        f(b.wallS),
-        f(corps / b.wallS),
-        f(b.cpuS),
-        f(b.peakRssMb, 0),
-        int(Object.values(b.calls).reduce((a, c) => a + c, 0)),
-      ]),
-      row([
-        'wecom-chain-sync run',
-        f(job.wallS),
-        f(corps / job.wallS),
-        f(job.cpuS),
-        f(job.peakRssMb, 0),
-        int(Object.values(job.calls).reduce((a, c) => a + c, 0)),
-      ]),
+      ...[['baseline (bench/baseline.ts)', b] as const, ['wecom-chain-sync run', job] as const].map(
+        ([name, m]) =>
+          row([
+            name,
+            f(m.wallS),
+            f(corps / m.wallS),
+            f(m.cpuS),
+            f(m.peakRssMb, 0),
+            int(Object.values(m.calls).reduce((a, c) => a + c, 0)),
+          ]),
+      ),
       '',
       `Speed-up: ×${f(speedup)} at ${int(corps)} corps. Per corp, against the sizes above: ` +
         r.sizes.map((z) => `×${f(z.corps / z.wallS / (corps / b.wallS))} at ${int(z.corps)}`).join(', ') +
@@ -189,36 +184,43 @@ function comparisons(r: BenchReport): string[] {
       '',
     );
   }
-  if (r.writePath) {
-    const m = r.writePath.median;
-    const line = (name: string, p: Pass) =>
-      row([
-        name,
-        int(p.rows),
-        f(p.s, 2),
-        int(p.rowsPerS),
-        p.ownWalBytes === null ? 'n/a' : f(p.ownWalBytes / 1e6, 2),
-        f(p.walBytes / 1e6, 2),
-        int(p.rowsWritten),
-      ]);
-    out.push(
-      `## Write path without HTTP (${int(r.writePath.rows)} corps, median of ${r.writePath.runs.length})`,
-      '',
-      ...header(['pass', 'rows', 's', 'rows/s', 'own WAL MB', 'cluster WAL MB', 'corp rows written']),
-      line('stage (COPY) + merge, first load', m.stageMerge),
-      line('stage (COPY) + merge, no change', m.stageMergeAgain),
-      line('plain COPY into an empty unindexed table', m.plainCopy),
-      line('COPY into empty tables with the same indexes (corps + history)', m.indexedCopy),
-      line('one INSERT … ON CONFLICT per row, first load', m.upsert),
-      line('one INSERT … ON CONFLICT per row, no change', m.upsertAgain),
-      '',
-      `First load through the write path: ${f((m.stageMerge.rowsPerS / m.plainCopy.rowsPerS) * 100)}% of plain COPY's rows/s, ` +
-        `${f((m.stageMerge.rowsPerS / m.indexedCopy.rowsPerS) * 100)}% of the indexed COPY's; ` +
-        `×${f(m.stageMerge.rowsPerS / m.upsert.rowsPerS)} per-row upserts.`,
-      '',
-    );
-  }
+  if (r.writePath) out.push(...writePathSection(r.writePath));
   return out;
+}
+
+/** The write-path comparison: in the benchmark's report, and printed alone by bench/write-path.ts. */
+export function writePathSection(w: {
+  rows: number;
+  median: WritePathRun;
+  runs: readonly WritePathRun[];
+}): string[] {
+  const m = w.median;
+  const line = (name: string, p: Pass) =>
+    row([
+      name,
+      int(p.rows),
+      f(p.s, 2),
+      int(p.rowsPerS),
+      p.ownWalBytes === null ? 'n/a' : f(p.ownWalBytes / 1e6, 2),
+      f(p.walBytes / 1e6, 2),
+      int(p.rowsWritten),
+    ]);
+  return [
+    `## Write path without HTTP (${int(w.rows)} corps, median of ${w.runs.length})`,
+    '',
+    ...header(['pass', 'rows', 's', 'rows/s', 'own WAL MB', 'cluster WAL MB', 'corp rows written']),
+    line('stage (COPY) + merge, first load', m.stageMerge),
+    line('stage (COPY) + merge, no change', m.stageMergeAgain),
+    line('plain COPY into an empty unindexed table', m.plainCopy),
+    line('COPY into empty tables with the same indexes (corps + history)', m.indexedCopy),
+    line('one INSERT … ON CONFLICT per row, first load', m.upsert),
+    line('one INSERT … ON CONFLICT per row, no change', m.upsertAgain),
+    '',
+    `First load through the write path: ${f((m.stageMerge.rowsPerS / m.plainCopy.rowsPerS) * 100)}% of plain COPY's rows/s, ` +
+      `${f((m.stageMerge.rowsPerS / m.indexedCopy.rowsPerS) * 100)}% of the indexed COPY's; ` +
+      `×${f(m.stageMerge.rowsPerS / m.upsert.rowsPerS)} per-row upserts.`,
+    '',
+  ];
 }
 
 export function markdown(r: BenchReport): string {

@@ -12,6 +12,7 @@ import type { SimNetwork } from '../src/simulator/index.ts';
 import { upsertCorp } from './baseline.ts';
 import { type BenchDatabase, createBenchDatabase } from './db.ts';
 import { median, OwnWalTracker, settledTableWrites, walBytesSince, walLsn, writesDelta } from './measure.ts';
+import { writePathSection } from './report.ts';
 import { copyOfStoredCorps } from './scenario.ts';
 import { CORP_ID, chainRows, generate } from './workload.ts';
 
@@ -195,28 +196,8 @@ async function main(): Promise<void> {
         }),
       );
     }
-    const m = medianRun(runs);
-    const mb = (b: number | null) => (b === null ? 'n/a' : (b / 1e6).toFixed(2));
-    const line = (name: string, p: Pass) =>
-      `| ${name} | ${p.rows} | ${p.s.toFixed(2)} | ${Math.round(p.rowsPerS)} | ${mb(p.ownWalBytes)} | ${mb(p.walBytes)} | ${p.rowsWritten} |`;
-    process.stdout.write(
-      [
-        `Write path, ${values.rows} corps, median of ${values.repeat}`,
-        '',
-        '| pass | rows | s | rows/s | own WAL MB | cluster WAL MB | corp rows written |',
-        '|---|---:|---:|---:|---:|---:|---:|',
-        line('stage + merge, first load', m.stageMerge),
-        line('stage + merge, no change', m.stageMergeAgain),
-        line('plain COPY, unindexed table', m.plainCopy),
-        line('COPY into the same indexed tables (corps + history)', m.indexedCopy),
-        line('per-row upsert, first load', m.upsert),
-        line('per-row upsert, no change', m.upsertAgain),
-        '',
-        `stage + merge first load: ${((m.stageMerge.rowsPerS / m.plainCopy.rowsPerS) * 100).toFixed(1)}% of plain COPY rows/s, ` +
-          `${((m.stageMerge.rowsPerS / m.indexedCopy.rowsPerS) * 100).toFixed(1)}% of the indexed COPY's`,
-        '',
-      ].join('\n'),
-    );
+    const median = medianRun(runs);
+    process.stdout.write(writePathSection({ rows: Number(values.rows), median, runs }).join('\n'));
   } finally {
     await db.drop();
   }
