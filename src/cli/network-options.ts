@@ -23,7 +23,7 @@ export const NETWORK_HELP = `  --seed N          network seed, default 1
   --corps N         corps across all chains, default 30000
   --pending R       share of corps not yet joined, 0..1, default 0.15
   --depth N         deepest group level, 1..6, default 5
-  --latency-ms N    added to every answer, default 20
+  --latency-ms N    each answer leaves N ms after its request arrived, default 20
   --fault-rate R    share of requests that fail transiently (-1, 45033, 502, dropped), default 0`;
 
 export function numberOption(

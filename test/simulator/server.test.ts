@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SIM_ENDPOINT_NAMES,
@@ -313,6 +314,36 @@ describe('options and live changes', () => {
     net.removeChain(chain.chainId);
     const chains = (await call(sim, 'get_chain_list', { token })).json.chains;
     expect(chains.map((c: { chain_id: string }) => c.chain_id)).not.toContain(chain.chainId);
+  });
+
+  it("counts the latency from the request's arrival, so a slow body is part of it", async () => {
+    const sim = await start({ latencyMs: 500 });
+    const token = await getToken(sim);
+    const body = JSON.stringify({ chain_id: firstChain(sim).chainId });
+    const url = `${sim.url}${SIM_ENDPOINTS.get_chain_group.path}?access_token=${token}`;
+    const answered = Promise.withResolvers<{ ms: number; text: string }>();
+    const started = performance.now();
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => answered.resolve({ ms: performance.now() - started, text }));
+      },
+    );
+    req.on('error', answered.reject);
+    req.flushHeaders();
+    // The body follows 400 ms after the headers, as from a slow client.
+    setTimeout(() => req.end(body), 400);
+    const { ms, text } = await answered.promise;
+    expect(JSON.parse(text).errcode).toBe(0);
+    // Latency counted from the headers: ~500 ms. Added after the body: 900 ms or more.
+    expect(ms).toBeGreaterThanOrEqual(490);
+    expect(ms).toBeLessThan(800);
   });
 
   it('close() ends even with a request in flight', async () => {
