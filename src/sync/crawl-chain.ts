@@ -1,12 +1,13 @@
 // Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
 // that need them while other groups are still being listed, staging as it goes, merging at the end.
-import pLimit, { type LimitFunction } from 'p-limit';
 import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
 import type { Chain, ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
 import { CrawlError, hasErrcode } from './errors.ts';
+import { GroupSlots } from './group-slots.ts';
+import { PriorityLimit } from './priority-limit.ts';
 import type { RowCounts, RunStats, TableName } from './stats.ts';
 
 export interface CrawlContext {
@@ -16,10 +17,10 @@ export interface CrawlContext {
   runId: number;
   pageSize: number;
   details: DetailsPolicy;
-  /** Shared by all chains: how many groups are listed at once across the run. */
-  groupLimit: LimitFunction;
+  /** Shared by all chains: how many groups are listed at once across the run, and whose go first. */
+  groupSlots: GroupSlots;
   /** Shared by all chains: how many listed pages fetch their corps' details at once. */
-  detailLimit: LimitFunction;
+  detailLimit: PriorityLimit;
   stats: RunStats;
   signal: AbortSignal;
   now: () => number;
@@ -39,10 +40,10 @@ export interface CrawlContext {
 export function crawlLimits(
   apiConcurrency: number,
   pageSize: number,
-): Pick<CrawlContext, 'groupLimit' | 'detailLimit'> {
+): Pick<CrawlContext, 'groupSlots' | 'detailLimit'> {
   return {
-    groupLimit: pLimit(apiConcurrency * 2),
-    detailLimit: pLimit(Math.ceil((4 * apiConcurrency) / pageSize) + 1),
+    groupSlots: new GroupSlots(apiConcurrency * 2),
+    detailLimit: new PriorityLimit(Math.ceil((4 * apiConcurrency) / pageSize) + 1),
   };
 }
 
@@ -60,42 +61,14 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
 
   const stage = await ChainStage.open(ctx.db, ctx.upstreamCorpid, chain.chainId);
   try {
-    // As many workers as groups may be listed at once, each taking the next group when it is done: queuing
-    // a task per group up front would hold thousands of them (10,000 groups: ~17 MB) for the whole crawl.
-    const next = groupIds.values();
-    await settleAll(ctx.signal, (signal) =>
-      Array.from({ length: Math.min(groupIds.length, ctx.groupLimit.concurrency) }, async () => {
-        for (const groupid of next) {
-          await ctx.groupLimit(() => crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal }));
-        }
-      }),
+    await ctx.groupSlots.each(groupIds, ctx.signal, (groupid, signal) =>
+      crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal }),
     );
     ctx.signal.throwIfAborted();
     return await stage.commit(chain, groups, ctx.runId);
   } finally {
     await stage.close();
   }
-}
-
-/**
- * Runs the tasks; on the first failure tells the others to stop, waits for all of them to settle (so
- * nothing is still writing to the stage), then throws that failure.
- */
-async function settleAll(
-  parent: AbortSignal,
-  start: (signal: AbortSignal) => Promise<void>[],
-): Promise<void> {
-  const controller = new AbortController();
-  const signal = AbortSignal.any([parent, controller.signal]);
-  let first: { error: unknown } | undefined;
-  const tasks = start(signal).map((task) =>
-    task.catch((error: unknown) => {
-      first ??= { error };
-      controller.abort();
-    }),
-  );
-  await Promise.all(tasks);
-  if (first) throw first.error;
 }
 
 /** One group's listing within a chain's crawl. */
@@ -130,7 +103,7 @@ async function listGroup(ctx: CrawlContext, group: GroupListing): Promise<void> 
     ctx.stats.corps_listed += page.corps.length;
     // Waiting for this page's details before asking for the next page keeps memory flat however many
     // corps there are; other groups keep the list endpoint busy meanwhile.
-    await stage.add(await withDetails(ctx, group, page.corps));
+    await stage.add(await withDetails(ctx, group, page.corps, page.hasMore));
     if (!page.hasMore) {
       ctx.stats.groups.done += 1;
       return;
@@ -147,6 +120,7 @@ async function withDetails(
   ctx: CrawlContext,
   { stage, chainId, signal }: GroupListing,
   corps: readonly ListedCorp[],
+  gatesNextPage: boolean,
 ): Promise<StagedCorp[]> {
   const unfetched = corps.map((corp) => ({ corp, detail: null }));
   if (ctx.details.mode === 'none') return unfetched;
@@ -157,15 +131,17 @@ async function withDetails(
   const now = ctx.now();
   const wanted = corps.map((c) => c.isJoined && needsDetails(c, stored.get(c.corpid), ctx.details, now));
   if (!wanted.includes(true)) return unfetched;
-  return ctx.detailLimit(() =>
-    Promise.all(
-      corps.map(async (corp, i): Promise<StagedCorp> => {
-        if (!corp.isJoined || !wanted[i]) return unfetched[i]!;
-        signal.throwIfAborted();
-        const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid });
-        ctx.stats.details_fetched += 1;
-        return { corp, detail };
-      }),
-    ),
+  return ctx.detailLimit.run(
+    () =>
+      Promise.all(
+        corps.map(async (corp, i): Promise<StagedCorp> => {
+          if (!corp.isJoined || !wanted[i]) return unfetched[i]!;
+          signal.throwIfAborted();
+          const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid });
+          ctx.stats.details_fetched += 1;
+          return { corp, detail };
+        }),
+      ),
+    gatesNextPage,
   );
 }

@@ -176,4 +176,69 @@ describe('crawler flow control', () => {
     // Every listed page queuing its details at once would have 8 pages × 10 = 80 waiting.
     expect(api.maxDetailsInFlight).toBe(30);
   });
+
+  const groupsOf = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ groupid: i + 2, groupName: `组${i}`, parentid: 1, order: i }));
+
+  it('lists every group of the chain that started first before any group of the next', async () => {
+    const api = new FakeApi(
+      ['a', 'b'].map((id) => ({
+        chain: { chainId: id, chainName: id },
+        groups: groupsOf(6),
+        corps: new Map(groupsOf(6).map((g) => [g.groupid, corpsFor(g.groupid, 3, id)])),
+      })),
+    );
+    // Slow enough that the second chain has opened its stage and is waiting for slots long before the
+    // first chain's groups run out (it takes a few milliseconds; this is 20 per listing, 7 listings).
+    api.listDelayMs = 20;
+    const outcome = await runSync({
+      db: db.database,
+      api,
+      upstreamCorpid: UP,
+      sync: { pageSize: 10, chainConcurrency: 2, details: 'none', detailsMaxAgeHours: 24 },
+      // Two groups listed at once, shared by both chains.
+      apiConcurrency: 1,
+      log: pino({ level: 'silent' }),
+    });
+    expect(outcome.status).toBe('succeeded');
+    const chainOrder = api.calls
+      .filter((c) => c.endpoint === 'get_chain_corpinfo_list')
+      .map((c) => (c.args as { chainId: string }).chainId);
+    expect(chainOrder).toHaveLength(14);
+    // One switch from one chain to the other: taking turns would switch at every group.
+    const switches = chainOrder.filter((id, i) => i > 0 && id !== chainOrder[i - 1]).length;
+    expect(switches).toBe(1);
+  });
+
+  it("fetches the details of a page that has a next page before those of a group's last page", async () => {
+    // Group 2 has three pages; groups 3-9 one each. Eight groups are listed at once and three pages fetch
+    // details at once, so the one-page groups queue; group 2's second page must not wait behind them all.
+    const groups = groupsOf(8);
+    const api = new FakeApi([
+      {
+        chain: { chainId: 'c', chainName: 'c' },
+        groups,
+        corps: new Map([
+          [1, []],
+          ...groups.map((g) => [g.groupid, corpsFor(g.groupid, g.groupid === 2 ? 30 : 10, 'c')] as const),
+        ]),
+      },
+    ]);
+    const outcome = await runSync({
+      db: db.database,
+      api,
+      upstreamCorpid: UP,
+      sync: { pageSize: 10, chainConcurrency: 1, details: 'all', detailsMaxAgeHours: 24 },
+      apiConcurrency: 4,
+      log: pino({ level: 'silent' }),
+    });
+    expect(outcome.status).toBe('succeeded');
+    const detailed = api.calls
+      .filter((c) => c.endpoint === 'get_chain_corpinfo')
+      .map((c) => (c.args as { corpid: string }).corpid);
+    const secondPageOfGroup2 = detailed.indexOf('c2-10');
+    const lastOnePageGroup = detailed.indexOf('c9-0');
+    expect(secondPageOfGroup2).toBeGreaterThan(0);
+    expect(secondPageOfGroup2).toBeLessThan(lastOnePageGroup);
+  });
 });
