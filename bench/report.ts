@@ -232,7 +232,7 @@ export function markdown(r: BenchReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join('; ')}.`,
     `Settings: simulator latency ${s.latencyMs} ms, WECOM_CONCURRENCY ${s.concurrency}, WECOM_RATE_LIMIT_PER_MIN ${int(s.capPerMin)}, ` +
-      `SYNC_PAGE_SIZE ${s.pageSize}, node flags "${s.nodeFlags.join(' ')}". Medians over the runs shown.`,
+      `SYNC_PAGE_SIZE ${s.pageSize}, node flags "${s.nodeFlags.join(' ')}", ${s.compileCache ? 'compile cache filled beforehand (as the image ships it)' : 'no compile cache'}. Medians over the runs shown.`,
     '',
     ...targetsTable(r),
     '',

@@ -3,40 +3,44 @@
 //
 //   npm run bench -- [--sizes 10000,30000,100000] [--million] [--latency 20] [--concurrency 32]
 //     [--rate-cap 1000000] [--repeat 3] [--repeat-large 1] [--page-size 100] [--baseline-size 1000]
-//     [--rate-size 2000] [--write-rows 30000] [--upsert-rows 2000] [--node-flags=...] [--out DIR]
+//     [--rate-size 2000] [--write-rows 30000] [--upsert-rows 2000] [--node-flags=...] [--cold] [--out DIR]
 //     [--repo DIR] [--admin-url URL]     (default: BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test)
 //
-// A size of 0 skips that part (--baseline-size 0, --rate-size 0, --write-rows 0). The sync runs with the
-// node flags of the Dockerfile's ENTRYPOINT unless --node-flags="..." says otherwise ("=" is needed, as
-// the value starts with "--"). --repo measures the CLI of another checkout (a patched copy, say) with this
+// A size of 0 skips that part (--baseline-size 0, --rate-size 0, --write-rows 0). The sync runs as the
+// Dockerfile starts it: with its ENTRYPOINT's node flags unless --node-flags="..." says otherwise ("=" is
+// needed, as the value starts with "--"), and, when it sets NODE_COMPILE_CACHE, with a compile cache filled
+// beforehand as the image build fills it, unless --cold. --repo measures the CLI of another checkout (a patched copy, say) with this
 // benchmark; the write path always uses this one's src/.
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBaseline, benchRateBound } from './comparisons.ts';
 import { createBenchDatabase } from './db.ts';
 import { writeReport } from './report.ts';
-import { benchSize, type SizeResult, type SyncSettings } from './scenario.ts';
+import { benchSize, fillCompileCache, type SizeResult, type SyncSettings } from './scenario.ts';
 import { type BenchReport, summariseSize, targets } from './summary.ts';
 import { generate } from './workload.ts';
 import { measureWritePath, medianRun, type WritePathRun } from './write-path.ts';
 
 const LARGE = 100_000;
 
-/**
- * The node flags production runs the CLI with: those between "node" and the script in the Dockerfile's
- * ENTRYPOINT (e.g. ["node", "--max-semi-space-size=8", "src/cli/main.ts"]). None if it says nothing.
- */
-function deployedNodeFlags(repo: string): string {
+/** How production starts the CLI, read from the Dockerfile: its ENTRYPOINT's node flags, its compile cache. */
+function deployedNode(repo: string): { flags: string; compileCache: boolean } {
+  let dockerfile = '';
   try {
-    const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(repo, 'Dockerfile'), 'utf8'));
-    const argv: string[] = m ? JSON.parse(m[1]!) : [];
-    const script = argv.findIndex((x) => x.endsWith('.ts') || x.endsWith('.js'));
-    return argv[0] === 'node' && script > 0 ? argv.slice(1, script).join(' ') : '';
+    dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
   } catch {
-    return '';
+    return { flags: '', compileCache: false };
   }
+  // ENTRYPOINT ["node", "--max-semi-space-size=8", "src/cli/main.ts"]: the flags are between node and the script.
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  const argv: string[] = m ? JSON.parse(m[1]!) : [];
+  const script = argv.findIndex((x) => x.endsWith('.ts') || x.endsWith('.js'));
+  return {
+    flags: argv[0] === 'node' && script > 0 ? argv.slice(1, script).join(' ') : '',
+    compileCache: /^ENV\s+NODE_COMPILE_CACHE[=\s]/m.test(dockerfile),
+  };
 }
 
 const { values: a } = parseArgs({
@@ -54,6 +58,7 @@ const { values: a } = parseArgs({
     'write-rows': { type: 'string', default: '30000' },
     'upsert-rows': { type: 'string', default: '2000' },
     'node-flags': { type: 'string' },
+    cold: { type: 'boolean', default: false },
     repo: { type: 'string', default: new URL('..', import.meta.url).pathname },
     out: { type: 'string', default: new URL('./results', import.meta.url).pathname },
     'admin-url': {
@@ -74,6 +79,7 @@ const sizes = String(a.sizes)
   .filter((n) => n > 0);
 if (a.million && !sizes.includes(1_000_000)) sizes.push(1_000_000);
 
+const deployed = deployedNode(String(a.repo));
 const settings: SyncSettings = {
   latencyMs: num('latency'),
   concurrency: num('concurrency'),
@@ -81,9 +87,10 @@ const settings: SyncSettings = {
   // The simulator must not be what limits these runs: only the client's own cap.
   simRatePerMin: 1_000_000_000,
   pageSize: num('page-size'),
-  nodeFlags: String(a['node-flags'] ?? deployedNodeFlags(String(a.repo)))
+  nodeFlags: String(a['node-flags'] ?? deployed.flags)
     .split(' ')
     .filter(Boolean),
+  compileCache: deployed.compileCache && !a.cold ? mkdtempSync(join(tmpdir(), 'wcs-bench-cache-')) : null,
   repo: String(a.repo),
 };
 const repeat = Math.max(1, num('repeat'));
@@ -95,6 +102,7 @@ const elapsed = () => `[${((performance.now() - started) / 1000).toFixed(0)} s]`
 
 const db = await createBenchDatabase(String(a['admin-url']), 'wcs_bench');
 try {
+  await fillCompileCache(settings);
   const raw: SizeResult[] = [];
   for (const corps of sizes) {
     log(`${elapsed()} ${corps} corps`);
@@ -149,4 +157,5 @@ try {
   log(`${elapsed()} done: ${files.md}, ${files.json}`);
 } finally {
   await db.drop();
+  if (settings.compileCache) rmSync(settings.compileCache, { recursive: true, force: true });
 }

@@ -160,6 +160,19 @@ Exit codes: 0 ok, 2 usage (bad role name), 3 bad configuration (not migrated, or
     positionals: true,
     run: async (_values, positionals) => (await import('./grant-command.ts')).grantCommand(positionals),
   },
+  'compile-cache': {
+    summary: 'fill the directory NODE_COMPILE_CACHE names, so later starts skip TypeScript stripping',
+    help: `Usage: wecom-chain-sync compile-cache
+
+Loads every module of the CLI once, so that Node stores them stripped of their types and compiled in the
+directory NODE_COMPILE_CACHE names. Later processes with the same NODE_COMPILE_CACHE and the same node flags
+start sooner and never load Node's TypeScript stripper: about 25 MB less peak memory for a sync. The
+Dockerfile runs it when the image is built. A cache that is missing, stale or read-only costs only that.
+
+Exit codes: 0 ok, 3 bad configuration (NODE_COMPILE_CACHE unset).`,
+    options: {},
+    run: async () => (await import('./compile-cache-command.ts')).compileCacheCommand(),
+  },
 } satisfies Record<string, CommandSpec>;
 
 export type Command = keyof typeof COMMANDS;

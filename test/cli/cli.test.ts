@@ -1,4 +1,7 @@
 // The CLI as users and schedulers meet it: real processes, real Postgres, the simulator over HTTP.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -124,5 +127,40 @@ describe('wecom-chain-sync CLI', () => {
     sim.faults.clear();
     expect(failed.code).toBe(6);
     expect(failed.stderr).toContain('sync failed');
+  });
+
+  // Preloaded through NODE_OPTIONS: says at exit whether Node loaded its TypeScript stripper (amaro).
+  const STRIPPER_PROBE =
+    "--import=data:text/javascript,process.on('exit',()=>process.stderr.write('stripper:'+process.moduleLoadList.some((m)=>m.includes('amaro'))))";
+
+  it('compile-cache fills NODE_COMPILE_CACHE so that a sync never loads the TypeScript stripper', async () => {
+    const unset = await runCli(['compile-cache']);
+    expect(unset).toMatchObject({
+      code: 3,
+      stderr: 'wecom-chain-sync: configuration error: NODE_COMPILE_CACHE: must name the directory to fill\n',
+    });
+
+    const cache = mkdtempSync(join(tmpdir(), 'wcs-compile-cache-'));
+    try {
+      const cold = await runCli(['run'], { ...env, NODE_COMPILE_CACHE: cache, NODE_OPTIONS: STRIPPER_PROBE });
+      expect(cold.code).toBe(0);
+      // Only what that run loaded was cached; the rest of the CLI was not.
+      expect(cold.stderr).toMatch(/stripper:true$/);
+
+      const filled = await runCli(['compile-cache'], { NODE_COMPILE_CACHE: cache });
+      expect(filled.code).toBe(0);
+      expect(filled.stdout).toMatch(/^compile cache: \d+ modules in /);
+      for (const command of [['run'], ['report'], ['schedule', '--help']]) {
+        const warm = await runCli(command, {
+          ...env,
+          NODE_COMPILE_CACHE: cache,
+          NODE_OPTIONS: STRIPPER_PROBE,
+        });
+        expect(warm.code, `${command.join(' ')}: ${warm.stderr}`).toBe(0);
+        expect(warm.stderr).toMatch(/stripper:false$/);
+      }
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
