@@ -19,7 +19,7 @@ export interface CrawlContext {
   details: DetailsPolicy;
   /** Shared by all chains: how many groups are listed at once across the run, and whose go first. */
   groupSlots: GroupSlots;
-  /** Shared by all chains: how many listed pages fetch their corps' details at once. */
+  /** Shared by all chains: how many listed pages fetch their corps' details at once; a page with a next one first. */
   detailLimit: PriorityLimit;
   stats: RunStats;
   signal: AbortSignal;
@@ -116,6 +116,7 @@ async function listGroup(ctx: CrawlContext, group: GroupListing): Promise<void> 
   }
 }
 
+/** `gatesNextPage`: the group's next listing waits for these details, so they go before a last page's. */
 async function withDetails(
   ctx: CrawlContext,
   { stage, chainId, signal }: GroupListing,

@@ -7,7 +7,6 @@
 type Start = () => Promise<void>;
 
 export class GroupSlots {
-  readonly size: number;
   #free: number;
   /** Per chain, in the order they asked: starts its next item, or says it has none left to start. */
   readonly #waiting: (() => Start | undefined)[] = [];
@@ -15,7 +14,6 @@ export class GroupSlots {
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`slots must be a positive integer, got ${size}`);
-    this.size = size;
     this.#free = size;
   }
 
