@@ -148,13 +148,31 @@ describe('crawler flow control', () => {
   });
   afterAll(() => db.drop());
 
+  const groupsOf = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ groupid: i + 2, groupName: `组${i}`, parentid: 1, order: i }));
+  /** A sync in pages of 10. */
+  const crawl = (
+    api: FakeApi,
+    s: { chainConcurrency: number; details: 'all' | 'none'; apiConcurrency: number },
+  ): Promise<RunOutcome> =>
+    runSync({
+      db: db.database,
+      api,
+      upstreamCorpid: UP,
+      sync: {
+        pageSize: 10,
+        chainConcurrency: s.chainConcurrency,
+        details: s.details,
+        detailsMaxAgeHours: 24,
+      },
+      apiConcurrency: s.apiConcurrency,
+      log: pino({ level: 'silent' }),
+    });
+  const argsOf = <T>(api: FakeApi, endpoint: string): T[] =>
+    api.calls.filter((c) => c.endpoint === endpoint).map((c) => c.args as T);
+
   it('queues the details of only a few pages at a time, however many groups are being listed', async () => {
-    const groups = Array.from({ length: 12 }, (_, i) => ({
-      groupid: i + 2,
-      groupName: `组${i}`,
-      parentid: 1,
-      order: i,
-    }));
+    const groups = groupsOf(12);
     const api = new FakeApi([
       {
         chain: { chainId: 'wide', chainName: '宽' },
@@ -162,23 +180,13 @@ describe('crawler flow control', () => {
         corps: new Map(groups.map((g) => [g.groupid, corpsFor(g.groupid, 30, 'w')])),
       },
     ]);
-    const outcome = await runSync({
-      db: db.database,
-      api,
-      upstreamCorpid: UP,
-      sync: { pageSize: 10, chainConcurrency: 1, details: 'all', detailsMaxAgeHours: 24 },
-      // Eight groups listed at once; the details of ceil(4 × 4 / 10) + 1 = 3 pages of 10 fetched at once.
-      apiConcurrency: 4,
-      log: pino({ level: 'silent' }),
-    });
+    // Eight groups listed at once; the details of ceil(4 × 4 / 10) + 1 = 3 pages of 10 fetched at once.
+    const outcome = await crawl(api, { chainConcurrency: 1, details: 'all', apiConcurrency: 4 });
     expect(outcome.status).toBe('succeeded');
     expect(api.count('get_chain_corpinfo')).toBe(360);
     // Every listed page queuing its details at once would have 8 pages × 10 = 80 waiting.
     expect(api.maxDetailsInFlight).toBe(30);
   });
-
-  const groupsOf = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({ groupid: i + 2, groupName: `组${i}`, parentid: 1, order: i }));
 
   it('lists every group of the chain that started first before any group of the next', async () => {
     const api = new FakeApi(
@@ -191,19 +199,10 @@ describe('crawler flow control', () => {
     // Slow enough that the second chain has opened its stage and is waiting for slots long before the
     // first chain's groups run out (it takes a few milliseconds; this is 20 per listing, 7 listings).
     api.listDelayMs = 20;
-    const outcome = await runSync({
-      db: db.database,
-      api,
-      upstreamCorpid: UP,
-      sync: { pageSize: 10, chainConcurrency: 2, details: 'none', detailsMaxAgeHours: 24 },
-      // Two groups listed at once, shared by both chains.
-      apiConcurrency: 1,
-      log: pino({ level: 'silent' }),
-    });
+    // Two groups listed at once, shared by both chains.
+    const outcome = await crawl(api, { chainConcurrency: 2, details: 'none', apiConcurrency: 1 });
     expect(outcome.status).toBe('succeeded');
-    const chainOrder = api.calls
-      .filter((c) => c.endpoint === 'get_chain_corpinfo_list')
-      .map((c) => (c.args as { chainId: string }).chainId);
+    const chainOrder = argsOf<{ chainId: string }>(api, 'get_chain_corpinfo_list').map((a) => a.chainId);
     expect(chainOrder).toHaveLength(14);
     // One switch from one chain to the other: taking turns would switch at every group.
     const switches = chainOrder.filter((id, i) => i > 0 && id !== chainOrder[i - 1]).length;
@@ -224,18 +223,9 @@ describe('crawler flow control', () => {
         ]),
       },
     ]);
-    const outcome = await runSync({
-      db: db.database,
-      api,
-      upstreamCorpid: UP,
-      sync: { pageSize: 10, chainConcurrency: 1, details: 'all', detailsMaxAgeHours: 24 },
-      apiConcurrency: 4,
-      log: pino({ level: 'silent' }),
-    });
+    const outcome = await crawl(api, { chainConcurrency: 1, details: 'all', apiConcurrency: 4 });
     expect(outcome.status).toBe('succeeded');
-    const detailed = api.calls
-      .filter((c) => c.endpoint === 'get_chain_corpinfo')
-      .map((c) => (c.args as { corpid: string }).corpid);
+    const detailed = argsOf<{ corpid: string }>(api, 'get_chain_corpinfo').map((a) => a.corpid);
     const secondPageOfGroup2 = detailed.indexOf('c2-10');
     const lastOnePageGroup = detailed.indexOf('c9-0');
     expect(secondPageOfGroup2).toBeGreaterThan(0);
