@@ -2,7 +2,9 @@
 // that asked first, not to each chain in turn: round-robin (what one FIFO queue of per-chain workers gave)
 // made every chain finish crawling at about the same moment, so all their merges ran after the last API
 // call, as the run's tail. Served in order, chains finish one after another and each merges while the
-// next is still being listed; only the last chain's merge is left after the last call.
+// next is still being listed; only the last chain's merge is left after the last call. A chain's groups are
+// taken one at a time as slots free, never queued up front: a task per group would hold thousands of them
+// (10,000 groups: ~17 MB) for the whole crawl.
 
 type Start = () => Promise<void>;
 
