@@ -9,8 +9,8 @@
 // A size of 0 skips that part (--baseline-size 0, --rate-size 0, --write-rows 0). The sync runs as the
 // Dockerfile starts it: with its ENTRYPOINT's node flags unless --node-flags="..." says otherwise ("=" is
 // needed, as the value starts with "--"), and, when it sets NODE_COMPILE_CACHE, with a compile cache filled
-// beforehand as the image build fills it, unless --cold. --repo measures the CLI of another checkout (a patched copy, say) with this
-// benchmark; the write path always uses this one's src/.
+// beforehand as the image build fills it, unless --cold. --repo measures the CLI of another checkout (a
+// patched copy, say) with this benchmark; the write path always uses this one's src/.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';

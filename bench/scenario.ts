@@ -64,7 +64,7 @@ export interface SyncMeasurement {
   rates: Record<string, { perS: number; ofCap: number }>;
 }
 
-export interface PlainCopy {
+export interface CopyTiming {
   rows: number;
   s: number;
   walBytes: number;
@@ -80,7 +80,7 @@ export interface SizeResult {
   calibration: Calibration;
   first: SyncMeasurement[];
   again: SyncMeasurement[];
-  plainCopy: PlainCopy[];
+  plainCopy: CopyTiming[];
 }
 
 export interface RunPlan {
@@ -250,7 +250,7 @@ function summarise(
  * tables with the same indexes and checks (not the foreign keys), which is the floor for storing each corp
  * and its first version in this schema.
  */
-export async function copyOfStoredCorps(db: BenchDatabase, indexed = false): Promise<PlainCopy> {
+export async function copyOfStoredCorps(db: BenchDatabase, indexed = false): Promise<CopyTiming> {
   const tables = indexed ? ['chain_corps', 'chain_corp_history'] : ['chain_corps'];
   const client = await db.pool.connect();
   try {
