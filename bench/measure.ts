@@ -123,7 +123,9 @@ group by 1`;
  * cluster's: on a shared server other databases' writes (a test suite's CREATE DATABASE, say) land in
  * the same stream and the LSN difference counts them too. Records are attributed by the database OID in
  * their block references (records without any, such as commits, are left out). The WAL is read in
- * chunks while the work runs, since a checkpoint may recycle it before the work ends.
+ * chunks while the work runs, since a checkpoint may recycle it before the work ends — but only every
+ * 30 s: reading costs the server ~17 ms of CPU per MB written, which on two cores competes with the work
+ * measured, so a pass of a few seconds must not be read until it is over.
  */
 export class OwnWalTracker {
   readonly #client: pg.Pool;
@@ -142,7 +144,7 @@ export class OwnWalTracker {
     }, everyMs);
   }
 
-  static async start(client: pg.Pool, everyMs = 2_000): Promise<OwnWalTracker> {
+  static async start(client: pg.Pool, everyMs = 30_000): Promise<OwnWalTracker> {
     const { rows } = await client.query('select pg_current_wal_flush_lsn()::text as lsn');
     return new OwnWalTracker(client, rows[0].lsn, everyMs);
   }
@@ -184,6 +186,27 @@ export class OwnWalTracker {
       this.#failed = true;
     }
   }
+}
+
+export interface TimedWrites {
+  s: number;
+  /** The whole cluster's WAL (pg_current_wal_lsn() before and after). */
+  walBytes: number;
+  /** The part of walBytes that touched this database (null when it could not be read back). */
+  ownWalBytes: number | null;
+}
+
+/** Times `work` and measures the WAL it wrote; the clock stops before the WAL is read back. */
+export async function timedWrites(pool: pg.Pool, work: () => Promise<void>): Promise<TimedWrites> {
+  const lsn = await walLsn(pool);
+  const tracker = await OwnWalTracker.start(pool);
+  const started = performance.now();
+  const s = await work()
+    .then(() => (performance.now() - started) / 1000)
+    .finally(() => tracker.stop());
+  const walBytes = await walBytesSince(pool, lsn);
+  const own = await tracker.stop();
+  return { s, walBytes, ownWalBytes: own?.bytes ?? null };
 }
 
 export interface TableWrites {

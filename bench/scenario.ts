@@ -12,6 +12,8 @@ import {
   OwnWalTracker,
   settledTableWrites,
   type TableWrites,
+  type TimedWrites,
+  timedWrites,
   walBytesSince,
   walLsn,
   writesDelta,
@@ -64,11 +66,8 @@ export interface SyncMeasurement {
   rates: Record<string, { perS: number; ofCap: number }>;
 }
 
-export interface CopyTiming {
+export interface CopyTiming extends TimedWrites {
   rows: number;
-  s: number;
-  walBytes: number;
-  ownWalBytes: number | null;
 }
 
 export interface SizeResult {
@@ -264,20 +263,13 @@ export async function copyOfStoredCorps(db: BenchDatabase, indexed = false): Pro
       copies.push({ name, chunks });
     }
     const { rows } = await client.query('select count(*)::int as n from wecom.chain_corps');
-    const lsn = await walLsn(client);
-    const tracker = await OwnWalTracker.start(db.pool);
-    const started = performance.now();
-    const copied = (async () => {
+    const timed = await timedWrites(db.pool, async () => {
       for (const { name, chunks } of copies) {
         await pipeline(chunks.values(), client.query(copyFrom(`copy ${name} from stdin`)));
       }
-    })();
-    await copied.finally(() => tracker.stop());
-    const s = (performance.now() - started) / 1000;
-    const walBytes = await walBytesSince(client, lsn);
-    const own = await tracker.stop();
+    });
     for (const { name } of copies) await client.query(`drop table ${name}`);
-    return { rows: rows[0].n, s, walBytes, ownWalBytes: own?.bytes ?? null };
+    return { rows: rows[0].n, ...timed };
   } finally {
     client.release();
   }

@@ -11,18 +11,14 @@ import { openDatabase } from '../src/db/database.ts';
 import type { SimNetwork } from '../src/simulator/index.ts';
 import { upsertCorp } from './baseline.ts';
 import { type BenchDatabase, createBenchDatabase } from './db.ts';
-import { median, OwnWalTracker, settledTableWrites, walBytesSince, walLsn, writesDelta } from './measure.ts';
+import { median, settledTableWrites, type TimedWrites, timedWrites, writesDelta } from './measure.ts';
 import { writePathSection } from './report.ts';
 import { copyOfStoredCorps } from './scenario.ts';
 import { CORP_ID, chainRows, generate } from './workload.ts';
 
-export interface Pass {
+export interface Pass extends TimedWrites {
   rows: number;
-  s: number;
   rowsPerS: number;
-  walBytes: number;
-  /** The part of walBytes that touched the bench database (null when it could not be read back). */
-  ownWalBytes: number | null;
   /** chain_corps rows inserted or updated (pg_stat_user_tables). */
   rowsWritten: number;
 }
@@ -39,22 +35,9 @@ export interface WritePathRun {
 
 async function measured(db: BenchDatabase, rows: number, work: () => Promise<void>): Promise<Pass> {
   const before = await settledTableWrites(db.pool, 'wecom', 'chain_corps');
-  const lsn = await walLsn(db.pool);
-  const tracker = await OwnWalTracker.start(db.pool);
-  const started = performance.now();
-  await work().finally(() => tracker.stop());
-  const s = (performance.now() - started) / 1000;
-  const walBytes = await walBytesSince(db.pool, lsn);
-  const own = await tracker.stop();
+  const timed = await timedWrites(db.pool, work);
   const d = writesDelta(before, await settledTableWrites(db.pool, 'wecom', 'chain_corps'));
-  return {
-    rows,
-    s,
-    rowsPerS: rows / s,
-    walBytes,
-    ownWalBytes: own?.bytes ?? null,
-    rowsWritten: d.ins + d.upd,
-  };
+  return { rows, ...timed, rowsPerS: rows / timed.s, rowsWritten: d.ins + d.upd };
 }
 
 async function newRun(db: BenchDatabase): Promise<number> {
