@@ -120,6 +120,22 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
   });
 
+  it('lets old run records be pruned while the rows they changed keep their run ids', async () => {
+    const latest = (await db.query('select max(id)::int as id from wecom.sync_runs')).rows[0].id;
+    const pruned = await db.query('delete from wecom.sync_runs where id < $1', [latest]);
+    expect(pruned.rowCount).toBeGreaterThan(0);
+    const [key] = keysOf(0, true);
+    network.renameCorp(chainIds[0]!, key!, '苏州剪枝之后科技有限公司');
+    const outcome = await syncAgainst(sim, db.database);
+    expect(outcome.status).toBe('succeeded');
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+    const dangling = await db.query(
+      `select count(*)::int as n from wecom.chain_corps c
+       where not exists (select 1 from wecom.sync_runs r where r.id = c.changed_run_id)`,
+    );
+    expect(dangling.rows[0].n).toBeGreaterThan(0);
+  });
+
   it('stays exact through revoked tokens, 45009 and -1 bursts, 502s, drops and timeouts', async () => {
     for (const key of keysOf(0, true).slice(0, 20)) network.setQualification(chainIds[0]!, key, 3);
     sim.faults.inject({ endpoint: 'get_chain_corpinfo', count: 4, fault: { errcode: -1 } });
