@@ -112,9 +112,11 @@ select (select count(*) from s)::int as seen,
        count(*) filter (where not inserted and changed)::int as updated
 from written`;
 
+// A row this merge just wrote came from the stage: skipping it spares a first load one stage lookup per corp.
 export const REMOVE_CORPS = `
 update wecom.chain_corps t set removed_at = now(), updated_at = now(), changed_run_id = $3
 where t.upstream_corpid = $1 and t.chain_id = $2 and t.removed_at is null
+  and t.changed_run_id is distinct from $3
   and not exists (select 1 from pg_temp.wcs_stage_corps s where s.corp_key = t.corp_key)`;
 
 /** A chain the complete chain list no longer returns: it, its groups and its corps are marked removed. $2 run id, $3 the chain ids listed. */
