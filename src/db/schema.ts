@@ -120,8 +120,9 @@ export const chainCorps = wecom.table(
     ...lifecycle(),
   },
   (t) => [
+    // No index on (upstream_corpid, chain_id, groupid): reads by group are of current corps, which
+    // chain_corps_current_idx (migration 0003) serves, and one B-tree fewer per written corp matters.
     primaryKey({ columns: [t.upstreamCorpid, t.chainId, t.corpKey] }),
-    index('chain_corps_group_idx').on(t.upstreamCorpid, t.chainId, t.groupid),
     index('chain_corps_corpid_idx').on(t.corpid),
     check(
       'chain_corps_identity',
