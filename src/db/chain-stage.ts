@@ -126,7 +126,11 @@ export class ChainStage {
       const mergedCorps = await this.#run(q.MERGE_CORPS, scoped);
       const removedCorps = await this.#run(q.REMOVE_CORPS, scoped);
       counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount);
-      for (const statement of q.HISTORY_STATEMENTS) await this.#run(statement, scoped);
+      // Only rows the merge changed carry the run's id, so with none there is no version to close or open.
+      // Skipping is also what keeps a no-change re-run fast under stale planner statistics, where the
+      // close statement's join can degrade into a scan of the chain's corps for each open version.
+      if (changedAny(counts.chain_groups)) for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
+      if (changedAny(counts.chain_corps)) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
       await this.#run('commit');
     } catch (err) {
       if (!this.#broken) await this.#session.query('rollback').catch(() => {});
@@ -172,6 +176,10 @@ function chainCounts(
   else if (previous.removed || previous.chain_name !== name) c.updated = 1;
   else c.unchanged = 1;
   return c;
+}
+
+function changedAny(c: RowCounts): boolean {
+  return c.inserted + c.updated + c.removed > 0;
 }
 
 function mergeCounts(row: { seen: number; inserted: number; updated: number }, removed: number): RowCounts {

@@ -116,11 +116,12 @@ select (select count(*) from s)::int as seen,
        count(*) filter (where not inserted and changed)::int as updated
 from written`;
 
-// A row this merge just wrote came from the stage: skipping it spares a first load one stage lookup per corp.
+// A row this transaction just wrote came from the stage: skipping it by its xmin spares a first load one
+// stage lookup per corp. (Not by changed_run_id: a caller may merge the same chain twice under one run.)
 export const REMOVE_CORPS = `
 update wecom.chain_corps t set removed_at = now(), updated_at = now(), changed_run_id = $3
 where t.upstream_corpid = $1 and t.chain_id = $2 and t.removed_at is null
-  and t.changed_run_id is distinct from $3
+  and t.xmin <> pg_current_xact_id()::xid
   and not exists (select 1 from pg_temp.wcs_stage_corps s where s.corp_key = t.corp_key)`;
 
 /** A chain the complete chain list no longer returns: it, its groups and its corps are marked removed. $2 run id, $3 the chain ids listed. */
@@ -226,10 +227,6 @@ left join link l on l.corp_key = c.corp_key
 where c.removed_at is null
 order by c.corp_key`;
 
-/** In order: what a chain's merge runs after writing its current state. */
-export const HISTORY_STATEMENTS = [
-  CLOSE_GROUP_VERSIONS,
-  OPEN_GROUP_VERSIONS,
-  CLOSE_CORP_VERSIONS,
-  OPEN_CORP_VERSIONS,
-];
+/** In order: what a chain's merge runs after writing its current state, for groups and for corps. */
+export const GROUP_HISTORY = [CLOSE_GROUP_VERSIONS, OPEN_GROUP_VERSIONS];
+export const CORP_HISTORY = [CLOSE_CORP_VERSIONS, OPEN_CORP_VERSIONS];

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
+import type { Database } from '../../src/db/database.ts';
+import * as q from '../../src/db/merge-sql.ts';
 import type { CorpDetail, Group, ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -175,5 +177,59 @@ describe('ChainStage', () => {
     } finally {
       await next.close();
     }
+  });
+});
+
+describe('ChainStage history statements', () => {
+  let db: TestDatabase;
+  let run = 0;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    run = (
+      await db.pool.query(`insert into wecom.sync_runs (upstream_corpid) values ($1) returning id`, [UP])
+    ).rows[0].id;
+  });
+  afterAll(() => db.drop());
+
+  it('writes history statements only for what the merge changed', async () => {
+    // The stage's statements, seen through a database whose sessions report what they run.
+    const ran: string[] = [];
+    const spied: Database = Object.create(db.database, {
+      session: {
+        value: async () => {
+          const session = await db.database.session();
+          return Object.create(session, {
+            query: {
+              value: (text: string, params?: unknown[]) => {
+                ran.push(text);
+                return session.query(text, params);
+              },
+            },
+          });
+        },
+      },
+    });
+    const syncSpied = async (corps: StagedCorp[]) => {
+      ran.length = 0;
+      const stage = await ChainStage.open(spied, UP, 'ch-history');
+      try {
+        await stage.add(corps);
+        await stage.commit({ chainId: 'ch-history', chainName: 'h' }, groups, run);
+      } finally {
+        await stage.close();
+      }
+      return {
+        groups: q.GROUP_HISTORY.filter((h) => ran.includes(h)),
+        corps: q.CORP_HISTORY.filter((h) => ran.includes(h)),
+      };
+    };
+    const corps = [{ corp: joined('wwh1'), detail: null }];
+    expect(await syncSpied(corps)).toEqual({ groups: q.GROUP_HISTORY, corps: q.CORP_HISTORY });
+    expect(await syncSpied(corps)).toEqual({ groups: [], corps: [] });
+    expect(await syncSpied([{ corp: joined('wwh1', { corpName: '改名' }), detail: null }])).toEqual({
+      groups: [],
+      corps: q.CORP_HISTORY,
+    });
+    expect(await syncSpied([])).toEqual({ groups: [], corps: q.CORP_HISTORY });
   });
 });
