@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import type { SyncConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
+import { refreshStatistics } from '../db/statistics.ts';
 import type { ApiStats } from '../wecom/client.ts';
 import type { Chain } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type CrawlContext, crawlLimits, syncChain } from './crawl-chain.ts';
 import { isChainScoped } from './errors.ts';
-import { addCounts, emptyStats, type RunStats, TABLES } from './stats.ts';
+import { addCounts, emptyStats, type RunStats, TABLES, type TableName } from './stats.ts';
 
 export type RunStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
 
@@ -109,6 +110,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       ),
     );
     if (deps.signal?.aborted) fatal ??= deps.signal.reason;
+    else if (fatal === undefined) await refreshPlannerStatistics(db, stats, log);
   } catch (err) {
     fatal ??= err;
   }
@@ -118,6 +120,32 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   await finishRun(db.orm, runId, status, stats, error);
   log.info({ status, chains: stats.chains, rows: stats.rows, api: stats.api.calls }, 'sync finished');
   return { runId, status, stats, fatal };
+}
+
+/** After the merges, not between them: a first load's merges plan well without statistics; the next run's do not. */
+async function refreshPlannerStatistics(db: Database, stats: RunStats, log: Logger): Promise<void> {
+  const changed = (t: TableName) => {
+    const c = stats.rows[t];
+    return c.inserted + c.updated + c.removed;
+  };
+  const started = performance.now();
+  try {
+    const analysed = await refreshStatistics(db, {
+      chains: changed('chains'),
+      chain_groups: changed('chain_groups'),
+      chain_corps: changed('chain_corps'),
+      chain_group_history: changed('chain_groups'),
+      chain_corp_history: changed('chain_corps'),
+    });
+    if (analysed.length > 0)
+      log.info(
+        { tables: analysed, ms: Math.round(performance.now() - started) },
+        'planner statistics refreshed',
+      );
+  } catch (err) {
+    // The data is merged; stale statistics only make the next run slower, so the run does not fail for them.
+    log.warn({ err: describe(err) }, 'planner statistics not refreshed');
+  }
 }
 
 function statusOf(stats: RunStats, fatal: unknown, aborted: boolean): RunStatus {

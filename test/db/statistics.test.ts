@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshStatistics } from '../../src/db/statistics.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+describe('refreshStatistics', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  // ANALYZE writes the table's row count to pg_class at once; -1 means never analysed.
+  const rowsKnown = async (table: string) =>
+    (
+      await db.pool.query(`select reltuples::int as n from pg_class where oid = $1::regclass`, [
+        `wecom.${table}`,
+      ])
+    ).rows[0].n;
+  const addGroups = (from: number, to: number) =>
+    db.pool.query(
+      `insert into wecom.chain_groups (upstream_corpid, chain_id, groupid, group_name, parentid, sort_order)
+       select 'wwup', 'ch1', g, 'g' || g, 1, g from generate_series($1::int, $2::int) g`,
+      [from, to],
+    );
+
+  it('analyses a table written beyond autovacuum threshold, and only such a table', async () => {
+    await addGroups(1, 1000);
+    expect(await rowsKnown('chain_groups')).toBe(-1);
+    // The run's own count is enough: the server's counter may not have the last writes yet.
+    expect(await refreshStatistics(db.database, { chain_groups: 1000 })).toContain('chain_groups');
+    expect(await rowsKnown('chain_groups')).toBe(1000);
+    expect(await rowsKnown('chain_corps')).toBe(-1);
+
+    // The threshold grows with the table: 50 + 10% of 1,000 rows.
+    await addGroups(1001, 1120);
+    expect(await refreshStatistics(db.database, { chain_groups: 120 })).not.toContain('chain_groups');
+    expect(await rowsKnown('chain_groups')).toBe(1000);
+    await addGroups(1121, 1200);
+    expect(await refreshStatistics(db.database, { chain_groups: 200 })).toContain('chain_groups');
+    expect(await rowsKnown('chain_groups')).toBe(1200);
+  });
+});
