@@ -48,6 +48,8 @@ export async function refreshStatistics(
       return changed > t.threshold + t.scale * Math.max(t.reltuples, 0);
     })
     .map((t) => t.relname);
-  if (stale.length > 0) await db.query(`analyze ${stale.map((t) => `wecom.${t}`).join(', ')}`);
+  // One statement per table, at once: on a pool they run on as many connections, which halves the wait for
+  // the two big tables on two cores.
+  await Promise.all(stale.map((t) => db.query(`analyze wecom.${t}`)));
   return stale;
 }
