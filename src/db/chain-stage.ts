@@ -1,7 +1,7 @@
 // One chain's crawl is staged in a temporary table on a connection of its own, then merged into the
 // stored tables in a single short transaction: BI readers see the whole chain change at once or not at all,
 // and a crawl that fails or is cut short changes nothing.
-import { type RowCounts, TABLES, type TableName, zeroCounts } from '../sync/stats.ts';
+import { changedRows, type RowCounts, TABLES, type TableName, zeroCounts } from '../sync/stats.ts';
 import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
 import { encodeCopyRow } from './copy.ts';
 import type { Database, QueryResult, Session } from './database.ts';
@@ -129,8 +129,9 @@ export class ChainStage {
       // Only rows the merge changed carry the run's id, so with none there is no version to close or open.
       // Skipping is also what keeps a no-change re-run fast under stale planner statistics, where the
       // close statement's join can degrade into a scan of the chain's corps for each open version.
-      if (changedAny(counts.chain_groups)) for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
-      if (changedAny(counts.chain_corps)) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
+      if (changedRows(counts.chain_groups) > 0)
+        for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
+      if (changedRows(counts.chain_corps) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
       await this.#run('commit');
     } catch (err) {
       if (!this.#broken) await this.#session.query('rollback').catch(() => {});
@@ -176,10 +177,6 @@ function chainCounts(
   else if (previous.removed || previous.chain_name !== name) c.updated = 1;
   else c.unchanged = 1;
   return c;
-}
-
-function changedAny(c: RowCounts): boolean {
-  return c.inserted + c.updated + c.removed > 0;
 }
 
 function mergeCounts(row: { seen: number; inserted: number; updated: number }, removed: number): RowCounts {

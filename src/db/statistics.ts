@@ -6,7 +6,7 @@
 
 import type { Queryable } from './database.ts';
 
-export const ANALYSED_TABLES = [
+const ANALYSED_TABLES = [
   'chains',
   'chain_groups',
   'chain_corps',

@@ -10,7 +10,7 @@ import type { Chain } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type CrawlContext, crawlLimits, syncChain } from './crawl-chain.ts';
 import { isChainScoped } from './errors.ts';
-import { addCounts, emptyStats, type RunStats, TABLES, type TableName } from './stats.ts';
+import { addCounts, changedRows, emptyStats, type RunStats, TABLES } from './stats.ts';
 
 export type RunStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
 
@@ -124,18 +124,16 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
 
 /** After the merges, not between them: a first load's merges plan well without statistics; the next run's do not. */
 async function refreshPlannerStatistics(db: Database, stats: RunStats, log: Logger): Promise<void> {
-  const changed = (t: TableName) => {
-    const c = stats.rows[t];
-    return c.inserted + c.updated + c.removed;
-  };
+  const { chains, chain_groups, chain_corps } = stats.rows;
   const started = performance.now();
   try {
+    // A changed group or corp closes and opens about one version each.
     const analysed = await refreshStatistics(db, {
-      chains: changed('chains'),
-      chain_groups: changed('chain_groups'),
-      chain_corps: changed('chain_corps'),
-      chain_group_history: changed('chain_groups'),
-      chain_corp_history: changed('chain_corps'),
+      chains: changedRows(chains),
+      chain_groups: changedRows(chain_groups),
+      chain_corps: changedRows(chain_corps),
+      chain_group_history: changedRows(chain_groups),
+      chain_corp_history: changedRows(chain_corps),
     });
     if (analysed.length > 0)
       log.info(

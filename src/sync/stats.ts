@@ -30,6 +30,9 @@ export interface RunStats {
 
 export const zeroCounts = (): RowCounts => ({ inserted: 0, updated: 0, unchanged: 0, removed: 0 });
 
+/** Rows written: each carries the run's id in changed_run_id. */
+export const changedRows = (c: RowCounts): number => c.inserted + c.updated + c.removed;
+
 export function emptyStats(): RunStats {
   return {
     chains: { listed: 0, started: 0, completed: 0, failed: 0 },
