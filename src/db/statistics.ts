@@ -27,8 +27,8 @@ interface TableState {
 /**
  * Analyses each table whose rows changed since its last analysis beyond autovacuum's threshold
  * (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × rows`). `written` is what this run
- * wrote: the server's own counter (n_mod_since_analyze) may not include the last transactions yet, as
- * backends publish it up to a second late. Returns the tables analysed.
+ * wrote, in case the server's counter (n_mod_since_analyze) does not have it all yet: a backend may report
+ * its writes seconds late, and only the merges force theirs out. Returns the tables analysed.
  */
 export async function refreshStatistics(
   db: Queryable,
