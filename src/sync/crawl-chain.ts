@@ -24,6 +24,8 @@ export interface CrawlContext {
   stats: RunStats;
   signal: AbortSignal;
   now: () => number;
+  /** Settles once the planner statistics are fit to merge with; every merge waits for it. */
+  statisticsReady: Promise<void>;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
       crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal }),
     );
     ctx.signal.throwIfAborted();
+    await ctx.statisticsReady;
     return await stage.commit(chain, groups, ctx.runId);
   } finally {
     await stage.close();

@@ -51,6 +51,9 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
   let fatal: unknown;
   log.info({ upstreamCorpid: deps.upstreamCorpid }, 'sync started');
+  // What an earlier run merged but did not analyse (it was killed before its end, say) is analysed while
+  // the first calls go out; the merges, which would otherwise plan on stale statistics, wait for it.
+  const statisticsReady = refreshPlannerStatistics(db, log);
   try {
     const chains = distinctChains(await deps.api.getChainList(), log);
     stats.chains.listed = chains.length;
@@ -75,6 +78,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       stats,
       signal,
       now: deps.now ?? Date.now,
+      statisticsReady,
     };
     // Each chain stages on a session of its own; PGlite's sessions share one connection.
     const chainLimit = pLimit(Math.min(deps.sync.chainConcurrency, db.concurrentSessions));
@@ -110,10 +114,21 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       ),
     );
     if (deps.signal?.aborted) fatal ??= deps.signal.reason;
-    else if (fatal === undefined) await refreshPlannerStatistics(db, stats, log);
+    else if (fatal === undefined) {
+      // A changed group or corp closes and opens about one version each.
+      const { chains, chain_groups, chain_corps } = stats.rows;
+      await refreshPlannerStatistics(db, log, {
+        chains: changedRows(chains),
+        chain_groups: changedRows(chain_groups),
+        chain_corps: changedRows(chain_corps),
+        chain_group_history: changedRows(chain_groups),
+        chain_corp_history: changedRows(chain_corps),
+      });
+    }
   } catch (err) {
     fatal ??= err;
   }
+  await statisticsReady;
   stats.api = deps.api.stats();
   const status = statusOf(stats, fatal, deps.signal?.aborted ?? false);
   const error = fatal !== undefined ? describe(fatal) : summariseFailures(stats);
@@ -122,26 +137,26 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   return { runId, status, stats, fatal };
 }
 
-/** After the merges, not between them: a first load's merges plan well without statistics; the next run's do not. */
-async function refreshPlannerStatistics(db: Database, stats: RunStats, log: Logger): Promise<void> {
-  const { chains, chain_groups, chain_corps } = stats.rows;
+/**
+ * Analyses the tables changed beyond autovacuum's threshold (db/statistics.ts). A run calls it as it
+ * starts, and again once its merges are done, with what it wrote: a first load's merges plan well without
+ * statistics, the next run's do not. Never throws: the data is merged either way, and stale statistics
+ * only make a later merge slower.
+ */
+async function refreshPlannerStatistics(
+  db: Database,
+  log: Logger,
+  written: Parameters<typeof refreshStatistics>[1] = {},
+): Promise<void> {
   const started = performance.now();
   try {
-    // A changed group or corp closes and opens about one version each.
-    const analysed = await refreshStatistics(db, {
-      chains: changedRows(chains),
-      chain_groups: changedRows(chain_groups),
-      chain_corps: changedRows(chain_corps),
-      chain_group_history: changedRows(chain_groups),
-      chain_corp_history: changedRows(chain_corps),
-    });
+    const analysed = await refreshStatistics(db, written);
     if (analysed.length > 0)
       log.info(
         { tables: analysed, ms: Math.round(performance.now() - started) },
         'planner statistics refreshed',
       );
   } catch (err) {
-    // The data is merged; stale statistics only make the next run slower, so the run does not fail for them.
     log.warn({ err: describe(err) }, 'planner statistics not refreshed');
   }
 }

@@ -1,5 +1,7 @@
 // The whole job against the simulator over real HTTP and a real Postgres.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../../src/db/database.ts';
+import { MERGE_CORPS } from '../../src/db/merge-sql.ts';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
 import type { WecomClient } from '../../src/wecom/client.ts';
@@ -153,6 +155,33 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
        where not exists (select 1 from wecom.sync_runs r where r.id = c.changed_run_id)`,
     );
     expect(dangling.rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('analyses what an earlier run merged but never analysed before merging anything', async () => {
+    // As if a run had been killed after its merges: writes the server counted, and no ANALYZE since.
+    const session = await db.database.session();
+    await session.query('update wecom.chain_corps set custom_id = custom_id');
+    await session.query('select pg_stat_force_next_flush()');
+    session.release();
+    // Every statement in the order the run issues it, on the database and on its sessions.
+    const ran: string[] = [];
+    const recorded = <T extends Queryable>(target: T, extra: PropertyDescriptorMap = {}): T =>
+      Object.create(target, {
+        query: {
+          value: (text: string, params?: unknown[]) => {
+            ran.push(text);
+            return target.query(text, params);
+          },
+        },
+        ...extra,
+      });
+    const spied = recorded(db.database, {
+      session: { value: async () => recorded(await db.database.session()) },
+    });
+    expect((await syncAgainst(sim, spied)).status).toBe('succeeded');
+    const firstAnalyse = ran.indexOf('analyze wecom.chain_corps');
+    expect(firstAnalyse).toBeGreaterThanOrEqual(0);
+    expect(firstAnalyse).toBeLessThan(ran.indexOf(MERGE_CORPS));
   });
 
   it('stays exact through revoked tokens, 45009 and -1 bursts, 502s, drops and timeouts', async () => {
