@@ -196,17 +196,32 @@ export interface TimedWrites {
   ownWalBytes: number | null;
 }
 
-/** Times `work` and measures the WAL it wrote; the clock stops before the WAL is read back. */
-export async function timedWrites(pool: pg.Pool, work: () => Promise<void>): Promise<TimedWrites> {
+export interface WalWritten {
+  /** The whole cluster's WAL (pg_current_wal_lsn() before and after). */
+  bytes: number;
+  /** The part that touched this database; null when it could not be read back. */
+  own: OwnWal | null;
+}
+
+/** Runs `work` and measures the WAL written meanwhile; the WAL is read back after `work` has returned. */
+export async function walDuring<T>(
+  pool: pg.Pool,
+  work: () => Promise<T>,
+): Promise<{ value: T; wal: WalWritten }> {
   const lsn = await walLsn(pool);
   const tracker = await OwnWalTracker.start(pool);
-  const started = performance.now();
-  const s = await work()
-    .then(() => (performance.now() - started) / 1000)
-    .finally(() => tracker.stop());
-  const walBytes = await walBytesSince(pool, lsn);
-  const own = await tracker.stop();
-  return { s, walBytes, ownWalBytes: own?.bytes ?? null };
+  const value = await work().finally(() => tracker.stop());
+  return { value, wal: { bytes: await walBytesSince(pool, lsn), own: await tracker.stop() } };
+}
+
+/** Times `work` and measures the WAL it wrote; the clock stops before the WAL is read back. */
+export async function timedWrites(pool: pg.Pool, work: () => Promise<void>): Promise<TimedWrites> {
+  const { value: s, wal } = await walDuring(pool, async () => {
+    const started = performance.now();
+    await work();
+    return (performance.now() - started) / 1000;
+  });
+  return { s, walBytes: wal.bytes, ownWalBytes: wal.own?.bytes ?? null };
 }
 
 export interface TableWrites {

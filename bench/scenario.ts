@@ -9,13 +9,12 @@ import { type ChildResult, runChild } from './child.ts';
 import { type BenchDatabase, latestRun } from './db.ts';
 import {
   type OwnWal,
-  OwnWalTracker,
   settledTableWrites,
   type TableWrites,
   type TimedWrites,
   timedWrites,
-  walBytesSince,
-  walLsn,
+  type WalWritten,
+  walDuring,
   writesDelta,
 } from './measure.ts';
 import { CORP_ID, dependentCalls, generate, joinedCount, SECRET, startBenchSimulator } from './workload.ts';
@@ -169,30 +168,28 @@ export async function measuredSync(
   script = ['src/cli/main.ts', 'run'],
 ): Promise<SyncMeasurement> {
   const writesBefore = await settledTableWrites(db.pool, 'wecom', 'chain_corps');
-  const lsn = await walLsn(db.pool);
-  const tracker = await OwnWalTracker.start(db.pool);
   sim.resetCalls();
-  const child = await runChild({
-    nodeArgs: [...s.nodeFlags, ...script],
-    cwd: s.repo,
-    simPort: Number(new URL(sim.url).port),
-    env: {
-      DATABASE_URL: db.url,
-      WECOM_API_BASE: sim.url,
-      WECOM_CORP_ID: CORP_ID,
-      WECOM_CORP_SECRET: SECRET,
-      WECOM_RATE_LIMIT_PER_MIN: String(s.capPerMin),
-      WECOM_CONCURRENCY: String(s.concurrency),
-      SYNC_PAGE_SIZE: String(s.pageSize),
-      LOG_LEVEL: 'warn',
-      ...(s.compileCache ? { NODE_COMPILE_CACHE: s.compileCache } : {}),
-    },
-  });
-  const own = await tracker.stop();
+  const { value: child, wal } = await walDuring(db.pool, () =>
+    runChild({
+      nodeArgs: [...s.nodeFlags, ...script],
+      cwd: s.repo,
+      simPort: Number(new URL(sim.url).port),
+      env: {
+        DATABASE_URL: db.url,
+        WECOM_API_BASE: sim.url,
+        WECOM_CORP_ID: CORP_ID,
+        WECOM_CORP_SECRET: SECRET,
+        WECOM_RATE_LIMIT_PER_MIN: String(s.capPerMin),
+        WECOM_CONCURRENCY: String(s.concurrency),
+        SYNC_PAGE_SIZE: String(s.pageSize),
+        LOG_LEVEL: 'warn',
+        ...(s.compileCache ? { NODE_COMPILE_CACHE: s.compileCache } : {}),
+      },
+    }),
+  );
   if (child.exitCode !== 0) {
     throw new Error(`the sync exited with ${child.exitCode}:\n${child.stderrTail}`);
   }
-  const wal = { bytes: await walBytesSince(db.pool, lsn), own };
   const corpWrites = writesDelta(writesBefore, await settledTableWrites(db.pool, 'wecom', 'chain_corps'));
   const run = await latestRun(db.pool);
   return summarise(child, run, sim, network, s, firstRun, wal, corpWrites);
@@ -205,7 +202,7 @@ function summarise(
   network: SimNetwork,
   s: SyncSettings,
   firstRun: boolean,
-  wal: { bytes: number; own: OwnWal | null },
+  wal: WalWritten,
   corpWrites: TableWrites,
 ): SyncMeasurement {
   const calls = Object.fromEntries(Object.entries(run.stats.api.calls).filter(([, n]) => n > 0));
@@ -247,7 +244,7 @@ function summarise(
 /**
  * Copies the stored corp rows out and times COPYing them back into fresh tables. Plain: chain_corps into a
  * table with its columns only, no index or constraint. Indexed: chain_corps and chain_corp_history into
- * tables with the same indexes and checks (not the foreign keys), which is the floor for storing each corp
+ * tables with the same indexes and checks, which is the floor for storing each corp
  * and its first version in this schema.
  */
 export async function copyOfStoredCorps(db: BenchDatabase, indexed = false): Promise<CopyTiming> {

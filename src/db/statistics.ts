@@ -14,6 +14,8 @@ const ANALYSED_TABLES = [
   'chain_corp_history',
 ] as const;
 export type AnalysedTable = (typeof ANALYSED_TABLES)[number];
+/** Rows a run inserted, updated or deleted, by table. */
+export type RowsWritten = Partial<Record<AnalysedTable, number>>;
 
 interface TableState {
   relname: AnalysedTable;
@@ -30,10 +32,7 @@ interface TableState {
  * wrote, in case the server's counter (n_mod_since_analyze) does not have it all yet: a backend may report
  * its writes seconds late, and only the merges force theirs out. Returns the tables analysed.
  */
-export async function refreshStatistics(
-  db: Queryable,
-  written: Partial<Record<AnalysedTable, number>>,
-): Promise<AnalysedTable[]> {
+export async function refreshStatistics(db: Queryable, written: RowsWritten): Promise<AnalysedTable[]> {
   const { rows } = await db.query<TableState>(
     `select s.relname, s.n_mod_since_analyze::float8 as modified, c.reltuples::float8 as reltuples,
             current_setting('autovacuum_analyze_threshold')::float8 as threshold,

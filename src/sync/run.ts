@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { SyncConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
-import { refreshStatistics } from '../db/statistics.ts';
+import { type RowsWritten, refreshStatistics } from '../db/statistics.ts';
 import type { ApiStats } from '../wecom/client.ts';
 import type { Chain } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
@@ -143,11 +143,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
  * statistics, the next run's do not. Never throws: the data is merged either way, and stale statistics
  * only make a later merge slower.
  */
-async function refreshPlannerStatistics(
-  db: Database,
-  log: Logger,
-  written: Parameters<typeof refreshStatistics>[1] = {},
-): Promise<void> {
+async function refreshPlannerStatistics(db: Database, log: Logger, written: RowsWritten = {}): Promise<void> {
   const started = performance.now();
   try {
     const analysed = await refreshStatistics(db, written);
