@@ -3,7 +3,7 @@
 import { runChild } from './child.ts';
 import type { BenchDatabase } from './db.ts';
 import { measuredSync, type SyncMeasurement, type SyncSettings } from './scenario.ts';
-import { CORP_ID, generate, joinedCount, SECRET, startBenchSimulator } from './workload.ts';
+import { generate, joinedCount, startBenchSimulator, syncEnv } from './workload.ts';
 
 const BASELINE = new URL('./baseline.ts', import.meta.url).pathname;
 
@@ -39,13 +39,7 @@ export async function benchBaseline(
       nodeArgs: [...settings.nodeFlags, BASELINE],
       cwd: settings.repo,
       simPort: Number(new URL(sim.url).port),
-      env: {
-        DATABASE_URL: db.url,
-        WECOM_API_BASE: sim.url,
-        WECOM_CORP_ID: CORP_ID,
-        WECOM_CORP_SECRET: SECRET,
-        SYNC_PAGE_SIZE: String(settings.pageSize),
-      },
+      env: syncEnv(db.url, sim.url, settings.pageSize),
     });
     if (child.exitCode !== 0)
       throw new Error(`the baseline exited with ${child.exitCode}:\n${child.stderrTail}`);

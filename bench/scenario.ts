@@ -17,7 +17,7 @@ import {
   walDuring,
   writesDelta,
 } from './measure.ts';
-import { CORP_ID, dependentCalls, generate, joinedCount, SECRET, startBenchSimulator } from './workload.ts';
+import { dependentCalls, generate, joinedCount, startBenchSimulator, syncEnv } from './workload.ts';
 
 export interface SyncSettings {
   latencyMs: number;
@@ -175,13 +175,9 @@ export async function measuredSync(
       cwd: s.repo,
       simPort: Number(new URL(sim.url).port),
       env: {
-        DATABASE_URL: db.url,
-        WECOM_API_BASE: sim.url,
-        WECOM_CORP_ID: CORP_ID,
-        WECOM_CORP_SECRET: SECRET,
+        ...syncEnv(db.url, sim.url, s.pageSize),
         WECOM_RATE_LIMIT_PER_MIN: String(s.capPerMin),
         WECOM_CONCURRENCY: String(s.concurrency),
-        SYNC_PAGE_SIZE: String(s.pageSize),
         LOG_LEVEL: 'warn',
         ...(s.compileCache ? { NODE_COMPILE_CACHE: s.compileCache } : {}),
       },

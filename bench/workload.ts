@@ -14,6 +14,17 @@ import type { Chain, Group, ListedCorp } from '../src/wecom/types.ts';
 export const CORP_ID = 'wwbenchupstream';
 export const SECRET = 'bench-secret';
 
+/** The environment a child process needs to sync from the bench simulator into the bench database. */
+export function syncEnv(databaseUrl: string, simUrl: string, pageSize: number): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    WECOM_API_BASE: simUrl,
+    WECOM_CORP_ID: CORP_ID,
+    WECOM_CORP_SECRET: SECRET,
+    SYNC_PAGE_SIZE: String(pageSize),
+  };
+}
+
 /** Three chains of decreasing size, one group per 100 corps, 15% pending: the simulator's demo shape. */
 export function specFor(corps: number, chains = 3): NetworkSpec {
   return {
