@@ -62,7 +62,6 @@ export class ChainStage {
     const session = await db.session();
     try {
       await session.query(q.CREATE_STAGE);
-      await session.query(q.INDEX_STAGE);
       await session.query('truncate pg_temp.wcs_stage_corps');
     } catch (err) {
       session.release(true);
@@ -103,9 +102,8 @@ export class ChainStage {
     await this.#flush();
     const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
     const scoped = [...this.#scope, runId];
-    // Temp tables are never analysed automatically; without statistics the merge plans blind.
-    await this.#run('analyze pg_temp.wcs_stage_corps (corp_key)');
     await this.#run('begin');
+    await this.#run(q.MERGE_SETTINGS);
     try {
       const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
       await this.#run(q.UPSERT_CHAIN, [...scoped, chain.chainName]);

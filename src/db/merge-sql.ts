@@ -17,11 +17,6 @@ create temp table if not exists wcs_stage_corps (
   details_fetched boolean not null
 )`;
 
-// Without it a stale estimate for chain_corps can turn the removal's anti-join into a nested loop over
-// the whole stage for every stored row (seconds per chain instead of milliseconds).
-export const INDEX_STAGE =
-  'create index if not exists wcs_stage_corps_key on pg_temp.wcs_stage_corps (corp_key)';
-
 export const STAGE_COLUMNS =
   'pg_temp.wcs_stage_corps (corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched)';
 
@@ -30,6 +25,18 @@ select corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_u
        qualification_status, details_fetched_at, removed_at is not null as removed
 from wecom.chain_corps
 where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
+
+/**
+ * Set first in every merge transaction. The planner cannot know how many rows a merge changed: they carry a
+ * run id that no statistics have seen, so it estimates one, and with one-row estimates it joins by nested
+ * loops that rescan the other side for every row. When every corp changed (a re-import, a reorganised group
+ * tree), that is quadratic: 33 s instead of 2 s for 30,000 renamed corps, and hours at a million. Hash and
+ * merge joins stay linear whatever the estimates. Without nested loops a statement's estimated cost can carry
+ * the planner's penalty for them, and any large cost makes PostgreSQL JIT-compile it first (a second per
+ * statement), hence JIT off too. Both end with the transaction. The stage needs no index and no statistics
+ * for the same reason: every join reads it whole, once.
+ */
+export const MERGE_SETTINGS = `select set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
 
 /** Returns the chain's previous name and state, locking the row against a concurrent writer. */
 export const LOCK_CHAIN = `
@@ -210,11 +217,12 @@ with changed as (
   -- … and the custom_id names no other current corp of the chain.
   select j.corp_key, p.entity_key
   from newly_joined j join gone_pending p on p.custom_id = j.custom_id
-  cross join lateral (
-    select count(*) as n from wecom.chain_corps y
-    where y.upstream_corpid = $1 and y.chain_id = $2 and y.removed_at is null and y.custom_id = p.custom_id
-  ) same
-  where same.n = 1
+  join (
+    select y.custom_id from wecom.chain_corps y
+    where y.upstream_corpid = $1 and y.chain_id = $2 and y.removed_at is null
+      and y.custom_id in (select custom_id from gone_pending)
+    group by y.custom_id having count(*) = 1
+  ) alone on alone.custom_id = p.custom_id
 )
 insert into wecom.chain_corp_history (upstream_corpid, chain_id, entity_key, corp_key, corpid, pending_corpid, corp_name,
   custom_id, groupid, invite_userid, is_joined, qualification_status, valid_from, opened_run_id)

@@ -233,3 +233,69 @@ describe('ChainStage history statements', () => {
     expect(await syncSpied([])).toEqual({ groups: [], corps: q.CORP_HISTORY });
   });
 });
+
+describe('ChainStage plans', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  interface PlanNode {
+    'Node Type': string;
+    Plans?: PlanNode[];
+  }
+  const nodeTypes = (n: PlanNode): string[] => [n['Node Type'], ...(n.Plans ?? []).flatMap(nodeTypes)];
+
+  it('joins without nested loops when every corp changed, whatever the statistics say', async () => {
+    // Each statement of the merge transaction is explained first, on the same session and with the same
+    // parameters, so the plan is the one the merge itself gets.
+    const plans = new Map<string, string[]>();
+    const explaining: Database = Object.create(db.database, {
+      session: {
+        value: async () => {
+          const session = await db.database.session();
+          return Object.create(session, {
+            query: {
+              value: async (text: string, params?: unknown[]) => {
+                if (params && /^\s*(with|insert|update)\b/.test(text)) {
+                  const { rows } = await session.query(`explain (format json) ${text}`, params);
+                  plans.set(text, nodeTypes(rows[0]['QUERY PLAN'][0].Plan));
+                }
+                return session.query(text, params);
+              },
+            },
+          });
+        },
+      },
+    });
+    const merge = async (rename: string) => {
+      const { rows } = await db.pool.query(
+        'insert into wecom.sync_runs (upstream_corpid) values ($1) returning id',
+        [UP],
+      );
+      const stage = await ChainStage.open(explaining, UP, 'ch-plans');
+      try {
+        await stage.add(
+          Array.from({ length: 500 }, (_, i) => ({
+            corp: joined(`wwp${i}`, { corpName: `${rename}${i}` }),
+            detail: null,
+          })),
+        );
+        return await stage.commit({ chainId: 'ch-plans', chainName: 'p' }, groups, rows[0].id);
+      } finally {
+        await stage.close();
+      }
+    };
+    await merge('甲');
+    // Fresh statistics know every stored run id, and none of the next run's: it looks as if nothing changed.
+    await db.pool.query('analyze');
+    plans.clear();
+    const counts = await merge('乙');
+    expect(counts.chain_corps.updated).toBe(500);
+    for (const sql of [q.MERGE_CORPS, ...q.CORP_HISTORY]) {
+      expect(plans.get(sql), sql).toBeDefined();
+      expect(plans.get(sql), sql).not.toContain('Nested Loop');
+    }
+  });
+});
