@@ -211,6 +211,7 @@ export function writePathSection(w: {
     ...header(['pass', 'rows', 's', 'rows/s', 'own WAL MB', 'cluster WAL MB', 'corp rows written']),
     line('stage (COPY) + merge, first load', m.stageMerge),
     line('stage (COPY) + merge, no change', m.stageMergeAgain),
+    line('stage (COPY) + merge, every corp renamed', m.stageMergeRenamed),
     line('plain COPY into an empty unindexed table', m.plainCopy),
     line('COPY into empty tables with the same indexes (corps + history)', m.indexedCopy),
     line('one INSERT … ON CONFLICT per row, first load', m.upsert),

@@ -1,6 +1,7 @@
 // The database half of a sync, without HTTP: the same rows written by the job's write path (COPY into a
 // temporary stage, then the chain's merge transaction), by a plain COPY into an empty unindexed table,
-// and by one autocommitted INSERT … ON CONFLICT DO UPDATE per row — first load and no-change re-write.
+// and by one autocommitted INSERT … ON CONFLICT DO UPDATE per row — first load and no-change re-write; and
+// the write path once more with every corp renamed, the most a re-run can change.
 //
 // Used by run.ts; also runs on its own:
 //   node bench/write-path.ts [--rows 100000] [--upsert-rows 3000] [--repeat 3] [--admin-url URL]
@@ -26,6 +27,8 @@ export interface Pass extends TimedWrites {
 export interface WritePathRun {
   stageMerge: Pass;
   stageMergeAgain: Pass;
+  /** Every corp renamed: each one's version closes and a new one opens. */
+  stageMergeRenamed: Pass;
   plainCopy: Pass;
   /** The same rows COPYed into tables with chain_corps' and chain_corp_history's indexes: this schema's floor. */
   indexedCopy: Pass;
@@ -54,6 +57,7 @@ async function stageAndMerge(
   network: SimNetwork,
   pageSize: number,
   withDetails: boolean,
+  rename = '',
 ): Promise<void> {
   const runId = await newRun(db);
   const chains = chainRows(network, pageSize, withDetails);
@@ -62,7 +66,12 @@ async function stageAndMerge(
     for (const { chain, groups, pages } of chains) {
       const stage = await ChainStage.open(target, CORP_ID, chain.chainId);
       try {
-        for (const page of pages) await stage.add(page);
+        for (const page of pages)
+          await stage.add(
+            rename
+              ? page.map((c) => ({ ...c, corp: { ...c.corp, corpName: c.corp.corpName + rename } }))
+              : page,
+          );
         await stage.commit(chain, groups, runId);
       } finally {
         await stage.close();
@@ -117,16 +126,23 @@ export async function measureWritePath(
   const stageMergeAgain = await measured(db, total, () =>
     stageAndMerge(db, network, options.pageSize, false),
   );
-
   const pass = async (indexed: boolean): Promise<Pass> => {
     const copy = await copyOfStoredCorps(db, indexed);
     return { ...copy, rowsPerS: copy.rows / copy.s, rowsWritten: copy.rows };
   };
+  // The copies read what the first load stored, so they come before the renames add versions.
+  const plainCopy = await pass(false);
+  const indexedCopy = await pass(true);
+  await db.pool.query('vacuum analyze');
+  const stageMergeRenamed = await measured(db, total, () =>
+    stageAndMerge(db, network, options.pageSize, false, ' 2'),
+  );
   return {
     stageMerge,
     stageMergeAgain,
-    plainCopy: await pass(false),
-    indexedCopy: await pass(true),
+    stageMergeRenamed,
+    plainCopy,
+    indexedCopy,
     upsert,
     upsertAgain,
   };
@@ -147,6 +163,7 @@ export function medianRun(runs: readonly WritePathRun[]): WritePathRun {
   return {
     stageMerge: pass('stageMerge'),
     stageMergeAgain: pass('stageMergeAgain'),
+    stageMergeRenamed: pass('stageMergeRenamed'),
     plainCopy: pass('plainCopy'),
     indexedCopy: pass('indexedCopy'),
     upsert: pass('upsert'),
