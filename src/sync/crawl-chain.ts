@@ -24,8 +24,6 @@ export interface CrawlContext {
   stats: RunStats;
   signal: AbortSignal;
   now: () => number;
-  /** Settles once the planner statistics are fit to merge with; every merge waits for it. */
-  statisticsReady: Promise<void>;
 }
 
 /**
@@ -67,7 +65,6 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
       crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal }),
     );
     ctx.signal.throwIfAborted();
-    await ctx.statisticsReady;
     return await stage.commit(chain, groups, ctx.runId);
   } finally {
     await stage.close();

@@ -52,8 +52,9 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   let fatal: unknown;
   log.info({ upstreamCorpid: deps.upstreamCorpid }, 'sync started');
   // What an earlier run merged but did not analyse (it was killed before its end, say) is analysed while
-  // the first calls go out; the merges, which would otherwise plan on stale statistics, wait for it.
-  const statisticsReady = refreshPlannerStatistics(db, log);
+  // the first calls go out, for the dashboards: a run that never ends (a deadline shorter than a first load)
+  // would otherwise never leave statistics behind. The merges do not need them (merge-sql.ts).
+  const statisticsRefreshed = refreshPlannerStatistics(db, log);
   try {
     const chains = distinctChains(await deps.api.getChainList(), log);
     stats.chains.listed = chains.length;
@@ -78,7 +79,6 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       stats,
       signal,
       now: deps.now ?? Date.now,
-      statisticsReady,
     };
     // Each chain stages on a session of its own; PGlite's sessions share one connection.
     const chainLimit = pLimit(Math.min(deps.sync.chainConcurrency, db.concurrentSessions));
@@ -128,7 +128,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   } catch (err) {
     fatal ??= err;
   }
-  await statisticsReady;
+  await statisticsRefreshed;
   stats.api = deps.api.stats();
   const status = statusOf(stats, fatal, deps.signal?.aborted ?? false);
   const error = fatal !== undefined ? describe(fatal) : summariseFailures(stats);
