@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
-import type { Database } from '../../src/db/database.ts';
+import type { Database, QueryResult, Session } from '../../src/db/database.ts';
 import * as q from '../../src/db/merge-sql.ts';
 import type { CorpDetail, Group, ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -36,6 +36,23 @@ const detail = (q: number): CorpDetail => ({
   groupid: 2,
   isJoined: true,
 });
+
+/** The database, with every statement its sessions run handed to `query` (to record or explain it first). */
+function intercepted(
+  db: Database,
+  query: (session: Session, text: string, params?: unknown[]) => Promise<QueryResult<unknown>>,
+): Database {
+  return Object.create(db, {
+    session: {
+      value: async () => {
+        const session = await db.session();
+        return Object.create(session, {
+          query: { value: (text: string, params?: unknown[]) => query(session, text, params) },
+        });
+      },
+    },
+  });
+}
 
 describe('ChainStage', () => {
   let db: TestDatabase;
@@ -194,20 +211,9 @@ describe('ChainStage history statements', () => {
   it('writes history statements only for what the merge changed', async () => {
     // The stage's statements, seen through a database whose sessions report what they run.
     const ran: string[] = [];
-    const spied: Database = Object.create(db.database, {
-      session: {
-        value: async () => {
-          const session = await db.database.session();
-          return Object.create(session, {
-            query: {
-              value: (text: string, params?: unknown[]) => {
-                ran.push(text);
-                return session.query(text, params);
-              },
-            },
-          });
-        },
-      },
+    const spied = intercepted(db.database, (session, text, params) => {
+      ran.push(text);
+      return session.query(text, params);
     });
     const syncSpied = async (corps: StagedCorp[]) => {
       ran.length = 0;
@@ -251,23 +257,12 @@ describe('ChainStage plans', () => {
     // Each statement of the merge transaction is explained first, on the same session and with the same
     // parameters, so the plan is the one the merge itself gets.
     const plans = new Map<string, string[]>();
-    const explaining: Database = Object.create(db.database, {
-      session: {
-        value: async () => {
-          const session = await db.database.session();
-          return Object.create(session, {
-            query: {
-              value: async (text: string, params?: unknown[]) => {
-                if (params && /^\s*(with|insert|update)\b/.test(text)) {
-                  const { rows } = await session.query(`explain (format json) ${text}`, params);
-                  plans.set(text, nodeTypes(rows[0]['QUERY PLAN'][0].Plan));
-                }
-                return session.query(text, params);
-              },
-            },
-          });
-        },
-      },
+    const explaining = intercepted(db.database, async (session, text, params) => {
+      if (params && /^\s*(with|insert|update)\b/.test(text)) {
+        const { rows } = await session.query(`explain (format json) ${text}`, params);
+        plans.set(text, nodeTypes(rows[0]['QUERY PLAN'][0].Plan));
+      }
+      return session.query(text, params);
     });
     const merge = async (rename: string) => {
       const { rows } = await db.pool.query(
