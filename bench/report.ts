@@ -212,6 +212,7 @@ export function writePathSection(w: {
     line('stage (COPY) + merge, first load', m.stageMerge),
     line('stage (COPY) + merge, no change', m.stageMergeAgain),
     line('stage (COPY) + merge, every corp renamed', m.stageMergeRenamed),
+    line('stage (COPY) + merge, then every pending corp joined', m.stageMergeJoined),
     line('plain COPY into an empty unindexed table', m.plainCopy),
     line('COPY into empty tables with the same indexes (corps + history)', m.indexedCopy),
     line('one INSERT … ON CONFLICT per row, first load', m.upsert),

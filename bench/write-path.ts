@@ -1,13 +1,14 @@
 // The database half of a sync, without HTTP: the same rows written by the job's write path (COPY into a
 // temporary stage, then the chain's merge transaction), by a plain COPY into an empty unindexed table,
 // and by one autocommitted INSERT … ON CONFLICT DO UPDATE per row — first load and no-change re-write; and
-// the write path once more with every corp renamed, the most a re-run can change.
+// the write path once more with every corp renamed, the most a re-run can change, and then with every
+// pending corp joined (the link from a pending corp to the joined one is the merge's most involved SQL).
 //
 // Used by run.ts; also runs on its own:
 //   node bench/write-path.ts [--rows 100000] [--upsert-rows 3000] [--repeat 3] [--admin-url URL]
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ChainStage } from '../src/db/chain-stage.ts';
+import { ChainStage, type StagedCorp } from '../src/db/chain-stage.ts';
 import { openDatabase } from '../src/db/database.ts';
 import type { SimNetwork } from '../src/simulator/index.ts';
 import { upsertCorp } from './baseline.ts';
@@ -29,6 +30,8 @@ export interface WritePathRun {
   stageMergeAgain: Pass;
   /** Every corp renamed: each one's version closes and a new one opens. */
   stageMergeRenamed: Pass;
+  /** Then every pending corp joined: a pending row removed, a joined one added, its history linked. */
+  stageMergeJoined: Pass;
   plainCopy: Pass;
   /** The same rows COPYed into tables with chain_corps' and chain_corp_history's indexes: this schema's floor. */
   indexedCopy: Pass;
@@ -51,13 +54,25 @@ async function newRun(db: BenchDatabase): Promise<number> {
   return Number(rows[0].id);
 }
 
+const renamed = (c: StagedCorp): StagedCorp => ({
+  ...c,
+  corp: { ...c.corp, corpName: `${c.corp.corpName} 2` },
+});
+
+/** A pending corp as it comes back once joined: same name, group and custom_id, now with a corpid. */
+function joined({ corp, detail }: StagedCorp): StagedCorp {
+  if (corp.isJoined) return { corp, detail };
+  const { pendingCorpid, isJoined: _, ...rest } = corp;
+  return { corp: { ...rest, isJoined: true, corpid: `wwj${pendingCorpid}` }, detail };
+}
+
 /** Every chain through ChainStage, a page at a time, as the crawler stages it. */
 async function stageAndMerge(
   db: BenchDatabase,
   network: SimNetwork,
   pageSize: number,
   withDetails: boolean,
-  rename = '',
+  change: (corp: StagedCorp) => StagedCorp = (c) => c,
 ): Promise<void> {
   const runId = await newRun(db);
   const chains = chainRows(network, pageSize, withDetails);
@@ -66,12 +81,7 @@ async function stageAndMerge(
     for (const { chain, groups, pages } of chains) {
       const stage = await ChainStage.open(target, CORP_ID, chain.chainId);
       try {
-        for (const page of pages)
-          await stage.add(
-            rename
-              ? page.map((c) => ({ ...c, corp: { ...c.corp, corpName: c.corp.corpName + rename } }))
-              : page,
-          );
+        for (const page of pages) await stage.add(page.map(change));
         await stage.commit(chain, groups, runId);
       } finally {
         await stage.close();
@@ -135,12 +145,17 @@ export async function measureWritePath(
   const indexedCopy = await pass(true);
   await db.pool.query('vacuum analyze');
   const stageMergeRenamed = await measured(db, total, () =>
-    stageAndMerge(db, network, options.pageSize, false, ' 2'),
+    stageAndMerge(db, network, options.pageSize, false, renamed),
+  );
+  await db.pool.query('vacuum analyze');
+  const stageMergeJoined = await measured(db, total, () =>
+    stageAndMerge(db, network, options.pageSize, false, (c) => joined(renamed(c))),
   );
   return {
     stageMerge,
     stageMergeAgain,
     stageMergeRenamed,
+    stageMergeJoined,
     plainCopy,
     indexedCopy,
     upsert,
@@ -164,6 +179,7 @@ export function medianRun(runs: readonly WritePathRun[]): WritePathRun {
     stageMerge: pass('stageMerge'),
     stageMergeAgain: pass('stageMergeAgain'),
     stageMergeRenamed: pass('stageMergeRenamed'),
+    stageMergeJoined: pass('stageMergeJoined'),
     plainCopy: pass('plainCopy'),
     indexedCopy: pass('indexedCopy'),
     upsert: pass('upsert'),
