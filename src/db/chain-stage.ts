@@ -130,10 +130,7 @@ export class ChainStage {
       if (changedRows(counts.chain_groups) > 0)
         for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
       if (changedRows(counts.chain_corps) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
-      // A backend reports its write counters when idle, but may put that off for seconds; forced, it reports
-      // as the commit returns, so the ANALYZE that ends the run (statistics.ts) sees and resets them all
-      // instead of leaving the next run to find them and analyse again.
-      await this.#run('select pg_stat_force_next_flush()');
+      await this.#run(q.FLUSH_WRITE_COUNTERS);
       await this.#run('commit');
     } catch (err) {
       if (!this.#broken) await this.#session.query('rollback').catch(() => {});

@@ -39,6 +39,14 @@ where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
  */
 export const MERGE_SETTINGS = `select set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
 
+/**
+ * Last before a commit that wrote to the analysed tables. A backend reports its write counters when idle, but
+ * may put that off for seconds; forced, it reports them as the commit returns, so the ANALYZE that ends the
+ * run (statistics.ts) sees them all, and resets them, instead of leaving the next run to find them and analyse
+ * again.
+ */
+export const FLUSH_WRITE_COUNTERS = 'select pg_stat_force_next_flush()';
+
 /** Returns the chain's previous name and state, locking the row against a concurrent writer. */
 export const LOCK_CHAIN = `
 select chain_name, removed_at is not null as removed

@@ -2,7 +2,7 @@
 import type { RunStats } from '../sync/stats.ts';
 import type { Database, Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
-import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
+import { CLOSE_REMOVED_CHAINS_HISTORY, FLUSH_WRITE_COUNTERS, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
 import { syncRuns } from './schema.ts';
 
 const { eq } = drizzleModule('drizzle-orm');
@@ -47,6 +47,7 @@ export async function removeUnlistedChains(
     const { rows } = await session.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
     for (const statement of CLOSE_REMOVED_CHAINS_HISTORY)
       await session.query(statement, [upstreamCorpid, runId]);
+    await session.query(FLUSH_WRITE_COUNTERS);
     await session.query('commit');
     return rows[0];
   } catch (err) {

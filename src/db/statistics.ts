@@ -1,8 +1,7 @@
-// Planner statistics for the tables a run wrote. Autovacuum refreshes them in its own time: not before the
-// next run when runs follow each other closely, and never where it is off. A merge planned on a table never
-// analysed estimates one row per chain and may join the chain's rows with themselves row by row (closing
-// one changed corp's version in a 13k-corp chain: 70 s instead of 10 ms), so the run does what autovacuum
-// would.
+// Planner statistics for the tables a run wrote, for the dashboards that read them. Autovacuum refreshes them
+// in its own time, a minute or more after a load, and never where it is off; until then the planner guesses
+// what share of a freshly loaded table a condition selects. So the run does what autovacuum would. (The
+// merges themselves plan without them: merge-sql.ts, MERGE_SETTINGS.)
 
 import type { Queryable } from './database.ts';
 
@@ -14,8 +13,6 @@ const ANALYSED_TABLES = [
   'chain_corp_history',
 ] as const;
 export type AnalysedTable = (typeof ANALYSED_TABLES)[number];
-/** Rows a run inserted, updated or deleted, by table. */
-export type RowsWritten = Partial<Record<AnalysedTable, number>>;
 
 interface TableState {
   relname: AnalysedTable;
@@ -27,12 +24,11 @@ interface TableState {
 }
 
 /**
- * Analyses each table whose rows changed since its last analysis beyond autovacuum's threshold
- * (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × rows`). `written` is what this run
- * wrote, in case the server's counter (n_mod_since_analyze) does not have it all yet: a backend may report
- * its writes seconds late, and only the merges force theirs out. Returns the tables analysed.
+ * Analyses each table whose rows changed since its last analysis (n_mod_since_analyze, which every writer of
+ * these tables reports as it commits: FLUSH_WRITE_COUNTERS) beyond autovacuum's threshold
+ * (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × rows`). Returns the tables analysed.
  */
-export async function refreshStatistics(db: Queryable, written: RowsWritten): Promise<AnalysedTable[]> {
+export async function refreshStatistics(db: Queryable): Promise<AnalysedTable[]> {
   const { rows } = await db.query<TableState>(
     `select s.relname, s.n_mod_since_analyze::float8 as modified, c.reltuples::float8 as reltuples,
             current_setting('autovacuum_analyze_threshold')::float8 as threshold,
@@ -42,10 +38,7 @@ export async function refreshStatistics(db: Queryable, written: RowsWritten): Pr
     [ANALYSED_TABLES],
   );
   const stale = rows
-    .filter((t) => {
-      const changed = Math.max(t.modified, written[t.relname] ?? 0);
-      return changed > t.threshold + t.scale * Math.max(t.reltuples, 0);
-    })
+    .filter((t) => t.modified > t.threshold + t.scale * Math.max(t.reltuples, 0))
     .map((t) => t.relname);
   // One statement per table, at once: on a pool they run on as many connections, which halves the wait for
   // the two big tables on two cores.

@@ -4,13 +4,13 @@ import type { Logger } from 'pino';
 import type { SyncConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
-import { type RowsWritten, refreshStatistics } from '../db/statistics.ts';
+import { refreshStatistics } from '../db/statistics.ts';
 import type { ApiStats } from '../wecom/client.ts';
 import type { Chain } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type CrawlContext, crawlLimits, syncChain } from './crawl-chain.ts';
 import { isChainScoped } from './errors.ts';
-import { addCounts, changedRows, emptyStats, type RunStats, TABLES } from './stats.ts';
+import { addCounts, emptyStats, type RunStats, TABLES } from './stats.ts';
 
 export type RunStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
 
@@ -114,17 +114,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       ),
     );
     if (deps.signal?.aborted) fatal ??= deps.signal.reason;
-    else if (fatal === undefined) {
-      // A changed group or corp closes and opens about one version each.
-      const { chains, chain_groups, chain_corps } = stats.rows;
-      await refreshPlannerStatistics(db, log, {
-        chains: changedRows(chains),
-        chain_groups: changedRows(chain_groups),
-        chain_corps: changedRows(chain_corps),
-        chain_group_history: changedRows(chain_groups),
-        chain_corp_history: changedRows(chain_corps),
-      });
-    }
+    else if (fatal === undefined) await refreshPlannerStatistics(db, log);
   } catch (err) {
     fatal ??= err;
   }
@@ -139,14 +129,13 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
 
 /**
  * Analyses the tables changed beyond autovacuum's threshold (db/statistics.ts). A run calls it as it
- * starts, and again once its merges are done, with what it wrote: a first load's merges plan well without
- * statistics, the next run's do not. Never throws: the data is merged either way, and stale statistics
- * only make a later merge slower.
+ * starts, and again once its merges are done. Never throws: the data is merged either way, and stale
+ * statistics only make the dashboards' queries slower until autovacuum comes by.
  */
-async function refreshPlannerStatistics(db: Database, log: Logger, written: RowsWritten = {}): Promise<void> {
+async function refreshPlannerStatistics(db: Database, log: Logger): Promise<void> {
   const started = performance.now();
   try {
-    const analysed = await refreshStatistics(db, written);
+    const analysed = await refreshStatistics(db);
     if (analysed.length > 0)
       log.info(
         { tables: analysed, ms: Math.round(performance.now() - started) },

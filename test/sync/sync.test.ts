@@ -127,6 +127,12 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
       [chainIds[2], chainIds[1], leafGroup],
     );
     expect(gone.rows[0]).toEqual({ chain: true, groups: true, corps: true, leaf: true });
+    // The removed chain's corps are over the analysis threshold, and the run's closing ANALYZE saw them.
+    const unanalysed = await db.query(
+      `select n_mod_since_analyze::int as n from pg_stat_user_tables
+       where schemaname = 'wecom' and relname = 'chain_corps'`,
+    );
+    expect(unanalysed.rows).toEqual([{ n: 0 }]);
   });
 
   it('clears removed_at for what comes back', async () => {
