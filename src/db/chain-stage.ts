@@ -6,6 +6,7 @@ import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } fro
 import { encodeCopyRow } from './copy.ts';
 import type { Database, QueryResult, Session } from './database.ts';
 import * as q from './merge-sql.ts';
+import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
 /** A listed corp, with its details when they were fetched in this crawl (null keeps the stored ones). */
 export interface StagedCorp {
@@ -130,7 +131,7 @@ export class ChainStage {
       if (changedRows(counts.chain_groups) > 0)
         for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
       if (changedRows(counts.chain_corps) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
-      await this.#run(q.FLUSH_WRITE_COUNTERS);
+      await this.#run(FLUSH_WRITE_COUNTERS);
       await this.#run('commit');
     } catch (err) {
       if (!this.#broken) await this.#session.query('rollback').catch(() => {});

@@ -30,22 +30,14 @@ where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
  * Set first in every merge transaction. The planner cannot know how many rows a merge changed: they carry a
  * run id that no statistics have seen, so it estimates one, and with one-row estimates it joins by nested
  * loops that rescan the other side for every row. When every corp changed (a re-import, a reorganised group
- * tree), that is quadratic: 33 s instead of 2 s for 30,000 renamed corps, and hours at a million. Hash and
- * merge joins stay linear whatever the estimates, and the stage needs no index and no statistics: every join
- * reads it whole, once. JIT off too: the estimated cost of a merge grows with its chain (38,000 for a 13,000-corp
- * chain) and past jit_above_cost (100,000) PostgreSQL compiles the statement first, up to a second for a
- * statement run once; any statement that still needed a nested loop would carry the planner's 10^10 penalty. Both settings
- * end with the transaction.
+ * tree) or every pending corp joined, that is quadratic: 33 s instead of 2 s for 30,000 renamed corps (hours,
+ * extrapolated, at a million). Hash and merge joins stay linear whatever the estimates, and the stage needs
+ * no index and no statistics: every join reads it whole, once. JIT off too: a merge's estimated cost grows
+ * with its chain (38,000 for 13,000 corps), and past jit_above_cost (100,000) PostgreSQL first compiles the
+ * statement, up to a second for one that runs once; a statement that still needed a nested loop would carry
+ * the planner's 10^10 penalty. Both settings end with the transaction.
  */
 export const MERGE_SETTINGS = `select set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
-
-/**
- * Last before a commit that wrote to the analysed tables. A backend reports its write counters when idle, but
- * may put that off for seconds; forced, it reports them as the commit returns, so the ANALYZE that ends the
- * run (statistics.ts) sees them all, and resets them, instead of leaving the next run to find them and analyse
- * again.
- */
-export const FLUSH_WRITE_COUNTERS = 'select pg_stat_force_next_flush()';
 
 /** Returns the chain's previous name and state, locking the row against a concurrent writer. */
 export const LOCK_CHAIN = `

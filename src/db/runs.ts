@@ -2,8 +2,9 @@
 import type { RunStats } from '../sync/stats.ts';
 import type { Database, Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
-import { CLOSE_REMOVED_CHAINS_HISTORY, FLUSH_WRITE_COUNTERS, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
+import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
 import { syncRuns } from './schema.ts';
+import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
 const { eq } = drizzleModule('drizzle-orm');
 

@@ -5,6 +5,14 @@
 
 import type { Queryable } from './database.ts';
 
+/**
+ * Last before a commit that wrote to the analysed tables. A backend reports its write counters when idle, but
+ * may put that off for seconds; forced, it reports them as the commit returns, so the ANALYZE that ends the
+ * run (refreshStatistics) sees them all, and resets them, instead of leaving the next run to find them and
+ * analyse again.
+ */
+export const FLUSH_WRITE_COUNTERS = 'select pg_stat_force_next_flush()';
+
 const ANALYSED_TABLES = [
   'chains',
   'chain_groups',

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLUSH_WRITE_COUNTERS } from '../../src/db/merge-sql.ts';
-import { refreshStatistics } from '../../src/db/statistics.ts';
+import { FLUSH_WRITE_COUNTERS, refreshStatistics } from '../../src/db/statistics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 describe('refreshStatistics', () => {
