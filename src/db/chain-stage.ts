@@ -125,9 +125,8 @@ export class ChainStage {
       const mergedCorps = await this.#run(q.MERGE_CORPS, scoped);
       const removedCorps = await this.#run(q.REMOVE_CORPS, scoped);
       counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount);
-      // Only rows the merge changed carry the run's id, so with none there is no version to close or open.
-      // Skipping is also what keeps a no-change re-run fast under stale planner statistics, where the
-      // close statement's join can degrade into a scan of the chain's corps for each open version.
+      // Only rows the merge changed carry the run's id, so with none there is no version to close or open,
+      // and a no-change re-run spares each chain two statements that would each scan its rows for nothing.
       if (changedRows(counts.chain_groups) > 0)
         for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
       if (changedRows(counts.chain_corps) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);

@@ -1,6 +1,7 @@
 // The whole job against the simulator over real HTTP and a real Postgres.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
+import { FLUSH_WRITE_COUNTERS } from '../../src/db/statistics.ts';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
 import type { WecomClient } from '../../src/wecom/client.ts';
@@ -61,8 +62,8 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(run.status).toBe('succeeded');
     expect(run.finished_at).not.toBeNull();
     expect(run.stats.api.calls.get_chain_corpinfo).toBe(outcome.stats.details_fetched);
-    // The run analysed what it loaded (ANALYZE sets pg_class.reltuples; -1 is never analysed), so the next
-    // run's merges are not planned on defaults.
+    // The run analysed what it loaded (ANALYZE sets pg_class.reltuples; -1 is never analysed), so the
+    // dashboards' queries are not planned on defaults.
     const analysed = await db.query(
       `select relname, reltuples::int as n from pg_class
        where relnamespace = 'wecom'::regnamespace and relname in ('chain_corps', 'chain_corp_history') order by 1`,
@@ -166,7 +167,7 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     // As if a run had been killed after its merges: writes the server counted, and no ANALYZE since.
     const session = await db.database.session();
     await session.query('update wecom.chain_corps set custom_id = custom_id');
-    await session.query('select pg_stat_force_next_flush()');
+    await session.query(FLUSH_WRITE_COUNTERS);
     session.release();
     const ran: string[] = [];
     const recording: Database = Object.create(db.database, {
