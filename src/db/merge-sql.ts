@@ -187,8 +187,9 @@ where c.upstream_corpid = $1 and c.chain_id = $2 and c.changed_run_id = $3
 
 /**
  * A corp keeps its entity_key across versions; a joined corp seen for the first time continues the entity
- * of the pending corp that disappeared (in this run or before) when their custom_id is non-empty and names
- * no other corp in the chain: one corp that joined, not one that vanished and a stranger that appeared.
+ * of a pending corp that disappeared (in this run or before: WeCom may stop listing the pending record a run
+ * before the joined one appears) when their custom_id is non-empty and names no other corp in the chain: one
+ * corp that joined, not one that vanished and a stranger that appeared.
  */
 export const OPEN_CORP_VERSIONS = `
 with changed as (
@@ -198,21 +199,31 @@ with changed as (
   select distinct on (h.corp_key) h.corp_key, h.entity_key
   from wecom.chain_corp_history h join changed c on c.corp_key = h.corp_key
   where h.upstream_corpid = $1 and h.chain_id = $2
-  order by h.corp_key, h.valid_from desc
+  order by h.corp_key, h.valid_from desc, h.id desc
 ), newly_joined as (
   select c.* from changed c left join known k on k.corp_key = c.corp_key
   where k.corp_key is null and c.is_joined and c.removed_at is null and c.custom_id <> ''
 ), latest as (
-  -- The last version of every entity that shares a custom_id with a corp that joined in this run.
-  select distinct on (h.entity_key) h.entity_key, h.custom_id, h.is_joined, h.valid_to
+  -- The last version of every entity that ever had the custom_id of a corp that joined in this run: an
+  -- entity whose custom_id changed since is no candidate, whatever its earlier versions said.
+  select distinct on (h.entity_key) h.entity_key, h.corp_key, h.custom_id, h.is_joined, h.closed_run_id
   from wecom.chain_corp_history h
-  where h.upstream_corpid = $1 and h.chain_id = $2 and h.custom_id in (select custom_id from newly_joined)
-  order by h.entity_key, h.valid_from desc
+  where h.upstream_corpid = $1 and h.chain_id = $2 and h.entity_key in (
+    select entity_key from wecom.chain_corp_history
+    where upstream_corpid = $1 and chain_id = $2 and custom_id in (select custom_id from newly_joined))
+  order by h.entity_key, h.valid_from desc, h.id desc
 ), gone_pending as materialized (
-  -- Pending corps that disappeared, in this run or an earlier one, and were not continued since: one per
-  -- custom_id, or the link would be a guess.
-  select custom_id, min(entity_key) as entity_key from latest
-  where not is_joined and valid_to is not null
+  -- Pending corps that are gone now (their custom_id may have changed in this very run, in a version this
+  -- statement has yet to write: only the current row knows) and were not continued since. One per custom_id,
+  -- or the link would be a guess; one that disappeared in this run goes before any that disappeared earlier.
+  select custom_id, min(entity_key) as entity_key from (
+    select l.custom_id, l.entity_key,
+      rank() over (partition by l.custom_id order by l.closed_run_id = $3 desc) as tier
+    from latest l join wecom.chain_corps y
+      on y.upstream_corpid = $1 and y.chain_id = $2 and y.corp_key = l.corp_key and y.removed_at is not null
+    where not l.is_joined and l.custom_id in (select custom_id from newly_joined)
+  ) candidates
+  where tier = 1
   group by custom_id having count(*) = 1
 ), link as materialized (
   -- … and the custom_id names no other current corp of the chain.
