@@ -30,8 +30,15 @@ export const tokenSchema = z
   .object({ access_token: z.string().min(1), expires_in: z.int().positive() })
   .transform((r) => ({ token: r.access_token, expiresInMs: r.expires_in * 1000 }));
 
+// Except the chain list: every chain it leaves out is marked removed, with its groups and corps. A body
+// without it (a proxy's truncated answer, say) fails the run instead of emptying the tables; an empty
+// array is still an empty list.
 export const chainListSchema = z
-  .object({ chains: list(z.object({ chain_id: z.string().min(1), chain_name: z.string() })) })
+  .object({
+    chains: z.array(z.object({ chain_id: z.string().min(1), chain_name: z.string() }), {
+      error: 'expected an array (a missing chain list would remove every chain)',
+    }),
+  })
   .transform((r): Chain[] => r.chains.map((c) => ({ chainId: c.chain_id, chainName: c.chain_name })));
 
 export const groupListSchema = z

@@ -178,6 +178,11 @@ describe('other endpoints', () => {
     expect(
       problem(() => parseBody('get_chain_list', chainListSchema, { chains: [{ chain_name: 'A' }] })).field,
     ).toBe('chains[0].chain_id');
+    // Every chain left out is removed: an absent list fails instead; an empty one is no chain.
+    expect(parseBody('get_chain_list', chainListSchema, { chains: [] })).toEqual([]);
+    for (const body of [{}, { chains: null }]) {
+      expect(problem(() => parseBody('get_chain_list', chainListSchema, body)).field).toBe('chains');
+    }
     expect(parseBody('gettoken', tokenSchema, { access_token: 't', expires_in: 7200 })).toEqual({
       token: 't',
       expiresInMs: 7_200_000,
