@@ -52,7 +52,11 @@ const INVALID_CURSOR = 50100;
 
 /** Crawls the chain completely and merges it; throws, having changed nothing, if any part fails. */
 export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
-  const groups = await ctx.api.getChainGroups(chain.chainId);
+  // A group listed twice is crawled and stored once, as its last listing says: stored twice, it would fail
+  // the chain's merge (a row cannot be upserted twice in one statement) on every run.
+  const groups = [
+    ...new Map((await ctx.api.getChainGroups(chain.chainId)).map((g) => [g.groupid, g])).values(),
+  ];
   // The root group (id 1) is usually not listed; its corps are asked for by leaving groupid out.
   const groupIds: (number | null)[] = groups.some((g) => g.groupid === ROOT_GROUP_ID) ? [] : [null];
   groupIds.push(...groups.map((g) => g.groupid));

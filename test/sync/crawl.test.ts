@@ -101,6 +101,21 @@ describe('crawler paging and failures', () => {
     expect(run.error).toContain('next_cursor repeated');
   });
 
+  it('crawls and stores a group that get_chain_group lists twice once, as its last listing says', async () => {
+    const [first, second] = api.chains[0]!.groups;
+    api.chains[0]!.groups = [first!, second!, { ...first!, groupName: '一级（新）' }];
+    const outcome = await sync();
+    expect(outcome.status).toBe('succeeded');
+    expect(api.count('get_chain_corpinfo_list')).toBe(18);
+    const { rows } = await db.pool.query(
+      `select groupid, group_name from wecom.chain_groups where chain_id = 'a' order by groupid`,
+    );
+    expect(rows).toEqual([
+      { groupid: 2, group_name: '一级（新）' },
+      { groupid: 3, group_name: '二级' },
+    ]);
+  });
+
   it('rejects has_more without a cursor', async () => {
     api.onList = (req, real) =>
       req.chainId === 'b' && req.groupid === 2 ? { ...real, nextCursor: '' } : undefined;
