@@ -89,6 +89,8 @@ where upstream_corpid = $1 and chain_id = $2 and removed_at is null and groupid 
 // rows took 17% longer to insert in groupid order, and the gap grows once the indexes outgrow the cache).
 // changed_run_id carries "a tracked value changed" from the select into ON CONFLICT: null means only the
 // details timestamp moved, which refreshes details_fetched_at without touching updated_at.
+// A staged qualification_status is null when no details were fetched, or when they came back without one
+// (WeCom documents it for every joined corp): either way the stored status stands, unchanged.
 export const MERGE_CORPS = `
 with s as (
   select distinct on (corp_key) * from pg_temp.wcs_stage_corps order by corp_key, seq desc
@@ -97,7 +99,7 @@ with s as (
     c.corp_key is null or c.removed_at is not null
       or (c.corpid, c.pending_corpid, c.corp_name, c.custom_id, c.groupid, c.invite_userid, c.is_joined)
          is distinct from (s.corpid, s.pending_corpid, s.corp_name, s.custom_id, s.groupid, s.invite_userid, s.is_joined)
-      or (s.details_fetched and c.qualification_status is distinct from s.qualification_status) as changed
+      or (s.qualification_status is not null and c.qualification_status is distinct from s.qualification_status) as changed
   from s
   left join wecom.chain_corps c on c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = s.corp_key
 ), written as (
@@ -111,8 +113,7 @@ with s as (
     corpid = excluded.corpid, pending_corpid = excluded.pending_corpid, corp_name = excluded.corp_name,
     custom_id = excluded.custom_id, groupid = excluded.groupid, invite_userid = excluded.invite_userid,
     is_joined = excluded.is_joined,
-    qualification_status = case when excluded.details_fetched_at is null then t.qualification_status
-                                else excluded.qualification_status end,
+    qualification_status = coalesce(excluded.qualification_status, t.qualification_status),
     details_fetched_at = coalesce(excluded.details_fetched_at, t.details_fetched_at),
     updated_at = case when excluded.changed_run_id is null then t.updated_at else now() end,
     removed_at = null,

@@ -162,6 +162,23 @@ describe('ChainStage', () => {
     });
   });
 
+  it('keeps the stored qualification when details come back without one', async () => {
+    const unknown: CorpDetail = { ...detail(2), qualificationStatus: null };
+    const stored = (await corpRows()).find((r) => r.corp_key === 'wwb');
+    expect(stored?.qualification_status).toBe(1);
+    const result = await sync([
+      { corp: joined('wwa', { corpName: '新名' }), detail: null },
+      { corp: joined('wwb', { groupid: 3 }), detail: unknown },
+      { corp: joined('wwc'), detail: null },
+      { corp: pending('wpc'), detail: null },
+    ]);
+    expect(result.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 4, removed: 0 });
+    expect((await corpRows()).find((r) => r.corp_key === 'wwb')).toMatchObject({
+      qualification_status: 1,
+      changed_run_id: stored?.changed_run_id,
+    });
+  });
+
   it('marks removed groups and renames the chain', async () => {
     const result = await sync([{ corp: joined('wwa', { corpName: '新名' }), detail: null }], [groups[0]!], {
       ...CHAIN,
