@@ -177,6 +177,9 @@ export async function measuredSync(
       env: {
         ...syncEnv(db.url, sim.url, s.pageSize),
         WECOM_RATE_LIMIT_PER_MIN: String(s.capPerMin),
+        // An hour of the minute's cap: the hourly cap can never bind before the minute's, so the bound
+        // stands on the minute cap alone (WeCom's own 150,000 an hour would make a 1M load take hours).
+        WECOM_RATE_LIMIT_PER_HOUR: String(s.capPerMin * 60),
         WECOM_CONCURRENCY: String(s.concurrency),
         LOG_LEVEL: 'warn',
         ...(s.compileCache ? { NODE_COMPILE_CACHE: s.compileCache } : {}),

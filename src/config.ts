@@ -83,8 +83,9 @@ function url(name: string, raw: string, protocols: readonly string[]): string {
 /** The variables parseConfig reads, with their defaults, for --help and the README. */
 export const CONFIG_DEFAULTS = {
   WECOM_API_BASE: 'https://qyapi.weixin.qq.com',
-  // WeCom allows 10,000 calls a minute per API and corp; stay a little under it.
+  // WeCom allows 10,000 calls a minute and 150,000 an hour per API and corp; stay a little under both.
   WECOM_RATE_LIMIT_PER_MIN: 9_500,
+  WECOM_RATE_LIMIT_PER_HOUR: 142_500,
   WECOM_CONCURRENCY: 16,
   WECOM_TIMEOUT_MS: 15_000,
   WECOM_MAX_ATTEMPTS: 5,
@@ -120,6 +121,7 @@ export function parseConfig(env: Env): Config {
       corpId: required(env, 'WECOM_CORP_ID'),
       corpSecret: required(env, 'WECOM_CORP_SECRET'),
       ratePerMinute: integer(env, 'WECOM_RATE_LIMIT_PER_MIN', d.WECOM_RATE_LIMIT_PER_MIN, 1, 1_000_000),
+      ratePerHour: integer(env, 'WECOM_RATE_LIMIT_PER_HOUR', d.WECOM_RATE_LIMIT_PER_HOUR, 1, 60_000_000),
       concurrency: integer(env, 'WECOM_CONCURRENCY', d.WECOM_CONCURRENCY, 1, 512),
       timeoutMs: integer(env, 'WECOM_TIMEOUT_MS', d.WECOM_TIMEOUT_MS, 100, 600_000),
       maxAttempts: integer(env, 'WECOM_MAX_ATTEMPTS', d.WECOM_MAX_ATTEMPTS, 1, 20),

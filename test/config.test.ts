@@ -23,6 +23,7 @@ describe('parseConfig', () => {
     expect(c.wecom).toMatchObject({
       apiBase: 'https://qyapi.weixin.qq.com',
       ratePerMinute: 9500,
+      ratePerHour: 142_500,
       concurrency: 16,
       maxAttempts: 5,
     });
@@ -39,6 +40,7 @@ describe('parseConfig', () => {
       ...base,
       WECOM_API_BASE: 'http://127.0.0.1:9999/',
       WECOM_RATE_LIMIT_PER_MIN: '600',
+      WECOM_RATE_LIMIT_PER_HOUR: '30000',
       WECOM_CONCURRENCY: '4',
       WECOM_TIMEOUT_MS: '2000',
       WECOM_MAX_ATTEMPTS: '3',
@@ -49,7 +51,13 @@ describe('parseConfig', () => {
       SYNC_DETAILS_MAX_AGE_HOURS: '1',
     });
     expect(c.wecom.apiBase).toBe('http://127.0.0.1:9999');
-    expect(c.wecom).toMatchObject({ ratePerMinute: 600, concurrency: 4, timeoutMs: 2000, maxAttempts: 3 });
+    expect(c.wecom).toMatchObject({
+      ratePerMinute: 600,
+      ratePerHour: 30_000,
+      concurrency: 4,
+      timeoutMs: 2000,
+      maxAttempts: 3,
+    });
     expect(c.sync).toEqual({ pageSize: 50, chainConcurrency: 2, details: 'all', detailsMaxAgeHours: 1 });
   });
 
@@ -59,6 +67,7 @@ describe('parseConfig', () => {
     [{ WECOM_CORP_SECRET: ' ' }, 'WECOM_CORP_SECRET: is required but not set'],
     [{ WECOM_CONCURRENCY: 'many' }, 'WECOM_CONCURRENCY: must be a whole number, got "many"'],
     [{ WECOM_CONCURRENCY: '0' }, 'WECOM_CONCURRENCY: must be between 1 and 512, got 0'],
+    [{ WECOM_RATE_LIMIT_PER_HOUR: '0' }, 'WECOM_RATE_LIMIT_PER_HOUR: must be between 1 and 60000000, got 0'],
     [{ SYNC_PAGE_SIZE: '-5' }, 'SYNC_PAGE_SIZE: must be a whole number, got "-5"'],
     [{ SYNC_DETAILS: 'some' }, 'SYNC_DETAILS: must be one of changed, all, none, got "some"'],
     [{ WECOM_API_BASE: 'ftp://x' }, 'WECOM_API_BASE: must be a https:// or http:// URL'],

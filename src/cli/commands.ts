@@ -25,6 +25,7 @@ const ENVIRONMENT = `Environment:
   WECOM_CORP_SECRET            the secret of its app (required; never logged)
   WECOM_API_BASE               default ${d.WECOM_API_BASE}
   WECOM_RATE_LIMIT_PER_MIN     calls per minute per endpoint, default ${d.WECOM_RATE_LIMIT_PER_MIN}
+  WECOM_RATE_LIMIT_PER_HOUR    calls per hour per endpoint, default ${d.WECOM_RATE_LIMIT_PER_HOUR}
   WECOM_CONCURRENCY            requests in flight at most, default ${d.WECOM_CONCURRENCY}
   WECOM_TIMEOUT_MS             per request, default ${d.WECOM_TIMEOUT_MS}
   WECOM_MAX_ATTEMPTS           per call including the first, default ${d.WECOM_MAX_ATTEMPTS}

@@ -67,6 +67,7 @@ export async function demoCommand(values: Record<string, unknown>): Promise<Exit
       corpId: DEMO_CORP_ID,
       corpSecret: secret,
       ratePerMinute: 1_000_000,
+      ratePerHour: 60_000_000,
       concurrency: 48,
       timeoutMs: d.WECOM_TIMEOUT_MS,
       maxAttempts: 8,

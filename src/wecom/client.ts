@@ -45,6 +45,8 @@ export interface WecomClientOptions {
   corpSecret: string;
   /** Client-side cap on calls per minute, for each endpoint separately (sliding 60 s window). */
   ratePerMinute: number;
+  /** The same per hour (sliding 60 min window, counted per second): WeCom blocks an endpoint for an hour. */
+  ratePerHour: number;
   /** Requests in flight at most, across all endpoints. */
   concurrency: number;
   /** Per request, headers and body included. */
@@ -69,7 +71,8 @@ export interface WecomClientDeps {
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
-const WINDOW_MS = 60_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 const DEFAULT_BACKOFF_BASE_MS = 250;
 const DEFAULT_BACKOFF_MAX_MS = 10_000;
 
@@ -107,8 +110,13 @@ export class WecomClient {
       deps.dispatcher,
     );
     this.#cap = new ConcurrencyCap(options.concurrency);
+    const windows = [
+      { limit: options.ratePerMinute, windowMs: MINUTE_MS },
+      // Per second, not per start: an hour at WeCom's 150,000 calls would otherwise hold as many cells.
+      { limit: options.ratePerHour, windowMs: HOUR_MS, resolutionMs: 1_000 },
+    ];
     this.#limiters = Object.fromEntries(
-      ENDPOINTS.map((e) => [e, new RateLimiter(options.ratePerMinute, WINDOW_MS, this.#now, this.#sleep)]),
+      ENDPOINTS.map((e) => [e, new RateLimiter(windows, this.#now, this.#sleep)]),
     ) as Record<Endpoint, RateLimiter>;
     this.#tokens = new TokenCache(async () => {
       const fetched = await this.#call('gettoken', null, tokenSchema);
@@ -289,7 +297,7 @@ function isRetryable(action: Action): boolean {
 }
 
 function validate(o: Required<Omit<WecomClientOptions, 'signal'>>): void {
-  const positiveIntegers = ['ratePerMinute', 'concurrency', 'maxAttempts'] as const;
+  const positiveIntegers = ['ratePerMinute', 'ratePerHour', 'concurrency', 'maxAttempts'] as const;
   for (const key of positiveIntegers) {
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new RangeError(`${key} must be a positive integer`);
   }

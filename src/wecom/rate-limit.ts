@@ -1,4 +1,5 @@
-// Client-side cap on calls per sliding window for one endpoint, plus the pause a 45009 asks for.
+// Client-side caps on calls per sliding window (WeCom counts per minute and per hour) for one endpoint,
+// plus the pause a 45009 asks for.
 //
 // A caller first acquires a permit (waiting here, outside any concurrency slot), then, once it holds a
 // concurrency slot, calls permit.start() right before sending. The window records *actual* start times,
@@ -77,34 +78,119 @@ class WaiterQueue {
   }
 }
 
-export class RateLimiter {
-  readonly #limit: number;
+export interface WindowLimit {
+  /** Starts allowed in any `windowMs`. */
+  limit: number;
+  windowMs: number;
+  /**
+   * Starts are counted per tick of this many ms and each leaves the window at the end of its tick: up to a
+   * tick later than it has to, never earlier. 0 keeps every start on its own (exact, but a cell per start).
+   */
+  resolutionMs?: number;
+}
+
+/**
+ * The starts still inside one sliding window: a ring buffer of (tick, starts) cells, oldest at #head, sorted
+ * as the clock is monotonic. It grows on demand, up to `limit` cells for an exact window or one per tick of
+ * the window otherwise, so a generous limit costs no memory until used and an hour costs 3,600 cells.
+ */
+class SlidingWindow {
+  readonly limit: number;
   readonly #windowMs: number;
+  readonly #resolutionMs: number;
+  readonly #maxCells: number;
+  #ticks: Float64Array;
+  #starts: Uint32Array;
+  #head = 0;
+  #cells = 0;
+  #count = 0;
+
+  constructor({ limit, windowMs, resolutionMs = 0 }: WindowLimit) {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`rate limit must be a positive integer, got ${limit}`);
+    }
+    this.limit = limit;
+    this.#windowMs = windowMs;
+    this.#resolutionMs = resolutionMs;
+    this.#maxCells = resolutionMs > 0 ? Math.ceil(windowMs / resolutionMs) + 2 : limit;
+    const cells = Math.min(this.#maxCells, 1024);
+    this.#ticks = new Float64Array(cells);
+    this.#starts = new Uint32Array(cells);
+  }
+
+  /** Starts inside the window. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Forgets the starts that have left the window by `now`. */
+  expire(now: number): void {
+    while (this.#cells > 0 && this.#leavesAt(this.#head) <= now) {
+      this.#count -= this.#starts[this.#head]!;
+      this.#head = (this.#head + 1) % this.#ticks.length;
+      this.#cells--;
+    }
+  }
+
+  record(start: number): void {
+    this.expire(start);
+    const tick = this.#resolutionMs > 0 ? Math.floor(start / this.#resolutionMs) * this.#resolutionMs : start;
+    const last = (this.#head + this.#cells - 1) % this.#ticks.length;
+    this.#count++;
+    if (this.#cells > 0 && this.#ticks[last] === tick) {
+      this.#starts[last] = this.#starts[last]! + 1;
+      return;
+    }
+    // count + granted < limit held when the permit was granted, and a tick's cells cannot outnumber the
+    // ticks of one window: a full ring can still grow.
+    if (this.#cells === this.#ticks.length) this.#grow();
+    const cell = (this.#head + this.#cells) % this.#ticks.length;
+    this.#ticks[cell] = tick;
+    this.#starts[cell] = 1;
+    this.#cells++;
+  }
+
+  /** When the oldest start inside leaves the window; null when there is none. */
+  nextExpiry(): number | null {
+    return this.#cells > 0 ? this.#leavesAt(this.#head) : null;
+  }
+
+  #leavesAt(cell: number): number {
+    return this.#ticks[cell]! + this.#resolutionMs + this.#windowMs;
+  }
+
+  #grow(): void {
+    const size = Math.min(this.#maxCells, this.#ticks.length * 2);
+    const ticks = new Float64Array(size);
+    const starts = new Uint32Array(size);
+    for (let i = 0; i < this.#cells; i++) {
+      const from = (this.#head + i) % this.#ticks.length;
+      ticks[i] = this.#ticks[from]!;
+      starts[i] = this.#starts[from]!;
+    }
+    this.#ticks = ticks;
+    this.#starts = starts;
+    this.#head = 0;
+  }
+}
+
+export class RateLimiter {
+  readonly #windows: readonly SlidingWindow[];
   readonly #now: Now;
   readonly #sleep: Sleep;
-  /**
-   * Ring buffer of the start times still inside the window, oldest at #head; sorted, as the clock is
-   * monotonic. It grows on demand up to `limit` cells, so a generous limit costs no memory until used.
-   */
-  #starts: Float64Array;
-  #head = 0;
-  #count = 0;
-  /** Permits handed out and neither started nor released: they hold room in the window. */
+  /** Permits handed out and neither started nor released: they hold room in every window. */
   #granted = 0;
   #pausedUntil = Number.NEGATIVE_INFINITY;
   readonly #waiters = new WaiterQueue();
   /** The one timer that wakes the queue when time alone frees room (a start leaves the window, a pause ends). */
   #timer: { at: number; controller: AbortController } | null = null;
 
-  constructor(limit: number, windowMs: number, now: Now, sleep: Sleep) {
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(`rate limit must be a positive integer, got ${limit}`);
-    }
-    this.#limit = limit;
-    this.#windowMs = windowMs;
+  /** A request must fit in every one of `windows`. */
+  constructor(windows: readonly WindowLimit[], now: Now, sleep: Sleep) {
+    if (windows.length === 0) throw new RangeError('a rate limiter needs at least one window');
+    this.#windows = windows.map((w) => new SlidingWindow(w));
     this.#now = now;
     this.#sleep = sleep;
-    this.#starts = new Float64Array(Math.min(limit, 1024));
   }
 
   /** Resolves with a permit once a request to this endpoint would fit in the window. */
@@ -137,11 +223,11 @@ export class RateLimiter {
 
   #hasRoom(now: number): boolean {
     if (now < this.#pausedUntil) return false;
-    while (this.#count > 0 && this.#starts[this.#head]! + this.#windowMs <= now) {
-      this.#head = (this.#head + 1) % this.#starts.length;
-      this.#count--;
+    for (const w of this.#windows) {
+      w.expire(now);
+      if (w.count + this.#granted >= w.limit) return false;
     }
-    return this.#count + this.#granted < this.#limit;
+    return true;
   }
 
   #grant(): Permit {
@@ -162,7 +248,7 @@ export class RateLimiter {
         }
         open = false;
         this.#granted--;
-        this.#record(now);
+        for (const w of this.#windows) w.record(now);
         // The window may have been full of granted permits only, with no timer armed: now there is a
         // start whose expiry frees room.
         if (this.#waiters.size > 0) this.#pump();
@@ -172,18 +258,6 @@ export class RateLimiter {
         if (open) giveBack();
       },
     };
-  }
-
-  #record(start: number): void {
-    // count + granted < limit held when this permit was granted, so a full ring can still grow.
-    if (this.#count === this.#starts.length) {
-      const grown = new Float64Array(Math.min(this.#limit, this.#starts.length * 2));
-      for (let i = 0; i < this.#count; i++) grown[i] = this.#starts[(this.#head + i) % this.#starts.length]!;
-      this.#starts = grown;
-      this.#head = 0;
-    }
-    this.#starts[(this.#head + this.#count) % this.#starts.length] = start;
-    this.#count++;
   }
 
   /** Wakes as many waiters as fit now, then arms the timer for the next moment time alone frees room. */
@@ -198,12 +272,24 @@ export class RateLimiter {
       this.#setTimer(null);
     } else if (now < this.#pausedUntil) {
       this.#setTimer(this.#pausedUntil);
-    } else if (this.#count > 0) {
-      this.#setTimer(this.#starts[this.#head]! + this.#windowMs);
     } else {
-      // All the room is held by granted permits: their start() or release() pumps again.
-      this.#setTimer(null);
+      this.#setTimer(this.#roomAt());
     }
+  }
+
+  /**
+   * The first moment every full window has let its oldest start go; null when a full window's room is all
+   * held by granted permits, whose start() or release() pumps again.
+   */
+  #roomAt(): number | null {
+    let at: number | null = null;
+    for (const w of this.#windows) {
+      if (w.count + this.#granted < w.limit) continue;
+      const expiry = w.nextExpiry();
+      if (expiry === null) return null;
+      at = Math.max(at ?? expiry, expiry);
+    }
+    return at;
   }
 
   #setTimer(at: number | null): void {

@@ -98,6 +98,7 @@ export function clientOptions(
     corpId: CORP_ID,
     corpSecret: SECRET,
     ratePerMinute: 100_000,
+    ratePerHour: 6_000_000,
     concurrency: 8,
     timeoutMs: 2_000,
     maxAttempts: 5,

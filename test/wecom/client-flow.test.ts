@@ -39,6 +39,21 @@ describe('rate limit and concurrency', () => {
     expect(client.stats().calls).toMatchObject({ get_chain_list: 3, get_chain_group: 2, gettoken: 1 });
   });
 
+  it('keeps each endpoint under its hourly cap too, which WeCom blocks for an hour', async () => {
+    const clock = new FakeClock();
+    server = await startWecom({ get_chain_list: chains });
+    client = testClient(server, { clock, ratePerMinute: 10, ratePerHour: 2 });
+    const first = clock.now();
+    await client.getChainList();
+    await client.getChainList();
+    const third = client.getChainList();
+    // The third call waits in the limiter for the hour, not for the minute (which has room).
+    await until(() => clock.slept.some((ms) => ms > 59 * 60_000));
+    await clock.advance(first + 60 * 60_000 + 1_000 - clock.now());
+    await third;
+    expect(calls(server, 'get_chain_list')).toHaveLength(3);
+  });
+
   it('a backoff sleep holds no concurrency slot', async () => {
     const clock = new FakeClock();
     server = await startWecom({

@@ -215,6 +215,7 @@ export function testClient(server: FakeWecom, options: TestClientOptions = {}): 
       corpId: CORP_ID,
       corpSecret: SECRET,
       ratePerMinute: 10_000,
+      ratePerHour: 600_000,
       concurrency: 4,
       timeoutMs: 2_000,
       maxAttempts: 3,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type Permit, RateLimiter } from '../../src/wecom/rate-limit.ts';
+import { type Permit, RateLimiter, type WindowLimit } from '../../src/wecom/rate-limit.ts';
 import { FakeClock, flush } from './helpers.ts';
 
 const WINDOW = 60_000;
+const HOUR = 3_600_000;
 
-function setup(limit: number) {
+function setup(limit: number, more: WindowLimit[] = []) {
   const clock = new FakeClock();
-  const limiter = new RateLimiter(limit, WINDOW, clock.now, clock.sleep);
+  const limiter = new RateLimiter([{ limit, windowMs: WINDOW }, ...more], clock.now, clock.sleep);
   /** Acquires and records which acquisitions have been granted so far. */
   const granted: Permit[] = [];
   const acquire = (signal?: AbortSignal) => {
@@ -120,5 +121,43 @@ describe('RateLimiter', () => {
     // In any window [t, t + 60 s) at most `limit` starts: check the window opening at each start.
     for (let i = 0; i + limit < starts.length; i++)
       expect(starts[i + limit]! - starts[i]!).toBeGreaterThanOrEqual(WINDOW);
+  });
+
+  it('holds a request that fits the minute but not the hour until the hour has room', async () => {
+    const { clock, granted, acquire } = setup(2, [{ limit: 5, windowMs: HOUR, resolutionMs: 1_000 }]);
+    const first = clock.now() + 400; // inside a second, so its tick ends 600 ms after it
+    await clock.advance(400);
+    for (const calls of [2, 2, 1]) {
+      for (let i = 0; i < calls; i++) (await acquire()).start();
+      await clock.advance(WINDOW);
+    }
+    expect(granted).toHaveLength(5);
+    void acquire(); // the minute has room, the hour has none
+    await clock.advance(10 * WINDOW);
+    expect(granted).toHaveLength(5);
+    // The first start leaves the hour at the end of its one-second tick, never before an hour after it.
+    await clock.advance(first + 600 + HOUR - clock.now() - 1);
+    expect(granted).toHaveLength(5);
+    await clock.advance(1);
+    expect(granted).toHaveLength(6);
+  });
+
+  it('counts an hour per second: a few thousand cells for any number of starts', async () => {
+    const limit = 20_000;
+    const { clock, acquire } = setup(limit, [{ limit: 50_000, windowMs: HOUR, resolutionMs: 1_000 }]);
+    const starts: number[] = [];
+    // 120,000 requests at 2 per ms: the minute allows 20,000, the hour 50,000.
+    const all = Array.from({ length: 120_000 }, () =>
+      acquire().then((p) => {
+        expect(p.start()).toBe(true);
+        starts.push(clock.now());
+      }),
+    );
+    for (let i = 0; i < 200 && starts.length < 120_000; i++) await clock.advance(60_000);
+    await Promise.all(all);
+    for (let i = 0; i + limit < starts.length; i++)
+      expect(starts[i + limit]! - starts[i]!).toBeGreaterThanOrEqual(WINDOW);
+    for (let i = 0; i + 50_000 < starts.length; i++)
+      expect(starts[i + 50_000]! - starts[i]!).toBeGreaterThanOrEqual(HOUR);
   });
 });
