@@ -185,8 +185,12 @@ export class WecomClient {
     const usesToken = endpoint !== 'gettoken';
     let failedAttempts = 0;
     let tokenRenewed = false;
+    let rejected: string | null = null;
     for (;;) {
-      const token = usesToken ? await this.#tokens.get() : null;
+      let token: string | null = null;
+      if (usesToken)
+        token = rejected === null ? await this.#tokens.get() : await this.#tokens.replace(rejected);
+      rejected = null;
       const query: Record<string, string> =
         token === null
           ? { corpid: this.#options.corpId, corpsecret: this.#options.corpSecret }
@@ -203,7 +207,7 @@ export class WecomClient {
       if (action === 'token' && token !== null && !tokenRenewed) {
         // Not a transient failure, so not an attempt: a token can expire at any point of a long run.
         tokenRenewed = true;
-        this.#tokens.invalidate(token);
+        rejected = token;
         increment(this.#stats.retries, endpoint);
         continue;
       }

@@ -41,6 +41,19 @@ export class TokenCache {
     if (this.#current?.token === token) this.#current = null;
   }
 
+  /**
+   * A token to repeat a call with after WeCom rejected `rejected`. A refresh already running may still
+   * return it (WeCom hands out the same token while it believes it valid, and it was asked before the
+   * rejection): then one more refresh runs, or the call would be sent with the rejected token again.
+   */
+  async replace(rejected: string): Promise<string> {
+    this.invalidate(rejected);
+    const token = await this.get();
+    if (token !== rejected) return token;
+    this.invalidate(token);
+    return this.get();
+  }
+
   async #refresh(): Promise<string> {
     // Measured before the request: the token's lifetime starts no later than WeCom's answer.
     const requestedAt = this.#now();

@@ -13,6 +13,7 @@ import {
   startWecom,
   testClient,
   tokenAnswer,
+  until,
 } from './helpers.ts';
 
 describe('TokenCache', () => {
@@ -81,6 +82,35 @@ describe('TokenCache', () => {
     cache.invalidate('T1'); // a late failure of a request sent with T1
     expect(await cache.get()).toBe('T2');
     expect(fetches()).toBe(2);
+  });
+
+  it('never hands back the token WeCom rejected, even from a refresh already running', async () => {
+    const clock = new FakeClock();
+    const tokens = ['T1', 'T1', 'T2'];
+    const pending: Array<() => void> = [];
+    const cache = new TokenCache(() => {
+      const token = tokens.shift()!;
+      return new Promise<FetchedToken>((resolve) =>
+        pending.push(() => resolve({ token, expiresInMs: 7_200_000 })),
+      );
+    }, clock.now);
+    const answer = async () => {
+      await flush();
+      for (const resolve of pending.splice(0)) resolve();
+      await flush();
+    };
+    const first = cache.get();
+    await answer();
+    expect(await first).toBe('T1');
+    await clock.advance(7_200_000 - 5 * 60_000);
+    // An early refresh is under way, and WeCom will answer it with T1, which it still thinks valid...
+    const early = cache.get();
+    // ... when a request sent with T1 comes back expired.
+    const replacement = cache.replace('T1');
+    await answer();
+    expect(await early).toBe('T1');
+    await answer();
+    expect(await replacement).toBe('T2');
   });
 
   it('forgets a failed refresh so the next caller tries again', async () => {
@@ -172,6 +202,40 @@ describe('WecomClient tokens (real HTTP)', () => {
     releaseSlow();
     await slow;
     expect(calls(server, 'gettoken')).toHaveLength(2);
+    expect(calls(server, 'get_chain_group').map((r) => r.query.get('access_token'))).toEqual([
+      'TOKEN-1',
+      'TOKEN-2',
+    ]);
+    await client.close();
+  });
+
+  it('a call whose token expires during an early refresh is not sent again with that token', async () => {
+    const clock = new FakeClock();
+    const gate = () => Promise.withResolvers<void>();
+    const groupAnswered = gate();
+    const refreshAnswered = gate();
+    server = await startWecom({
+      // WeCom hands out the same token while it believes it valid: the early refresh gets TOKEN-1 again.
+      gettoken: async (_req, nth) => {
+        if (nth === 2) await refreshAnswered.promise;
+        return tokenAnswer(nth === 3 ? 'TOKEN-2' : 'TOKEN-1');
+      },
+      get_chain_group: async (req, nth) => {
+        if (nth === 1) await groupAnswered.promise;
+        return req.query.get('access_token') === 'TOKEN-1' ? errcode(42001) : ok({ groups: [] });
+      },
+      get_chain_list: () => ok({ chains: [] }),
+    });
+    const client = testClient(server, { clock });
+    const group = client.getChainGroups('c');
+    await until(() => calls(server, 'get_chain_group').length === 1);
+    await clock.advance(7_200_000 - 5 * 60_000);
+    const list = client.getChainList(); // starts the early refresh
+    await until(() => calls(server, 'gettoken').length === 2);
+    groupAnswered.resolve(); // TOKEN-1 is rejected while the refresh is still out
+    await until(() => client.stats().errors.get_chain_group?.['42001'] === 1);
+    refreshAnswered.resolve();
+    await Promise.all([group, list]);
     expect(calls(server, 'get_chain_group').map((r) => r.query.get('access_token'))).toEqual([
       'TOKEN-1',
       'TOKEN-2',
