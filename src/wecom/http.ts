@@ -90,7 +90,9 @@ export class HttpTransport {
         // Drain so the connection can be reused; a failure here changes nothing about the answer.
         await response.body.dump().catch(() => {});
         const retryAfterMs =
-          response.statusCode === 429 ? parseRetryAfter(response.headers['retry-after']) : null;
+          response.statusCode === 429 || response.statusCode === 503
+            ? parseRetryAfter(response.headers['retry-after'])
+            : null;
         return { kind: 'http', status: response.statusCode, retryAfterMs };
       }
       const text = await response.body.text();

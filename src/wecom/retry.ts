@@ -101,6 +101,9 @@ export function parseRetryAfter(
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === '') return null;
   if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000;
+  // Every HTTP-date names its month ("Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse also takes bare
+  // numbers such as "1.5" or "-1", as dates long past, which would mean "retry at once".
+  if (!/[A-Za-z]{3}/.test(text)) return null;
   const at = Date.parse(text);
   return Number.isNaN(at) ? null : Math.max(0, at - wallNow);
 }

@@ -106,9 +106,9 @@ describe('transient failures are retried', () => {
     expect(slept).toEqual([50, 100, 150, 150]);
   });
 
-  it('honours Retry-After on 429 instead of the backoff', async () => {
+  it.each([429, 503])('honours Retry-After on %i instead of the backoff', async (status) => {
     const slept: number[] = [];
-    await chainListAfter([{ status: 429, headers: { 'retry-after': '2' } }], {
+    await chainListAfter([{ status, headers: { 'retry-after': '2' } }], {
       sleep: async (ms) => {
         slept.push(ms);
       },

@@ -87,6 +87,8 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('3')).toBe(3_000);
     expect(parseRetryAfter(undefined)).toBeNull();
     expect(parseRetryAfter('soon')).toBeNull();
+    // Numbers that are not delta seconds: Date.parse reads them as dates long past ("retry now").
+    for (const junk of ['1.5', '-1', '2.5 ', '120.0']) expect(parseRetryAfter(junk), junk).toBeNull();
     const now = Date.parse('2024-01-01T00:00:00Z');
     expect(parseRetryAfter('Mon, 01 Jan 2024 00:00:05 GMT', now)).toBe(5_000);
   });
