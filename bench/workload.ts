@@ -141,6 +141,7 @@ export function startBenchSimulator(
     corpSecret: SECRET,
     latencyMs,
     rateLimitPerMin,
+    rateLimitPerHour: rateLimitPerMin * 60, // the minute's limit alone binds, as the client's caps do
     maxConcurrent: 1_000_000,
   });
 }

@@ -84,6 +84,7 @@ Options:
   --host H          default 127.0.0.1
 ${NETWORK_HELP}
   --rate-limit-per-min N  calls per endpoint per minute before errcode 45009, default 10000 (WeCom's)
+  --rate-limit-per-hour N calls per endpoint per hour before an hour of 45009, default 150000 (WeCom's)
   --corp-id ID      default wwsimulator
   --secret S        default simulator-secret`,
     options: {
@@ -91,6 +92,7 @@ ${NETWORK_HELP}
       port: { type: 'string' },
       host: { type: 'string' },
       'rate-limit-per-min': { type: 'string' },
+      'rate-limit-per-hour': { type: 'string' },
       'corp-id': { type: 'string' },
       secret: { type: 'string' },
     },

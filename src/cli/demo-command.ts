@@ -56,6 +56,7 @@ export async function demoCommand(values: Record<string, unknown>): Promise<Exit
     corpSecret: secret,
     latencyMs,
     rateLimitPerMin: 10_000_000,
+    rateLimitPerHour: 600_000_000,
     maxConcurrent: 1_000,
     seed: spec.seed,
   });

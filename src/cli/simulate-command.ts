@@ -11,10 +11,26 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
   const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
   const port = numberOption('simulate', values, 'port', 8080, [0, 65_535]);
   const rateLimitPerMin = numberOption('simulate', values, 'rate-limit-per-min', 10_000, [1, 100_000_000]);
+  const rateLimitPerHour = numberOption(
+    'simulate',
+    values,
+    'rate-limit-per-hour',
+    150_000,
+    [1, 6_000_000_000],
+  );
   const { spec, latencyMs, faultRate } = parseNetworkOptions('simulate', values);
 
   const network = SimNetwork.generate(spec);
-  const sim = await startSimulator({ network, corpId, corpSecret, host, port, latencyMs, rateLimitPerMin });
+  const sim = await startSimulator({
+    network,
+    corpId,
+    corpSecret,
+    host,
+    port,
+    latencyMs,
+    rateLimitPerMin,
+    rateLimitPerHour,
+  });
   if (faultRate > 0) sim.faults.setRandom({ rate: faultRate });
   process.stdout.write(
     `WeCom simulator listening on ${sim.url} (${spec.chains} chains, ${spec.groups} groups, ${spec.corps} corps)\n` +

@@ -56,6 +56,10 @@ export class RateLimiter {
     w.count = 0;
   }
 
+  blocked(endpoint: string): boolean {
+    return this.#options.now() < this.blockedUntil(endpoint);
+  }
+
   blockedUntil(endpoint: string): number {
     return this.#windows.get(endpoint)?.blockedUntil ?? 0;
   }

@@ -21,6 +21,8 @@ import {
   WireError,
 } from './wire.ts';
 
+const HOUR_MS = 3_600_000;
+
 export interface SimulatorOptions {
   network: SimNetwork;
   /** gettoken checks both: unknown corpid → 40013, wrong secret → 40001. */
@@ -41,6 +43,8 @@ export interface SimulatorOptions {
   rateLimitPerMin?: number;
   /** How long an endpoint stays blocked after 45009 (default 60000). */
   rateLimitBlockMs?: number;
+  /** Calls per endpoint per hour (default 150000, WeCom's per-corp limit); over it → 45009 for an hour. */
+  rateLimitPerHour?: number;
   /** Requests in flight across the server before 45033 (default 200). */
   maxConcurrent?: number;
   /** The server's cap on `limit` (default 1000): pages may be shorter than asked. */
@@ -93,6 +97,7 @@ class RunningSimulator implements Simulator {
   readonly #ctx: HandlerContext;
   readonly #tokens: TokenStore;
   readonly #limiter: RateLimiter;
+  readonly #hourLimiter: RateLimiter;
   readonly #inFlight: InFlight;
   readonly #jitter: Rng;
   readonly #latencyMs: number;
@@ -115,6 +120,12 @@ class RunningSimulator implements Simulator {
     this.#limiter = new RateLimiter({
       limit: options.rateLimitPerMin ?? 10_000,
       blockMs: options.rateLimitBlockMs ?? 60_000,
+      now,
+    });
+    this.#hourLimiter = new RateLimiter({
+      limit: options.rateLimitPerHour ?? 150_000,
+      windowMs: HOUR_MS,
+      blockMs: HOUR_MS,
       now,
     });
     this.#inFlight = new InFlight(options.maxConcurrent ?? 200);
@@ -182,7 +193,11 @@ class RunningSimulator implements Simulator {
     // Limits are judged on arrival; the answer still takes the latency, like any other answer.
     const withinConcurrency = this.#inFlight.enter();
     res.once('close', () => this.#inFlight.leave());
-    const withinRate = this.#limiter.admit(endpoint);
+    // A call refused by one limit is not counted by the other (the hour's block is checked first).
+    const withinRate =
+      !this.#hourLimiter.blocked(endpoint) &&
+      this.#limiter.admit(endpoint) &&
+      this.#hourLimiter.admit(endpoint);
     const raw = await readBody(req);
     if (raw === null) return;
     // The latency runs from arrival: reading the body and the turns of a busy event loop are part of it,

@@ -219,6 +219,18 @@ describe('limits', () => {
     expect(await outcome(sim, token)).toBe(45009);
   });
 
+  it('the per-hour limit answers 45009 past it, and the endpoint stays blocked for an hour', async () => {
+    const clock = new FakeClock();
+    const { sim, token } = await start({ now: clock.now, rateLimitPerMin: 3, rateLimitPerHour: 5 });
+    expect(await outcomes(sim, token, 3)).toEqual(['ok', 'ok', 'ok']);
+    clock.advance(60_000);
+    expect(await outcomes(sim, token, 3)).toEqual(['ok', 'ok', 45009]);
+    clock.advance(60 * 60_000 - 1); // an hour from the call that crossed the limit
+    expect(await outcome(sim, token)).toBe(45009);
+    clock.advance(1);
+    expect(await outcomes(sim, token, 3)).toEqual(['ok', 'ok', 'ok']);
+  });
+
   it('a window that passes without crossing the limit starts afresh', async () => {
     const clock = new FakeClock();
     const { sim, token } = await start({ now: clock.now, rateLimitPerMin: 3 });
