@@ -22,9 +22,10 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
     const session = await db.session();
     let result: QueryResult<Record<string, unknown>>;
     try {
-      // The transaction, not a parser, makes it read-only: any write is refused by the database itself.
+      // The transaction, not a parser, makes it read-only: any write is refused by the database itself. One
+      // statement only, or a "commit;" in the text would end the transaction and let the next one write.
       await session.query('begin read only');
-      result = await session.query(text).catch((err: Error) => {
+      result = await session.statement(text).catch((err: Error) => {
         throw new ExitError(EXIT.usage, `query failed: ${err.message}`);
       });
     } finally {

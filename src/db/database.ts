@@ -18,6 +18,12 @@ export interface Queryable {
 
 /** A connection of its own: session state (temp tables, transactions, advisory locks) stays on it. */
 export interface Session extends Queryable {
+  /**
+   * Runs `text` as exactly one statement, whatever it holds: the extended protocol refuses a string with
+   * several, so a `commit;` inside cannot end the caller's transaction. For text from outside the program.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: as query
+  statement<R = any>(text: string): Promise<QueryResult<R>>;
   /** Streams rows already encoded in COPY text format into `target` ("table (columns)"). */
   copyFrom(target: string, rows: readonly string[]): Promise<void>;
   /** Aborted when the connection fails: session state (a lock, a transaction) is gone with it. */

@@ -35,6 +35,8 @@ export async function openPglite(dir: string | null): Promise<Database> {
   const session: Session = {
     lost: never,
     query,
+    // PGlite's query() always takes the extended protocol: one statement.
+    statement: (text) => query(text),
     async copyFrom(target, rows) {
       if (rows.length === 0) return;
       await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows.join('')]) });

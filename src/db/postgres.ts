@@ -29,6 +29,11 @@ function wrapClient(client: pg.PoolClient): Session {
   return {
     lost: lost.signal,
     query: async (text, params) => result(await client.query(text, params)),
+    statement: async (text) => {
+      // queryMode is pg's (8.12+), not yet in its types.
+      const config: pg.QueryConfig = { text };
+      return result(await client.query(Object.assign(config, { queryMode: 'extended' })));
+    },
     copyFrom: (target, rows) => copyRows(client, target, rows),
     release(broken = false) {
       client.off('error', onError);

@@ -44,6 +44,9 @@ describe('demo and sql on the embedded database', () => {
     const write = await runCli(['sql', 'delete from wecom.chain_corps'], env);
     expect(write.code).toBe(2);
     expect(write.stderr).toContain('read-only transaction');
+    const sneaky = await runCli(['sql', 'commit; delete from wecom.chain_corps'], env);
+    expect(sneaky.code).toBe(2);
+    expect(sneaky.stderr).toContain('cannot insert multiple commands');
     const after = await runCli(['sql', 'select count(*)::int as n from wecom.chain_corps', '--json'], env);
     expect(JSON.parse(after.stdout)).toEqual([{ n: 600 }]);
   });

@@ -284,4 +284,12 @@ describe('in production', () => {
     expect(tz.code).toBe(3);
     expect(tz.stderr).toContain('SYNC_TZ: is not a known IANA time zone');
   });
+
+  it('sql runs one statement only: a commit in the query cannot let a write through', async () => {
+    const sneaky = await runCli(['sql', 'commit; create table public.sql_wrote (x int)'], env);
+    expect(sneaky.code).toBe(2);
+    expect(sneaky.stderr).toContain('cannot insert multiple commands');
+    const { rows } = await db.pool.query(`select to_regclass('public.sql_wrote') as t`);
+    expect(rows[0].t).toBeNull();
+  });
 });
