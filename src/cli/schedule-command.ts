@@ -29,6 +29,12 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
   let aborted = false;
   try {
     await db.migrate();
+    // A signal that came while starting up (waiting for another process's migrations, say) has already
+    // fired: waiting for it would never end, and the scheduler would sync until the deadline killed it.
+    if (shutdown.signal.aborted) {
+      log.info('scheduler stopped before it started');
+      return EXIT.ok;
+    }
     const syncs = new Syncs(config, db, log, metrics, shutdown.signal);
     const task = cronSchedule(cron, () => syncs.tick('schedule'), { timezone, name: 'wecom-chain-sync' });
     log.info({ cron, timezone, metricsPort: server.port, next: task.getNextRun() }, 'scheduler started');

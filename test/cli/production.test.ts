@@ -273,6 +273,32 @@ describe('in production', () => {
     }
   });
 
+  it('schedule stopped while it waits for migrations exits 0 without syncing', async () => {
+    const before = (await latestRun()).id;
+    const holder = await db.pool.connect();
+    try {
+      // Another process migrating: this one waits for the migration lock.
+      await holder.query('select pg_advisory_lock(7413020001)');
+      const proc = startCli(['schedule', '--now'], { ...env, SYNC_CRON: '* * * * * *', METRICS_PORT: '0' });
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+          );
+          expect(rows[0].n).toBe(1);
+        },
+        { timeout: 20_000, interval: 50 },
+      );
+      proc.child.kill('SIGTERM');
+      await holder.query('select pg_advisory_unlock(7413020001)');
+      const result = await proc.exited;
+      expect(result.code).toBe(0);
+      expect((await latestRun()).id).toBe(before);
+    } finally {
+      holder.release();
+    }
+  });
+
   it('rejects an invalid cron expression or time zone before any work', async () => {
     const cron = await runCli(['schedule'], { ...env, SYNC_CRON: '61 * * * *' });
     expect(cron).toMatchObject({
