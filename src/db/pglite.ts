@@ -1,6 +1,7 @@
 // The Database seam over PGlite: PostgreSQL compiled to WASM, in this process, persisted in a directory.
 // One connection: every session shares it, so a session's release never closes anything.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import {
@@ -10,6 +11,7 @@ import {
   type Queryable,
   type Session,
 } from './database.ts';
+import { ConfigError } from '../config.ts';
 import { drizzleModule } from './drizzle.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/pglite');
@@ -17,8 +19,41 @@ const { migrate } = drizzleModule('drizzle-orm/pglite/migrator');
 
 const INT8 = 20;
 
+/**
+ * `mkdir -p`, one level at a time. Node's own recursive mkdir never returns when a parent exists but cannot
+ * hold the child (a path under /proc, a dangling symlink, a stale mount): it spins at full CPU, and the job
+ * with it (nodejs/node#27198 is one of its relatives). A level that cannot be made is a configuration error.
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const kind = kindOf(at);
+    if (kind === 'directory') break;
+    if (kind === 'other') throw new ConfigError('PGLITE_DIR', `${at} exists and is not a directory`);
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const at of missing) {
+    try {
+      mkdirSync(at);
+    } catch (err) {
+      throw new ConfigError('PGLITE_DIR', `cannot create ${at}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  }
+}
+
+function kindOf(path: string): 'directory' | 'other' | 'missing' {
+  try {
+    return statSync(path).isDirectory() ? 'directory' : 'other';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'missing';
+    throw new ConfigError('PGLITE_DIR', `cannot use ${path}: ${code}`);
+  }
+}
+
 export async function openPglite(dir: string | null): Promise<Database> {
-  if (dir) mkdirSync(dir, { recursive: true });
+  if (dir) makeDirectory(dir);
   // bigint columns (ids, groupids, order) stay well inside 2^53: numbers, as with node-postgres.
   const client = new PGlite(dir ?? undefined, { parsers: { [INT8]: (v: string) => Number(v) } });
   await client.waitReady;
