@@ -41,10 +41,11 @@ async function main(argv: string[]): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = rest[0] as Command | undefined;
-    process.stdout.write(`${usage(topic && topic in COMMANDS ? topic : undefined)}\n`);
+    process.stdout.write(`${usage(topic && Object.hasOwn(COMMANDS, topic) ? topic : undefined)}\n`);
     return EXIT.ok;
   }
-  if (!(name in COMMANDS)) return exitFor(new UsageError(`unknown command "${name}"`));
+  // Own keys only: "toString" or "constructor" are in every object.
+  if (!Object.hasOwn(COMMANDS, name)) return exitFor(new UsageError(`unknown command "${name}"`));
   const command = COMMANDS[name as Command];
   try {
     const { values, positionals } = parseArgs({

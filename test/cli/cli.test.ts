@@ -1,5 +1,5 @@
 // The CLI as users and schedulers meet it: real processes, real Postgres, the simulator over HTTP.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,12 @@ describe('wecom-chain-sync CLI', () => {
 
   it('exits 2 on an unknown command or option', async () => {
     expect((await runCli(['sync'])).code).toBe(2);
+    for (const name of ['toString', 'constructor', '__proto__']) {
+      const builtin = await runCli([name]);
+      expect(builtin.code, name).toBe(2);
+      expect(builtin.stderr, name).toContain(`unknown command "${name}"`);
+    }
+    expect((await runCli(['help', 'constructor'])).stdout).toContain('Commands:');
     const bad = await runCli(['run', '--fast']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.split('\n')[0]).toContain("Unknown option '--fast'");
@@ -70,6 +76,31 @@ describe('wecom-chain-sync CLI', () => {
       `select count(*)::int as n from information_schema.schemata where schema_name = 'wecom'`,
     );
     expect(tables.rows[0].n).toBe(0);
+  });
+
+  it('exits 3 naming PGLITE_DIR when it cannot be made a directory, instead of hanging', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wcs-pglite-dir-'));
+    try {
+      writeFileSync(join(dir, 'file'), '');
+      symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+      const cases: [string, string][] = [
+        [join(dir, 'file'), 'exists and is not a directory'],
+        [join(dir, 'file', 'sub'), 'ENOTDIR'],
+        // Node's own recursive mkdir spins forever on these two.
+        [join(dir, 'dangling', 'sub'), `cannot create ${join(dir, 'dangling')}: EEXIST`],
+        ['/proc/wcs-no-such-dir', 'cannot create /proc/wcs-no-such-dir: ENOENT'],
+      ];
+      for (const [pgliteDir, problem] of cases) {
+        const result = await runCli(['migrate'], { PGLITE_DIR: pgliteDir });
+        expect(result.code, pgliteDir).toBe(3);
+        expect(result.stderr, pgliteDir).toMatch(
+          /^wecom-chain-sync: configuration error: PGLITE_DIR: [^\n]*\n$/,
+        );
+        expect(result.stderr, pgliteDir).toContain(problem);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 5 when the database is unreachable, without showing its password', async () => {
