@@ -9,19 +9,24 @@ const UNREACHABLE_SYSCALL_CODES = new Set([
   'ECONNRESET',
 ]);
 
+// TLS failures while connecting: an untrusted or expired certificate, a name that does not match.
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
 /**
- * True for failures to reach or log in to the server: connection refused or dropped, unknown host,
- * unknown database, authentication failed, server shutting down.
+ * True for failures to reach or log in to the server: connection refused or dropped, unknown host or
+ * socket, TLS refused or not trusted, unknown database, authentication failed, server shutting down.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
+  // Any failure of connect(2): a Unix socket directory that does not exist (ENOENT), say.
+  if ((err as { syscall?: unknown }).syscall === 'connect') return true;
   if (typeof code === 'string') {
-    if (UNREACHABLE_SYSCALL_CODES.has(code)) return true;
+    if (UNREACHABLE_SYSCALL_CODES.has(code) || TLS_CODE.test(code)) return true;
     // SQLSTATE classes 08 (connection), 28 (authorization), 57P (operator intervention), 3D000 (no database).
     if (/^(08|28)/.test(code) || code.startsWith('57P') || code === '3D000') return true;
   }
   if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
   // node-postgres reports its own connect timeout and lost connections only in the message.
-  return /timeout expired|Connection terminated|connect ECONNREFUSED/i.test(err.message);
+  return /timeout expired|Connection terminated|connect ECONNREFUSED|does not support SSL/i.test(err.message);
 }

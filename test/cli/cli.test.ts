@@ -1,5 +1,6 @@
 // The CLI as users and schedulers meet it: real processes, real Postgres, the simulator over HTTP.
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +112,26 @@ describe('wecom-chain-sync CLI', () => {
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: .*ECONNREFUSED/);
     expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('exits 5, in one line, when the socket is missing or the server refuses TLS', async () => {
+    // A server that answers PostgreSQL's SSLRequest with "N", as one without TLS does.
+    const noTls = createServer((socket) => socket.once('data', () => socket.end('N')));
+    await new Promise<void>((resolve) => noTls.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = noTls.address() as AddressInfo;
+      for (const url of [
+        'postgres://sync:hunter2@localhost/db?host=/nonexistent-wcs-socket-dir',
+        `postgres://sync:hunter2@127.0.0.1:${port}/db?sslmode=verify-full`,
+      ]) {
+        const result = await runCli(['run'], { ...env, DATABASE_URL: url });
+        expect(result.code, url).toBe(5);
+        expect(result.stderr, url).toMatch(/^wecom-chain-sync: database unreachable: [^\n]*\n$/);
+        expect(result.stderr, url).not.toContain('hunter2');
+      }
+    } finally {
+      noTls.close();
+    }
   });
 
   it('migrates', async () => {
