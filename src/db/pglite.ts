@@ -4,6 +4,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { ConfigError } from '../config.ts';
 import {
   type Database,
   MIGRATIONS_CONFIG,
@@ -11,7 +12,6 @@ import {
   type Queryable,
   type Session,
 } from './database.ts';
-import { ConfigError } from '../config.ts';
 import { drizzleModule } from './drizzle.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/pglite');
