@@ -43,7 +43,8 @@ export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Pro
         sync: config.sync,
         apiConcurrency: config.wecom.concurrency,
         log,
-        signal: stop,
+        signal,
+        lost: lock.lost,
         onStarted: (runId) => lock.startHeartbeat(runId),
         stats,
       });

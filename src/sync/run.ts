@@ -31,6 +31,11 @@ export interface RunDeps {
   apiConcurrency: number;
   log: Logger;
   signal?: AbortSignal;
+  /**
+   * Aborted when the run cannot go on safely, its lock's connection gone, say: it stops as on `signal`,
+   * but ends failed with the reason, as any other failure would.
+   */
+  lost?: AbortSignal;
   now?: () => number;
   /** Called once the run is recorded, before any API call. */
   onStarted?: (runId: number) => void;
@@ -48,7 +53,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   const log = deps.log.child({ runId });
   const stats = deps.stats ?? emptyStats();
   const stop = new AbortController();
-  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  const signal = AbortSignal.any([deps.signal, deps.lost, stop.signal].filter((s) => s !== undefined));
   let fatal: unknown;
   log.info({ upstreamCorpid: deps.upstreamCorpid }, 'sync started');
   // What an earlier run merged but did not analyse (it was killed before its end, say) is analysed while
@@ -114,6 +119,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       ),
     );
     if (deps.signal?.aborted) fatal ??= deps.signal.reason;
+    else if (deps.lost?.aborted) fatal ??= deps.lost.reason;
     else if (fatal === undefined) await refreshPlannerStatistics(db, log);
   } catch (err) {
     fatal ??= err;

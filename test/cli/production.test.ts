@@ -126,6 +126,57 @@ describe('in production', () => {
     expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
   });
 
+  it('exits 5 and records the run failed, not aborted, when the connection holding the lock is lost', async () => {
+    // A run that is still listing chains when its lock's connection is killed.
+    sim.faults.inject({ endpoint: 'get_chain_list', count: 1, fault: { delayMs: 2_000 } });
+    const proc = startCli(['run'], env);
+    let lockPid = 0;
+    await vi.waitFor(
+      async () => {
+        const { rows } = await db.pool.query(
+          `select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
+           where l.locktype = 'advisory' and l.granted and l.classid = 7413020 and l.objsubid = 2
+             and a.datname = current_database()`,
+        );
+        expect(rows).toHaveLength(1);
+        lockPid = rows[0].pid;
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+    await db.pool.query('select pg_terminate_backend($1)', [lockPid]);
+    const result = await proc.exited;
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: [^\n]*\n$/m);
+    expect((await latestRun()).status).toBe('failed');
+    expect((await runCli(['run'], env)).code).toBe(0);
+  });
+
+  it('exits 5 in one line when the connection migrating is lost', async () => {
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('select pg_advisory_lock(7413020001)');
+      const proc = startCli(['migrate'], env);
+      let waiting = 0;
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select pid from pg_locks where locktype = 'advisory' and not granted and objid = 7413020001 % 4294967296`,
+          );
+          expect(rows).toHaveLength(1);
+          waiting = rows[0].pid;
+        },
+        { timeout: 20_000, interval: 20 },
+      );
+      await db.pool.query('select pg_terminate_backend($1)', [waiting]);
+      const result = await proc.exited;
+      expect(result.code).toBe(5);
+      expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: [^\n]*\n$/);
+    } finally {
+      await holder.query('select pg_advisory_unlock(7413020001)');
+      holder.release();
+    }
+  });
+
   it('after kill -9, the next run marks the dead one aborted and completes', async () => {
     renameEverything('c');
     const proc = startCli(['run'], env);
