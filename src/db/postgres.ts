@@ -37,7 +37,11 @@ function wrapClient(client: pg.PoolClient): Session {
     copyFrom: (target, rows) => copyRows(client, target, rows),
     release(broken = false) {
       client.off('error', onError);
-      client.release(broken || lost.signal.aborted ? new Error('connection broken') : undefined);
+      const gone = broken || lost.signal.aborted;
+      // A dead connection can still report its end after it was given back ("Connection terminated
+      // unexpectedly"): with no listener left, that error would crash the process.
+      if (gone) client.on('error', () => {});
+      client.release(gone ? new Error('connection broken') : undefined);
     },
   };
 }
@@ -51,19 +55,22 @@ export function postgresDatabase(pool: pg.Pool): Database {
     session: async () => wrapClient(await pool.connect()),
     async migrate() {
       const client = await pool.connect();
+      // A session for its handling of a connection that dies meanwhile: a bare client's error event,
+      // with nobody listening, would crash the process.
+      const session = wrapClient(client);
       try {
         // Two processes starting at once serialise here; the second then finds nothing left to do.
-        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        await session.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
         try {
           await migrate(drizzle({ client }), {
             migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER),
             ...MIGRATIONS_CONFIG,
           });
         } finally {
-          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+          await session.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
         }
       } finally {
-        client.release();
+        session.release();
       }
     },
     close: () => pool.end(),
