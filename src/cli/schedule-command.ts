@@ -35,6 +35,7 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
       log.info('scheduler stopped before it started');
       return EXIT.ok;
     }
+    metrics.lastSuccess(await lastSuccessAt(db, config.wecom.corpId));
     const syncs = new Syncs(config, db, log, metrics, shutdown.signal);
     const task = cronSchedule(cron, () => syncs.tick('schedule'), { timezone, name: 'wecom-chain-sync' });
     log.info({ cron, timezone, metricsPort: server.port, next: task.getNextRun() }, 'scheduler started');

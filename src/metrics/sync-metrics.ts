@@ -44,13 +44,21 @@ export class SyncMetrics {
     this.#rows = counter('wecom_sync_rows_total', 'Rows written, by table and kind', ['table', 'kind']);
   }
 
-  /** `lastSuccessAt` comes from the database, so a push after a failure does not erase it. */
+  /**
+   * From the database: set when a scheduler starts, or its staleness alerts would fire on every restart
+   * until the first sync ends; and after every sync, so a push after a failure does not erase it.
+   */
+  lastSuccess(at: Date | null): void {
+    if (at) this.#lastSuccess.set(at.getTime() / 1000);
+  }
+
+  /** A finished sync; `lastSuccessAt` as for lastSuccess(). */
   observe(outcome: RunOutcome, seconds: number, lastSuccessAt: Date | null): void {
     const { stats } = outcome;
     this.#runs.inc({ status: outcome.status });
     this.#lastDuration.set(seconds);
     this.#lastRun.set(Date.now() / 1000);
-    if (lastSuccessAt) this.#lastSuccess.set(lastSuccessAt.getTime() / 1000);
+    this.lastSuccess(lastSuccessAt);
     this.#chains.set({ state: 'listed' }, stats.chains.listed);
     this.#chains.set({ state: 'completed' }, stats.chains.completed);
     this.#chains.set({ state: 'failed' }, stats.chains.failed);
