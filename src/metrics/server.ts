@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError } from '../config.ts';
 
 export interface MetricsServer {
   port: number;
@@ -38,7 +39,10 @@ export async function startMetricsServer(
     answer(404, 'not found\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const taken = err.code === 'EADDRINUSE' || err.code === 'EACCES';
+      reject(taken ? new ConfigError('METRICS_PORT', `cannot listen on port ${port}: ${err.code}`) : err);
+    });
     server.listen(port, resolve);
   });
   return {

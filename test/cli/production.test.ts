@@ -350,6 +350,55 @@ describe('in production', () => {
     }
   });
 
+  it('schedule reports the last success it finds in the database from its start', async () => {
+    const { rows } = await db.pool.query(
+      `select extract(epoch from max(finished_at))::float8 as at from wecom.sync_runs where status = 'succeeded'`,
+    );
+    expect(rows[0].at).toBeGreaterThan(0);
+    // A schedule that does not fire during the test.
+    const proc = startCli(['schedule'], {
+      ...env,
+      LOG_LEVEL: 'info',
+      SYNC_CRON: '0 0 1 1 *',
+      METRICS_PORT: '0',
+    });
+    try {
+      const started = await vi.waitFor(
+        () => {
+          const line = logLines(proc.stderr).find((l) => l.msg === 'scheduler started');
+          expect(line).toBeDefined();
+          return line!;
+        },
+        { timeout: 20_000, interval: 20 },
+      );
+      const text = await (await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`)).text();
+      const value = Number(/^wecom_sync_last_success_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+      expect(value).toBeCloseTo(rows[0].at, 3);
+    } finally {
+      proc.child.kill('SIGTERM');
+      expect((await proc.exited).code).toBe(0);
+    }
+  });
+
+  it('schedule exits 3 naming METRICS_PORT when the port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const result = await runCli(['schedule'], {
+        ...env,
+        SYNC_CRON: '0 0 1 1 *',
+        METRICS_PORT: String(port),
+      });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toBe(
+        `wecom-chain-sync: configuration error: METRICS_PORT: cannot listen on port ${port}: EADDRINUSE\n`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it('rejects an invalid cron expression or time zone before any work', async () => {
     const cron = await runCli(['schedule'], { ...env, SYNC_CRON: '61 * * * *' });
     expect(cron).toMatchObject({
