@@ -42,6 +42,11 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** A value as the message shows it: in quotes, with a newline or control character escaped, so it stays one line. */
+function quoted(value: string): string {
+  return JSON.stringify(value);
+}
+
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError(name, 'is required but not set');
@@ -51,7 +56,7 @@ function required(env: Env, name: string): string {
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${quoted(raw)}`);
   const value = Number(raw);
   if (value < min || value > max)
     throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
@@ -62,7 +67,7 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${quoted(raw)}`);
   }
   return raw as T;
 }
@@ -143,7 +148,7 @@ export function parseConfig(env: Env): Config {
     metrics: {
       port: integer(env, 'METRICS_PORT', d.METRICS_PORT, 0, 65_535),
       pushgatewayUrl: env.PUSHGATEWAY_URL?.trim()
-        ? url('PUSHGATEWAY_URL', env.PUSHGATEWAY_URL.trim(), ['http:', 'https:'])
+        ? url('PUSHGATEWAY_URL', env.PUSHGATEWAY_URL.trim(), ['http:', 'https:']).replace(/\/+$/, '')
         : null,
     },
   };
@@ -152,12 +157,13 @@ export function parseConfig(env: Env): Config {
 /** For `schedule`: a cron expression (node-cron syntax, optional seconds field) and an IANA time zone. */
 export function parseScheduleConfig(env: Env, validateCron: (expr: string) => boolean): ScheduleConfig {
   const cron = required(env, 'SYNC_CRON');
-  if (!validateCron(cron)) throw new ConfigError('SYNC_CRON', `is not a valid cron expression: "${cron}"`);
+  if (!validateCron(cron))
+    throw new ConfigError('SYNC_CRON', `is not a valid cron expression: ${quoted(cron)}`);
   const timezone = env.SYNC_TZ?.trim() || CONFIG_DEFAULTS.SYNC_TZ;
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
   } catch {
-    throw new ConfigError('SYNC_TZ', `is not a known IANA time zone: "${timezone}"`);
+    throw new ConfigError('SYNC_TZ', `is not a known IANA time zone: ${quoted(timezone)}`);
   }
   return { cron, timezone };
 }

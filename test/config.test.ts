@@ -69,10 +69,18 @@ describe('parseConfig', () => {
     [{ WECOM_CONCURRENCY: '0' }, 'WECOM_CONCURRENCY: must be between 1 and 512, got 0'],
     [{ WECOM_RATE_LIMIT_PER_HOUR: '0' }, 'WECOM_RATE_LIMIT_PER_HOUR: must be between 1 and 60000000, got 0'],
     [{ SYNC_PAGE_SIZE: '-5' }, 'SYNC_PAGE_SIZE: must be a whole number, got "-5"'],
+    // A newline in the value stays escaped: the message is one line.
+    [{ SYNC_PAGE_SIZE: '5\n6' }, 'SYNC_PAGE_SIZE: must be a whole number, got "5\\n6"'],
     [{ SYNC_DETAILS: 'some' }, 'SYNC_DETAILS: must be one of changed, all, none, got "some"'],
     [{ WECOM_API_BASE: 'ftp://x' }, 'WECOM_API_BASE: must be a https:// or http:// URL'],
   ])('rejects %o with one line naming the variable', (override, message) => {
     expect(problem({ ...base, ...override })).toBe(message);
+  });
+
+  it('drops trailing slashes from PUSHGATEWAY_URL, so the push path has no empty segment', () => {
+    expect(parseConfig({ ...base, PUSHGATEWAY_URL: 'http://gw:9091/prefix//' }).metrics.pushgatewayUrl).toBe(
+      'http://gw:9091/prefix',
+    );
   });
 
   it('uses the embedded PGlite under PGLITE_DIR when DATABASE_URL is not set, and a server whenever it is', () => {
