@@ -57,6 +57,18 @@ describe('in production', () => {
       )
     ).rows;
   const latestRun = async () => (await runs()).at(-1)!;
+  /** Waits until `query` finds exactly one backend, then terminates it, as an administrator or a failover would. */
+  const terminateBackend = async (query: string) => {
+    const pid = await vi.waitFor(
+      async () => {
+        const { rows } = await db.pool.query(query);
+        expect(rows).toHaveLength(1);
+        return rows[0].pid as number;
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+    await db.pool.query('select pg_terminate_backend($1)', [pid]);
+  };
   /** Renames every corp, so every chain's new state differs from its old one everywhere. */
   function renameEverything(tag: string) {
     for (const [chainId, chain] of network.chains) {
@@ -130,20 +142,11 @@ describe('in production', () => {
     // A run that is still listing chains when its lock's connection is killed.
     sim.faults.inject({ endpoint: 'get_chain_list', count: 1, fault: { delayMs: 2_000 } });
     const proc = startCli(['run'], env);
-    let lockPid = 0;
-    await vi.waitFor(
-      async () => {
-        const { rows } = await db.pool.query(
-          `select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
-           where l.locktype = 'advisory' and l.granted and l.classid = 7413020 and l.objsubid = 2
-             and a.datname = current_database()`,
-        );
-        expect(rows).toHaveLength(1);
-        lockPid = rows[0].pid;
-      },
-      { timeout: 20_000, interval: 20 },
+    await terminateBackend(
+      `select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
+       where l.locktype = 'advisory' and l.granted and l.classid = 7413020 and l.objsubid = 2
+         and a.datname = current_database()`,
     );
-    await db.pool.query('select pg_terminate_backend($1)', [lockPid]);
     const result = await proc.exited;
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: [^\n]*\n$/m);
@@ -156,18 +159,9 @@ describe('in production', () => {
     try {
       await holder.query('select pg_advisory_lock(7413020001)');
       const proc = startCli(['migrate'], env);
-      let waiting = 0;
-      await vi.waitFor(
-        async () => {
-          const { rows } = await db.pool.query(
-            `select pid from pg_locks where locktype = 'advisory' and not granted and objid = 7413020001 % 4294967296`,
-          );
-          expect(rows).toHaveLength(1);
-          waiting = rows[0].pid;
-        },
-        { timeout: 20_000, interval: 20 },
+      await terminateBackend(
+        `select pid from pg_locks where locktype = 'advisory' and not granted and objid = 7413020001 % 4294967296`,
       );
-      await db.pool.query('select pg_terminate_backend($1)', [waiting]);
       const result = await proc.exited;
       expect(result.code).toBe(5);
       expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: [^\n]*\n$/);
