@@ -66,4 +66,15 @@ async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
+/**
+ * Node as a container's PID 1 (the image's ENTRYPOINT) gets no default action for SIGTERM: a command
+ * without a shutdown of its own (migrate, report, sql, grant-readonly) would ignore it until SIGKILL.
+ * Such a command stops at once; run, schedule, demo and simulate handle the signal themselves.
+ */
+function stopUnlessHandled(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) === 1) process.exit(EXIT.aborted);
+}
+process.on('SIGTERM', stopUnlessHandled);
+process.on('SIGINT', stopUnlessHandled);
+
 process.exitCode = await main(process.argv.slice(2));

@@ -154,6 +154,28 @@ describe('in production', () => {
     expect((await runCli(['run'], env)).code).toBe(0);
   });
 
+  it('migrate stops with exit 9 on SIGTERM, as no container init would do it for Node as PID 1', async () => {
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('select pg_advisory_lock(7413020001)');
+      const proc = startCli(['migrate'], env);
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+          );
+          expect(rows[0].n).toBe(1);
+        },
+        { timeout: 20_000, interval: 20 },
+      );
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toMatchObject({ code: 9, signal: null });
+    } finally {
+      await holder.query('select pg_advisory_unlock(7413020001)');
+      holder.release();
+    }
+  });
+
   it('exits 5 in one line when the connection migrating is lost', async () => {
     const holder = await db.pool.connect();
     try {
