@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
+import { DatabaseInUseError } from '../db/pglite-dir.ts';
 import { LockHeldError } from '../db/run-lock.ts';
 import { WecomRefusedError } from '../wecom/errors.ts';
 import { COMMANDS, type Command, UsageError, usage } from './commands.ts';
@@ -25,7 +26,8 @@ function fail(message: string, code: ExitCode): ExitCode {
 export function exitFor(err: unknown): ExitCode {
   if (err instanceof ExitError) return fail(err.message, err.code);
   if (err instanceof UsageError) return fail(`${err.message}\n\n${usage(err.command)}`, EXIT.usage);
-  if (err instanceof LockHeldError) return fail(err.message, EXIT.locked);
+  if (err instanceof LockHeldError || err instanceof DatabaseInUseError)
+    return fail(err.message, EXIT.locked);
   if (err instanceof ConfigError) return fail(`configuration error: ${err.message}`, EXIT.config);
   if (err instanceof WecomRefusedError)
     return fail(`WeCom refused the credentials: ${err.message}`, EXIT.refused);

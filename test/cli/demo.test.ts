@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logLines, runCli, startCli } from '../helpers/cli.ts';
 
 describe('demo and sql on the embedded database', () => {
   let dir: string;
@@ -63,5 +63,28 @@ describe('demo and sql on the embedded database', () => {
     const result = await runCli(['sql'], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('give exactly one query');
+  });
+
+  it('a second process is refused (exit 8) while one holds the embedded database, and let in after', async () => {
+    const holder = startCli(['schedule'], {
+      ...env,
+      WECOM_CORP_ID: 'wwdemo',
+      WECOM_CORP_SECRET: 'unused: the schedule does not fire during the test',
+      SYNC_CRON: '0 0 1 1 *',
+      METRICS_PORT: '0',
+    });
+    await vi.waitFor(
+      () => expect(logLines(holder.stderr).some((l) => l.msg === 'scheduler started')).toBe(true),
+      {
+        timeout: 20_000,
+        interval: 20,
+      },
+    );
+    const refused = await runCli(['migrate'], env);
+    expect(refused.code).toBe(8);
+    expect(refused.stderr).toContain(`is in use by process ${holder.child.pid}`);
+    holder.child.kill('SIGTERM');
+    expect((await holder.exited).code).toBe(0);
+    expect((await runCli(['migrate'], env)).code).toBe(0);
   });
 });
