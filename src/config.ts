@@ -1,5 +1,6 @@
 // Configuration comes from the environment, is parsed once at start-up, and is read-only afterwards.
 // Each problem is reported as one line naming the variable, before any work starts.
+import { accessSync, constants } from 'node:fs';
 import type { DatabaseConfig } from './db/database.ts';
 import type { WecomClientOptions } from './wecom/client.ts';
 
@@ -106,8 +107,26 @@ export const CONFIG_DEFAULTS = {
   PGLITE_DIR: './data',
 };
 
+// Files the URL may name for TLS. node-postgres reads them only when it connects, and a missing one then
+// surfaces as a bare ENOENT with a stack trace.
+const TLS_FILES = ['sslcert', 'sslkey', 'sslrootcert'] as const;
+
 export function parseDatabaseUrl(env: Env): string {
-  return url('DATABASE_URL', required(env, 'DATABASE_URL'), ['postgres:', 'postgresql:']);
+  const raw = url('DATABASE_URL', required(env, 'DATABASE_URL'), ['postgres:', 'postgresql:']);
+  const params = new URL(raw).searchParams;
+  for (const name of TLS_FILES) {
+    const file = params.get(name);
+    if (file === null || file === 'system') continue; // sslrootcert=system: the system's trust store
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      throw new ConfigError(
+        'DATABASE_URL',
+        `${name} ${quoted(file)} cannot be read (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  return raw;
 }
 
 /** DATABASE_URL set means a real server, always; unset means the embedded PGlite under PGLITE_DIR. */

@@ -73,6 +73,10 @@ describe('parseConfig', () => {
     [{ SYNC_PAGE_SIZE: '5\n6' }, 'SYNC_PAGE_SIZE: must be a whole number, got "5\\n6"'],
     [{ SYNC_DETAILS: 'some' }, 'SYNC_DETAILS: must be one of changed, all, none, got "some"'],
     [{ WECOM_API_BASE: 'ftp://x' }, 'WECOM_API_BASE: must be a https:// or http:// URL'],
+    [
+      { DATABASE_URL: 'postgres://h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' },
+      'DATABASE_URL: sslrootcert "/nonexistent/ca.pem" cannot be read (ENOENT)',
+    ],
   ])('rejects %o with one line naming the variable', (override, message) => {
     expect(problem({ ...base, ...override })).toBe(message);
   });
