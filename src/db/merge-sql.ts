@@ -219,7 +219,7 @@ with changed as (
   -- or the link would be a guess; one that disappeared in this run goes before any that disappeared earlier.
   select custom_id, min(entity_key) as entity_key from (
     select l.custom_id, l.entity_key,
-      rank() over (partition by l.custom_id order by l.closed_run_id = $3 desc) as tier
+      rank() over (partition by l.custom_id order by coalesce(l.closed_run_id = $3, false) desc) as tier
     from latest l join wecom.chain_corps y
       on y.upstream_corpid = $1 and y.chain_id = $2 and y.corp_key = l.corp_key and y.removed_at is not null
     where not l.is_joined and l.custom_id in (select custom_id from newly_joined)
