@@ -104,8 +104,8 @@ export class ChainStage {
     const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
     const scoped = [...this.#scope, runId];
     await this.#run('begin');
-    await this.#run(q.MERGE_SETTINGS);
     try {
+      await this.#run(q.MERGE_SETTINGS);
       const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
       await this.#run(q.UPSERT_CHAIN, [...scoped, chain.chainName]);
       counts.chains = chainCounts(previous.rows[0], chain.chainName);
@@ -133,7 +133,10 @@ export class ChainStage {
       await this.#run(FLUSH_WRITE_COUNTERS);
       await this.#run('commit');
     } catch (err) {
-      if (!this.#broken) await this.#session.query('rollback').catch(() => {});
+      // Always, though the failed statement marked the session broken: on PGlite, whose one connection
+      // every session shares and release() never closes, an aborted transaction left open would fail every
+      // later query of the process. On a server the connection may be gone, and then this fails quietly.
+      await this.#session.query('rollback').catch(() => {});
       throw err;
     }
     return counts;

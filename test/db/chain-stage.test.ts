@@ -3,7 +3,7 @@ import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
 import type { Database, QueryResult, Session } from '../../src/db/database.ts';
 import * as q from '../../src/db/merge-sql.ts';
 import type { CorpDetail, Group, ListedCorp } from '../../src/wecom/types.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createDriverDatabase, createTestDatabase, DRIVERS, type TestDatabase } from '../helpers/db.ts';
 
 const UP = 'wwup';
 const CHAIN = { chainId: 'ch1', chainName: '能源供应链' };
@@ -315,6 +315,42 @@ describe('ChainStage plans', () => {
       expect(plan, sql).toBeDefined();
       expect(plan?.nodes, sql).not.toContain('Nested Loop');
       expect(plan?.jit, sql).toBe(false);
+    }
+  });
+});
+
+describe.each(DRIVERS)('ChainStage on %s, after a merge fails', (driver) => {
+  it('leaves the connection usable: the failed transaction is rolled back, not left open', async () => {
+    const db = await createDriverDatabase(driver);
+    try {
+      const { rows } = await db.query(
+        'insert into wecom.sync_runs (upstream_corpid) values ($1) returning id',
+        [UP],
+      );
+      const stage = await ChainStage.open(db.database, UP, 'ch-fails');
+      // PostgreSQL refuses a NUL character in text: the merge fails inside its transaction.
+      const bad: Group[] = [{ groupid: 2, groupName: 'a\u0000b', parentid: 1, order: 0 }];
+      try {
+        await stage.add([{ corp: joined('wwf'), detail: null }]);
+        await expect(
+          stage.commit({ chainId: 'ch-fails', chainName: 'f' }, bad, rows[0].id),
+        ).rejects.toThrow();
+      } finally {
+        await stage.close();
+      }
+      // PGlite has one connection for everything: an aborted transaction left on it fails every later query.
+      const after = await db.query('select count(*)::int as n from wecom.chain_corps');
+      expect(after.rows[0].n).toBe(0);
+      const next = await ChainStage.open(db.database, UP, 'ch-next');
+      try {
+        await next.add([{ corp: joined('wwn'), detail: null }]);
+        const counts = await next.commit({ chainId: 'ch-next', chainName: 'n' }, groups, rows[0].id);
+        expect(counts.chain_corps.inserted).toBe(1);
+      } finally {
+        await next.close();
+      }
+    } finally {
+      await db.drop();
     }
   });
 });
