@@ -16,8 +16,14 @@ const flag = z
   .union([z.boolean(), z.literal([0, 1])], { error: 'expected a boolean, 0 or 1' })
   .transform((v) => v === true || v === 1);
 
+/**
+ * Text to be stored. PostgreSQL cannot store a NUL character: let through, one would fail the chain's
+ * merge as a database error, which stops the whole run, on every run, as long as WeCom sends it.
+ */
+const text = z.string().regex(/^[^\0]*$/, 'contains a NUL character, which PostgreSQL cannot store');
+
 /** Absent, null or '' all mean "not set". */
-const optionalText = z.string().nullish();
+const optionalText = text.nullish();
 
 /** The list fields are omitted by some WeCom APIs when empty; treat that as empty rather than fail. */
 const list = <T extends z.ZodType>(item: T) =>
@@ -35,7 +41,7 @@ export const tokenSchema = z
 // array is still an empty list.
 export const chainListSchema = z
   .object({
-    chains: z.array(z.object({ chain_id: z.string().min(1), chain_name: z.string() }), {
+    chains: z.array(z.object({ chain_id: text.min(1), chain_name: text }), {
       error: 'expected an array (a missing chain list would remove every chain)',
     }),
   })
@@ -46,7 +52,7 @@ export const groupListSchema = z
     groups: list(
       z.object({
         groupid,
-        group_name: z.string(),
+        group_name: text,
         parentid: groupid,
         order: z
           .int()
@@ -69,7 +75,7 @@ const listedCorp = z
     groupid,
     corpid: optionalText,
     pending_corpid: optionalText,
-    corp_name: z.string(),
+    corp_name: text,
     custom_id: optionalText,
     invite_userid: optionalText,
     is_joined: flag,
@@ -126,7 +132,7 @@ export const corpPageSchema = z
 
 export const corpDetailSchema = z
   .object({
-    corp_name: z.string(),
+    corp_name: text,
     // Stored as a smallint; values beyond the documented 1..3 are kept rather than failing the run.
     qualification_status: z.int().min(0).max(32767).nullish(),
     custom_id: optionalText,
