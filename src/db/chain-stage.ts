@@ -31,8 +31,9 @@ export interface StoredCorp {
 // Rows are buffered and sent in one COPY per batch: a round trip per page would dominate small pages.
 const FLUSH_ROWS = 2_000;
 
-function encode({ corp, detail }: StagedCorp): string {
+function encode({ corp, detail }: StagedCorp, listing: number): string {
   return encodeCopyRow([
+    listing,
     corpKey(corp),
     corp.isJoined ? corp.corpid : null,
     corp.isJoined ? null : corp.pendingCorpid,
@@ -50,6 +51,7 @@ export class ChainStage {
   readonly #session: Session;
   readonly #scope: [upstreamCorpid: string, chainId: string];
   #buffer: string[] = [];
+  #listings = 0;
   #broken = false;
   // Groups of one chain are crawled concurrently, but a connection runs one statement at a time.
   #tail: Promise<unknown> = Promise.resolve();
@@ -93,9 +95,21 @@ export class ChainStage {
     return found;
   }
 
-  async add(corps: readonly StagedCorp[]): Promise<void> {
-    for (const c of corps) this.#buffer.push(encode(c));
+  /** A new id for one listing of a group, to tag what it stages with. */
+  newListing(): number {
+    return ++this.#listings;
+  }
+
+  /** Stages corps, tagged with the listing that found them (see discard). */
+  async add(corps: readonly StagedCorp[], listing = 0): Promise<void> {
+    for (const c of corps) this.#buffer.push(encode(c, listing));
     if (this.#buffer.length >= FLUSH_ROWS) await this.#flush();
+  }
+
+  /** Forgets everything `listing` staged: its group is being listed again from the start. */
+  async discard(listing: number): Promise<void> {
+    await this.#flush();
+    await this.#run(q.DISCARD_LISTING, [listing]);
   }
 
   /** Merges the staged crawl and the chain's group tree in one transaction; returns the row counts. */

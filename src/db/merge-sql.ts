@@ -5,6 +5,7 @@
 export const CREATE_STAGE = `
 create temp table if not exists wcs_stage_corps (
   seq bigserial,
+  listing int not null,
   corp_key text not null,
   corpid text,
   pending_corpid text,
@@ -18,7 +19,10 @@ create temp table if not exists wcs_stage_corps (
 )`;
 
 export const STAGE_COLUMNS =
-  'pg_temp.wcs_stage_corps (corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched)';
+  'pg_temp.wcs_stage_corps (listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched)';
+
+/** $1 a listing: what it staged is forgotten, as the group is listed again from the start. */
+export const DISCARD_LISTING = 'delete from pg_temp.wcs_stage_corps where listing = $1';
 
 export const LOOKUP_CORPS = `
 select corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined,

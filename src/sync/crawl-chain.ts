@@ -86,17 +86,20 @@ interface GroupListing {
 
 async function crawlGroup(ctx: CrawlContext, group: GroupListing): Promise<void> {
   // WeCom says a 50100 cursor means "start the listing again"; once, so a broken server cannot loop us.
-  // Corps staged by the first attempt are harmless: the merge keeps one row per corp.
   for (let restarted = false; ; restarted = true) {
+    const listing = group.stage.newListing();
     try {
-      return await listGroup(ctx, group);
+      return await listGroup(ctx, group, listing);
     } catch (err) {
       if (restarted || !hasErrcode(err, INVALID_CURSOR)) throw err;
+      // What the abandoned listing staged may be stale by now: a corp gone since would stay staged and
+      // never be marked removed.
+      await group.stage.discard(listing);
     }
   }
 }
 
-async function listGroup(ctx: CrawlContext, group: GroupListing): Promise<void> {
+async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number): Promise<void> {
   const { stage, chainId, groupid, signal } = group;
   const seenCursors = new Set<string>();
   let cursor = '';
@@ -107,7 +110,7 @@ async function listGroup(ctx: CrawlContext, group: GroupListing): Promise<void> 
     ctx.stats.corps_listed += page.corps.length;
     // Waiting for this page's details before asking for the next page keeps memory flat however many
     // corps there are; other groups keep the list endpoint busy meanwhile.
-    await stage.add(await withDetails(ctx, group, page.corps, page.hasMore));
+    await stage.add(await withDetails(ctx, group, page.corps, page.hasMore), listing);
     if (!page.hasMore) {
       ctx.stats.groups.done += 1;
       return;

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
 import { WecomApiError } from '../../src/wecom/errors.ts';
+import { corpKey } from '../../src/wecom/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { corpsFor, FakeApi, type FakeChain } from '../helpers/fake-api.ts';
 
@@ -139,6 +140,23 @@ describe('crawler paging and failures', () => {
     const failed = await sync();
     expect(failed.status).toBe('partial');
     expect(failed.stats.failures[0]?.error).toContain('50100');
+  });
+
+  it('forgets what a listing restarted after errcode 50100 staged: a corp gone meanwhile is removed', async () => {
+    const group2 = api.chains[0]!.corps.get(2)!;
+    const gone = group2[0]!;
+    let invalid = 1;
+    api.onList = (req) => {
+      if (req.chainId === 'a' && req.groupid === 2 && req.cursor === 'c4' && invalid-- > 0) {
+        group2.splice(0, 1); // listed on the first page, gone when the listing starts again
+        throw new WecomApiError('get_chain_corpinfo_list', 50100, 'invalid cursor');
+      }
+      return undefined;
+    };
+    const outcome = await sync();
+    expect(outcome.status).toBe('succeeded');
+    expect(await storedKeys('a')).not.toContain(corpKey(gone));
+    expect(outcome.stats.rows.chain_corps.removed).toBe(1);
   });
 
   it('ends failed, changing nothing, when no chain can be crawled', async () => {
