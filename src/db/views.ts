@@ -1,4 +1,4 @@
-// The reporting views of migration 0003, documented in docs/schema.md. BI depends on their names and
+// The reporting views of migration 0003 (chain_summary replaced by 0007), documented in docs/schema.md. BI depends on their names and
 // columns: add, never rename.
 export const REPORTING_VIEWS = [
   'chain_corp_events',

@@ -194,6 +194,27 @@ describe('reporting views on a known data set', () => {
     expect(rows).toEqual([summaryA(), summaryB()]);
   });
 
+  it('chain_summary counts a status outside 1..3 as unknown, as corps_current does: the buckets add up', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      // The client stores whatever status WeCom sends (0..32767).
+      await client.query(
+        `update wecom.chain_corps set qualification_status = 0
+         where chain_id = 'chB' and is_joined and removed_at is null`,
+      );
+      const { rows } = await client.query(`select * from wecom.chain_summary where chain_id = 'chB'`);
+      expect(rows).toEqual([{ ...summaryB(), corps_verified: 0, corps_qualification_unknown: 1 }]);
+      const current = await client.query(
+        `select qualification from wecom.corps_current where chain_id = 'chB' and is_joined`,
+      );
+      expect(current.rows).toEqual([{ qualification: 'unknown' }]);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+
   it('chain_summary counts the same joins as chain_corp_events with the documented rule', async () => {
     const fromEvents = await db.pool.query(
       `select e.chain_id,
