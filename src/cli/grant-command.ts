@@ -3,6 +3,7 @@ import { parseDatabaseUrl } from '../config.ts';
 import { createPool } from '../db/pool.ts';
 import { explainDatabaseError } from '../reporting/errors.ts';
 import {
+  GrantIncompleteError,
   GrantRefusedError,
   grantReadonly,
   quoteIdent,
@@ -41,6 +42,8 @@ export async function grantCommand(positionals: readonly string[]): Promise<Exit
           );
         }
         if (err instanceof GrantRefusedError) throw new ExitError(EXIT.usage, `${err.message}; ${USAGE}`);
+        if (err instanceof GrantIncompleteError)
+          throw new ExitError(EXIT.config, `DATABASE_URL: ${err.message}`);
         return explainDatabaseError(err);
       });
       const q = quoteIdent(role);

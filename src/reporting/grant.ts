@@ -31,6 +31,11 @@ export class GrantRefusedError extends Error {
   override name = 'GrantRefusedError';
 }
 
+/** The grants ran but left the role without read access: PostgreSQL only warns when the grantor may not grant. */
+export class GrantIncompleteError extends Error {
+  override name = 'GrantIncompleteError';
+}
+
 export interface GrantResult {
   role: string;
   created: boolean;
@@ -75,6 +80,23 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
     await client.query(`grant usage on schema ${s} to ${r}`);
     await client.query(`grant select on all tables in schema ${s} to ${r}`);
     await client.query(`alter default privileges in schema ${s} grant select on tables to ${r}`);
+    // A grantor without the grant option gets a warning, not an error, and grants nothing: check the result.
+    const check = await client.query(
+      `select has_schema_privilege($1, $2, 'USAGE') as usage,
+              array(select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                    where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f')
+                      and not has_table_privilege($1, c.oid, 'SELECT') order by 1) as unreadable`,
+      [role, SCHEMA],
+    );
+    const { usage, unreadable } = check.rows[0] as { usage: boolean; unreadable: string[] };
+    if (!usage || unreadable.length > 0) {
+      const missing = usage
+        ? `SELECT on ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ', …' : ''}`
+        : `USAGE on schema ${SCHEMA}`;
+      throw new GrantIncompleteError(
+        `"${me}" could not grant ${missing} to "${role}"; run this as the role that owns the ${SCHEMA} tables (the one that runs the migrations)`,
+      );
+    }
     const { rows } = await client.query(
       `select count(*)::int as relations,
               coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners

@@ -16,6 +16,9 @@ const suffix = randomBytes(4).toString('hex');
 const READER = `wcs_reader_${suffix}`;
 const SYNC = `wcs_sync_${suffix}`;
 const PRECREATED = `wcs_bi-${suffix}`;
+// A login that can read wecom but may not pass that on.
+const BYSTANDER = `wcs_bystander_${suffix}`;
+const TARGET = `wcs_target_${suffix}`;
 const LOGIN = `wcs_login_${suffix}`;
 
 function asUser(url: string, user: string): string {
@@ -66,7 +69,7 @@ describe('grant-readonly', () => {
   afterAll(async () => {
     await db?.drop();
     await withClient(inject('adminDatabaseUrl'), async (c) => {
-      for (const role of [LOGIN, READER, SYNC, PRECREATED])
+      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET])
         await c.query(`drop role if exists ${quoteIdent(role)}`);
     });
   });
@@ -262,6 +265,19 @@ describe('grant-readonly', () => {
         expect(summary.rows).toEqual([{ corps: 50 }]);
         await c.query('rollback');
       });
+      // Run by a role that can read but not grant, PostgreSQL only warns and grants nothing.
+      await withClient(admin, async (c) => {
+        await c.query(`create role ${quoteIdent(BYSTANDER)} login`);
+        await c.query(`create role ${quoteIdent(TARGET)} nologin`);
+      });
+      await withClient(url, async (c) => {
+        await c.query(`grant usage on schema wecom to ${quoteIdent(BYSTANDER)}`);
+        await c.query(`grant select on all tables in schema wecom to ${quoteIdent(BYSTANDER)}`);
+      });
+      const refused = await runCli(['grant-readonly', TARGET], { DATABASE_URL: asUser(url, BYSTANDER) });
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toContain(`DATABASE_URL: "${BYSTANDER}" could not grant`);
+      expect(refused.stdout).toBe('');
     } finally {
       await withClient(admin, async (c) => {
         await c.query(`drop database if exists ${name} with (force)`);
