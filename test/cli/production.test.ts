@@ -57,6 +57,17 @@ describe('in production', () => {
       )
     ).rows;
   const latestRun = async () => (await runs()).at(-1)!;
+  /** Waits until a process is blocked on the migration lock the test holds. */
+  const untilWaitingForMigrationLock = () =>
+    vi.waitFor(
+      async () => {
+        const { rows } = await db.pool.query(
+          `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+        );
+        expect(rows[0].n).toBe(1);
+      },
+      { timeout: 20_000, interval: 20 },
+    );
   /** Waits until `query` finds exactly one backend, then terminates it, as an administrator or a failover would. */
   const terminateBackend = async (query: string) => {
     const pid = await vi.waitFor(
@@ -159,15 +170,7 @@ describe('in production', () => {
     try {
       await holder.query('select pg_advisory_lock(7413020001)');
       const proc = startCli(['migrate'], env);
-      await vi.waitFor(
-        async () => {
-          const { rows } = await db.pool.query(
-            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
-          );
-          expect(rows[0].n).toBe(1);
-        },
-        { timeout: 20_000, interval: 20 },
-      );
+      await untilWaitingForMigrationLock();
       proc.child.kill('SIGTERM');
       expect(await proc.exited).toMatchObject({ code: 9, signal: null });
     } finally {
@@ -347,15 +350,7 @@ describe('in production', () => {
       // Another process migrating: this one waits for the migration lock.
       await holder.query('select pg_advisory_lock(7413020001)');
       const proc = startCli(['schedule', '--now'], { ...env, SYNC_CRON: '* * * * * *', METRICS_PORT: '0' });
-      await vi.waitFor(
-        async () => {
-          const { rows } = await db.pool.query(
-            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
-          );
-          expect(rows[0].n).toBe(1);
-        },
-        { timeout: 20_000, interval: 50 },
-      );
+      await untilWaitingForMigrationLock();
       proc.child.kill('SIGTERM');
       await holder.query('select pg_advisory_unlock(7413020001)');
       const result = await proc.exited;
