@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logLines, runCli, startCli } from '../helpers/cli.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { killLeftovers, logLines, runCli, startCli } from '../helpers/cli.ts';
 
 describe('demo and sql on the embedded database', () => {
   let dir: string;
@@ -14,6 +14,8 @@ describe('demo and sql on the embedded database', () => {
     env = { PGLITE_DIR: join(dir, 'data'), LOG_LEVEL: 'info' };
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
+  // A failed assertion must not leave the scheduler of the lock test running.
+  afterEach(killLeftovers);
 
   it('demo syncs the simulated network and prints the report', async () => {
     const result = await runCli(
