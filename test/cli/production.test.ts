@@ -152,11 +152,15 @@ describe('in production', () => {
   it('exits 5 and records the run failed, not aborted, when the connection holding the lock is lost', async () => {
     // A run that is still listing chains when its lock's connection is killed.
     sim.faults.inject({ endpoint: 'get_chain_list', count: 1, fault: { delayMs: 2_000 } });
+    const before = (await latestRun()).id;
     const proc = startCli(['run'], env);
+    // Once the run is recorded and the lock's connection idle between heartbeats: killed in the middle of
+    // the lock's own start-up queries, the process would end before recording any run.
     await terminateBackend(
       `select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
        where l.locktype = 'advisory' and l.granted and l.classid = 7413020 and l.objsubid = 2
-         and a.datname = current_database()`,
+         and a.datname = current_database() and a.state = 'idle'
+         and exists (select 1 from wecom.sync_runs where id > ${before} and status = 'running')`,
     );
     const result = await proc.exited;
     expect(result.code).toBe(5);
