@@ -44,7 +44,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** A value as the message shows it: in quotes, with a newline or control character escaped, so it stays one line. */
-function quoted(value: string): string {
+export function quoted(value: string): string {
   return JSON.stringify(value);
 }
 

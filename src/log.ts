@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type Pretty from 'pino-pretty';
-import { ConfigError } from './config.ts';
+import { ConfigError, quoted } from './config.ts';
 
 export type { Logger };
 
@@ -21,7 +21,7 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = process.env.LOG_LEVEL?.trim() || 'info';
   if (!LEVELS.includes(level))
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got "${level}"`);
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LEVELS.join(', ')}, got ${quoted(level)}`);
   const destination = process.stderr.isTTY
     ? prettyPrinter(options.terminal ?? 2)
     : pino.destination({ fd: 2, sync: true });

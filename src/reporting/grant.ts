@@ -80,15 +80,24 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
     await client.query(`grant usage on schema ${s} to ${r}`);
     await client.query(`grant select on all tables in schema ${s} to ${r}`);
     await client.query(`alter default privileges in schema ${s} grant select on tables to ${r}`);
-    // A grantor without the grant option gets a warning, not an error, and grants nothing: check the result.
-    const check = await client.query(
+    // What the role can now read, and who owns what. A grantor without the grant option gets a warning,
+    // not an error, and grants nothing: the result is checked, not assumed.
+    const { rows } = await client.query(
       `select has_schema_privilege($1, $2, 'USAGE') as usage,
-              array(select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                    where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f')
-                      and not has_table_privilege($1, c.oid, 'SELECT') order by 1) as unreadable`,
+              count(*)::int as relations,
+              coalesce(array_agg(c.relname::text order by c.relname)
+                       filter (where not has_table_privilege($1, c.oid, 'SELECT')), '{}') as unreadable,
+              coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f')`,
       [role, SCHEMA],
     );
-    const { usage, unreadable } = check.rows[0] as { usage: boolean; unreadable: string[] };
+    const { usage, relations, unreadable, other_owners } = rows[0] as {
+      usage: boolean;
+      relations: number;
+      unreadable: string[];
+      other_owners: string[];
+    };
     if (!usage || unreadable.length > 0) {
       const missing = usage
         ? `SELECT on ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ', …' : ''}`
@@ -97,15 +106,8 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
         `"${me}" could not grant ${missing} to "${role}"; run this as the role that owns the ${SCHEMA} tables (the one that runs the migrations)`,
       );
     }
-    const { rows } = await client.query(
-      `select count(*)::int as relations,
-              coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = $1 and c.relkind in ('r', 'v', 'm', 'p', 'f')`,
-      [SCHEMA],
-    );
     await client.query('commit');
-    return { role, created, relations: rows[0].relations, grantor: me, otherOwners: rows[0].other_owners };
+    return { role, created, relations, grantor: me, otherOwners: other_owners };
   } catch (err) {
     await client.query('rollback').catch(() => {});
     throw err;

@@ -185,12 +185,8 @@ export class WecomClient {
     const usesToken = endpoint !== 'gettoken';
     let failedAttempts = 0;
     let tokenRenewed = false;
-    let rejected: string | null = null;
+    let token = usesToken ? await this.#tokens.get() : null;
     for (;;) {
-      let token: string | null = null;
-      if (usesToken)
-        token = rejected === null ? await this.#tokens.get() : await this.#tokens.replace(rejected);
-      rejected = null;
       const query: Record<string, string> =
         token === null
           ? { corpid: this.#options.corpId, corpsecret: this.#options.corpSecret }
@@ -207,8 +203,8 @@ export class WecomClient {
       if (action === 'token' && token !== null && !tokenRenewed) {
         // Not a transient failure, so not an attempt: a token can expire at any point of a long run.
         tokenRenewed = true;
-        rejected = token;
         increment(this.#stats.retries, endpoint);
+        token = await this.#tokens.replace(token);
         continue;
       }
       failedAttempts += 1;
@@ -217,6 +213,8 @@ export class WecomClient {
       }
       increment(this.#stats.retries, endpoint);
       await this.#waitBeforeRetry(failure, action, failedAttempts, signal);
+      // A backoff can outlast the token: ask again (the cached one, unless it is due for refresh).
+      if (usesToken) token = await this.#tokens.get();
     }
   }
 

@@ -11,8 +11,6 @@ import { abortReason } from './abort.ts';
 import { SlidingWindow, type WindowLimit } from './sliding-window.ts';
 import type { Now, Sleep } from './timing.ts';
 
-export type { WindowLimit };
-
 export interface Permit {
   /**
    * Records that the request starts now. Returns false (and gives the permit back) when the endpoint was

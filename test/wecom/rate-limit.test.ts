@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Permit, RateLimiter, type WindowLimit } from '../../src/wecom/rate-limit.ts';
+import { type Permit, RateLimiter } from '../../src/wecom/rate-limit.ts';
+import type { WindowLimit } from '../../src/wecom/sliding-window.ts';
 import { FakeClock, flush } from './helpers.ts';
 
 const WINDOW = 60_000;
