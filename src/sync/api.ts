@@ -1,14 +1,13 @@
-// The part of the WeCom client the crawler uses: what it needs, not how it is done.
+// The part of the WeCom client the crawler uses: what it needs, not how it is done. A signal ends one
+// call: a chain that failed stops the calls it still has waiting or in flight.
 import type { Chain, CorpDetail, CorpPage, Group } from '../wecom/types.ts';
 
 export interface ChainApi {
   getChainList(): Promise<Chain[]>;
   getChainGroups(chainId: string): Promise<Group[]>;
-  listCorps(req: {
-    chainId: string;
-    groupid: number | null;
-    cursor: string;
-    limit: number;
-  }): Promise<CorpPage>;
-  getCorpInfo(req: { chainId: string; corpid: string }): Promise<CorpDetail>;
+  listCorps(
+    req: { chainId: string; groupid: number | null; cursor: string; limit: number },
+    signal?: AbortSignal,
+  ): Promise<CorpPage>;
+  getCorpInfo(req: { chainId: string; corpid: string }, signal?: AbortSignal): Promise<CorpDetail>;
 }

@@ -105,7 +105,7 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
   let cursor = '';
   for (;;) {
     signal.throwIfAborted();
-    const page = await ctx.api.listCorps({ chainId, groupid, cursor, limit: ctx.pageSize });
+    const page = await ctx.api.listCorps({ chainId, groupid, cursor, limit: ctx.pageSize }, signal);
     ctx.stats.pages += 1;
     ctx.stats.corps_listed += page.corps.length;
     // Waiting for this page's details before asking for the next page keeps memory flat however many
@@ -145,7 +145,7 @@ async function withDetails(
         corps.map(async (corp, i): Promise<StagedCorp> => {
           if (!corp.isJoined || !wanted[i]) return unfetched[i]!;
           signal.throwIfAborted();
-          const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid });
+          const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid }, signal);
           ctx.stats.details_fetched += 1;
           return { corp, detail };
         }),

@@ -27,15 +27,27 @@ export class AbortFanout {
     );
   }
 
-  /** A signal that aborts with the parent; `dispose` it when the call is over. */
-  child(): { signal: AbortSignal; dispose: () => void } {
+  /**
+   * A signal that aborts with the parent, or with `also` (one call's own signal, such as its chain's);
+   * `dispose` it when the call is over.
+   */
+  child(also?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
     const controller = new AbortController();
-    if (this.#parent?.aborted) {
-      controller.abort(this.#parent.reason);
+    const aborted = this.#parent?.aborted ? this.#parent : also?.aborted ? also : undefined;
+    if (aborted) {
+      controller.abort(aborted.reason);
       return { signal: controller.signal, dispose: () => {} };
     }
-    if (this.#parent === undefined) return { signal: controller.signal, dispose: () => {} };
-    this.#children.add(controller);
-    return { signal: controller.signal, dispose: () => this.#children.delete(controller) };
+    if (this.#parent) this.#children.add(controller);
+    // A call's own signal has few listeners at a time (a chain's calls in flight), so one each is cheap.
+    const onAlso = () => controller.abort(also?.reason);
+    also?.addEventListener('abort', onAlso, { once: true });
+    return {
+      signal: controller.signal,
+      dispose: () => {
+        this.#children.delete(controller);
+        also?.removeEventListener('abort', onAlso);
+      },
+    };
   }
 }

@@ -135,12 +135,10 @@ export class WecomClient {
   }
 
   /** One page of the corps directly in a group; groupid null lists the root. Pending corps included. */
-  listCorps(req: {
-    chainId: string;
-    groupid: number | null;
-    cursor: string;
-    limit: number;
-  }): Promise<CorpPage> {
+  listCorps(
+    req: { chainId: string; groupid: number | null; cursor: string; limit: number },
+    signal?: AbortSignal,
+  ): Promise<CorpPage> {
     const body = {
       chain_id: req.chainId,
       ...(req.groupid === null ? {} : { groupid: req.groupid }),
@@ -148,11 +146,12 @@ export class WecomClient {
       cursor: req.cursor,
       limit: req.limit,
     };
-    return this.#call('get_chain_corpinfo_list', body, corpPageSchema);
+    return this.#call('get_chain_corpinfo_list', body, corpPageSchema, signal);
   }
 
-  getCorpInfo(req: { chainId: string; corpid: string }): Promise<CorpDetail> {
-    return this.#call('get_chain_corpinfo', { chain_id: req.chainId, corpid: req.corpid }, corpDetailSchema);
+  getCorpInfo(req: { chainId: string; corpid: string }, signal?: AbortSignal): Promise<CorpDetail> {
+    const body = { chain_id: req.chainId, corpid: req.corpid };
+    return this.#call('get_chain_corpinfo', body, corpDetailSchema, signal);
   }
 
   /** A snapshot: later calls do not change it. */
@@ -165,10 +164,18 @@ export class WecomClient {
     await this.#http.close();
   }
 
-  /** One API call: sends until it succeeds, the failure is final, or the attempts run out. */
-  async #call<T>(endpoint: Endpoint, body: object | null, schema: z.ZodType<T>): Promise<T> {
+  /**
+   * One API call: sends until it succeeds, the failure is final, or the attempts run out. `signal` ends
+   * this call alone (the client's own signal ends them all).
+   */
+  async #call<T>(
+    endpoint: Endpoint,
+    body: object | null,
+    schema: z.ZodType<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     // Every wait of this call (rate limit, slot, HTTP, backoff) listens to its own child signal.
-    const abort = this.#abort.child();
+    const abort = this.#abort.child(signal);
     try {
       return await this.#attempts(endpoint, body, schema, abort.signal);
     } finally {

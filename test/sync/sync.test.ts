@@ -198,10 +198,10 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     const revokeMidRun = (client: WecomClient): ChainApi & { stats: WecomClient['stats'] } => ({
       getChainList: () => client.getChainList(),
       getChainGroups: (id) => client.getChainGroups(id),
-      listCorps: (req) => client.listCorps(req),
-      getCorpInfo: (req) => {
+      listCorps: (req, signal) => client.listCorps(req, signal),
+      getCorpInfo: (req, signal) => {
         if (++details === 50) sim.revokeTokens();
-        return client.getCorpInfo(req);
+        return client.getCorpInfo(req, signal);
       },
       stats: () => client.stats(),
     });
@@ -249,6 +249,57 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     const next = await syncAgainst(sim, db.database);
     expect(next.status).toBe('succeeded');
     expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+  });
+
+  it('stops the calls a failed chain still has going, without waiting for their answers', async () => {
+    const a = chainIds[0]!;
+    const slow = keysOf(0, true)[0]!;
+    const failing = [...chain(0).groups.keys()].find((g) => g !== chain(0).corps.get(slow)!.groupid)!;
+    // The slow corp's details would take ten minutes, well past the test's timeout; the client would wait.
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo',
+      count: 1,
+      match: { chainId: a, corpid: slow },
+      fault: { delayMs: 600_000 },
+    });
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo_list',
+      count: Infinity,
+      match: { chainId: a, groupid: failing },
+      fault: { errcode: 60011 },
+    });
+    // The failing listing goes out only once the slow call has been asked for, so the chain fails while
+    // that call is still out.
+    const slowAsked = Promise.withResolvers<void>();
+    let slowOutcome: unknown;
+    const failAfterSlow = (client: WecomClient): ChainApi & { stats: WecomClient['stats'] } => ({
+      getChainList: () => client.getChainList(),
+      getChainGroups: (id) => client.getChainGroups(id),
+      listCorps: async (req, signal) => {
+        if (req.chainId === a && req.groupid === failing) await slowAsked.promise;
+        return client.listCorps(req, signal);
+      },
+      getCorpInfo: (req, signal) => {
+        const call = client.getCorpInfo(req, signal);
+        if (req.corpid !== slow) return call;
+        slowAsked.resolve();
+        return call.catch((err: unknown) => {
+          slowOutcome = err;
+          throw err;
+        });
+      },
+      stats: () => client.stats(),
+    });
+    const outcome = await syncAgainst(sim, db.database, {
+      client: { timeoutMs: 600_000 },
+      sync: { detailsMaxAgeHours: 0 },
+      wrap: failAfterSlow,
+    });
+    sim.faults.clear();
+    expect(outcome.status).toBe('partial');
+    expect(outcome.stats.failures).toEqual([expect.objectContaining({ chain_id: a })]);
+    expect(outcome.stats.failures[0]!.error).toContain('60011');
+    expect(slowOutcome).toMatchObject({ name: 'AbortError' });
   });
 
   it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
