@@ -64,6 +64,13 @@ export async function grantCommand(positionals: readonly string[]): Promise<Exit
             `tables they create later are not covered; run this command as the role that runs the migrations\n`,
         );
       }
+      if (result.writable.length > 0) {
+        const some = result.writable.slice(0, 3).join(', ') + (result.writable.length > 3 ? ', …' : '');
+        process.stderr.write(
+          `warning: ${q} can also change ${result.writable.length} wecom tables or views (${some}) through ` +
+            `privileges it already had, which this command does not take away; REVOKE them, or use a new role\n`,
+        );
+      }
       return EXIT.ok;
     } finally {
       client.release();

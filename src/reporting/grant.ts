@@ -45,6 +45,8 @@ export interface GrantResult {
   grantor: string;
   /** The owner of the schema's tables, when some are owned by a role other than the grantor. */
   otherOwners: string[];
+  /** Tables and views the role can also change, through privileges it had before (none are taken away). */
+  writable: string[];
 }
 
 // Another process creating the same role or granting at the same moment: try again, it is idempotent.
@@ -87,16 +89,20 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
               count(*)::int as relations,
               coalesce(array_agg(c.relname::text order by c.relname)
                        filter (where not has_table_privilege($1, c.oid, 'SELECT')), '{}') as unreadable,
-              coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners
+              coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners,
+              coalesce(array_agg(c.relname::text order by c.relname)
+                       filter (where has_any_column_privilege($1, c.oid, 'INSERT, UPDATE')
+                                 or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE')), '{}') as writable
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
        where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f')`,
       [role, SCHEMA],
     );
-    const { usage, relations, unreadable, other_owners } = rows[0] as {
+    const { usage, relations, unreadable, other_owners, writable } = rows[0] as {
       usage: boolean;
       relations: number;
       unreadable: string[];
       other_owners: string[];
+      writable: string[];
     };
     if (!usage || unreadable.length > 0) {
       const missing = usage
@@ -107,7 +113,7 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
       );
     }
     await client.query('commit');
-    return { role, created, relations, grantor: me, otherOwners: other_owners };
+    return { role, created, relations, grantor: me, otherOwners: other_owners, writable };
   } catch (err) {
     await client.query('rollback').catch(() => {});
     throw err;

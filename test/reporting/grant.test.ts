@@ -20,6 +20,8 @@ const PRECREATED = `wcs_bi-${suffix}`;
 const BYSTANDER = `wcs_bystander_${suffix}`;
 const TARGET = `wcs_target_${suffix}`;
 const LOGIN = `wcs_login_${suffix}`;
+// An existing role that can already write to some tables.
+const WRITER = `wcs_writer_${suffix}`;
 
 function asUser(url: string, user: string): string {
   const u = new URL(url);
@@ -69,7 +71,7 @@ describe('grant-readonly', () => {
   afterAll(async () => {
     await db?.drop();
     await withClient(inject('adminDatabaseUrl'), async (c) => {
-      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET])
+      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET, WRITER])
         await c.query(`drop role if exists ${quoteIdent(role)}`);
     });
   });
@@ -137,6 +139,30 @@ describe('grant-readonly', () => {
       await c.query('rollback');
       await c.query('drop view wecom.later_view');
       await c.query('drop table wecom.later_table');
+    });
+  });
+
+  it('warns, in one line, when an existing role can also write, and takes nothing away', async () => {
+    await withClient(db.url, async (c) => {
+      await c.query(`create role ${quoteIdent(WRITER)} nologin`);
+      await c.query(`grant usage on schema wecom to ${quoteIdent(WRITER)}`);
+      await c.query(`grant insert on wecom.chain_corps to ${quoteIdent(WRITER)}`);
+      await c.query(`grant update (heartbeat_at) on wecom.sync_runs to ${quoteIdent(WRITER)}`);
+      await c.query(`grant truncate on wecom.chains to ${quoteIdent(WRITER)}`);
+    });
+    const result = await runCli(['grant-readonly', WRITER], { DATABASE_URL: db.url });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`role "${WRITER}" already exists`);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `warning: "${WRITER}" can also change 3 wecom tables or views (chain_corps, chains, sync_runs) through privileges it already had, which this command does not take away; REVOKE them, or use a new role`,
+    ]);
+    await withClient(db.url, async (c) => {
+      const can = await c.query(
+        `select has_table_privilege($1, 'wecom.chain_corps', 'INSERT') as insert,
+                has_table_privilege($1, 'wecom.chain_corps', 'SELECT') as select`,
+        [WRITER],
+      );
+      expect(can.rows).toEqual([{ insert: true, select: true }]);
     });
   });
 
