@@ -87,23 +87,17 @@ const listedCorp = z
       groupid: c.groupid,
       inviteUserid: c.invite_userid || null,
     };
-    // Exactly one id, the one is_joined names: the crawler keys corps by it.
-    const [wanted, other] = c.is_joined
-      ? (['corpid', 'pending_corpid'] as const)
-      : (['pending_corpid', 'corpid'] as const);
+    // The id is_joined names keys the corp. The other one is ignored: the API page's own example row
+    // carries both, so WeCom may too, and refusing it would fail the chain on every run.
+    const wanted = c.is_joined ? 'corpid' : 'pending_corpid';
     const value = c[wanted];
     const problem = !value
       ? `required when is_joined is ${c.is_joined}`
       : Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES
         ? `longer than ${MAX_ID_BYTES} bytes`
         : null;
-    if (problem !== null || c[other]) {
-      ctx.addIssue({
-        code: 'custom',
-        message: problem ?? `must be absent when is_joined is ${c.is_joined}`,
-        path: [problem !== null ? wanted : other],
-        input: c,
-      });
+    if (problem !== null) {
+      ctx.addIssue({ code: 'custom', message: problem, path: [wanted], input: c });
       return z.NEVER;
     }
     return c.is_joined
