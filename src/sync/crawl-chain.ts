@@ -54,11 +54,12 @@ const INVALID_CURSOR = 50100;
 export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
   // A group listed twice is crawled and stored once, as its last listing says: stored twice, it would fail
   // the chain's merge (a row cannot be upserted twice in one statement) on every run.
-  const groups = [
-    ...new Map((await ctx.api.getChainGroups(chain.chainId)).map((g) => [g.groupid, g])).values(),
-  ];
-  // The root group (id 1) is usually not listed; its corps are asked for by leaving groupid out.
-  const groupIds: (number | null)[] = groups.some((g) => g.groupid === ROOT_GROUP_ID) ? [] : [null];
+  const listed = new Map((await ctx.api.getChainGroups(chain.chainId)).map((g) => [g.groupid, g]));
+  // The root group (id 1) is usually not listed; its corps are asked for by leaving groupid out. Listed or
+  // not, it is not stored: the tables and views know it as the parent (1) of the top-level groups, and a
+  // row of its own would put every group one level deeper.
+  const groupIds: (number | null)[] = listed.delete(ROOT_GROUP_ID) ? [ROOT_GROUP_ID] : [null];
+  const groups = [...listed.values()];
   groupIds.push(...groups.map((g) => g.groupid));
   ctx.stats.chains.started += 1;
   ctx.stats.groups.listed += groupIds.length;

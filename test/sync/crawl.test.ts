@@ -117,6 +117,26 @@ describe('crawler paging and failures', () => {
     ]);
   });
 
+  it('crawls the root group when get_chain_group lists it, but stores no row for it', async () => {
+    api.chains[0]!.groups.unshift({ groupid: 1, groupName: '根', parentid: 0, order: 0 });
+    const outcome = await sync();
+    expect(outcome.status).toBe('succeeded');
+    expect(await storedKeys('a')).toEqual(expectedKeys('a'));
+    const rootListings = api.calls.filter(
+      (c) => c.endpoint === 'get_chain_corpinfo_list' && (c.args as { chainId: string }).chainId === 'a',
+    );
+    expect(
+      rootListings.filter((c) => [1, null].includes((c.args as { groupid: number }).groupid)),
+    ).toHaveLength(2);
+    const { rows } = await db.pool.query(
+      `select groupid, depth, path_complete from wecom.group_tree where chain_id = 'a' order by groupid`,
+    );
+    expect(rows).toEqual([
+      { groupid: 2, depth: 1, path_complete: true },
+      { groupid: 3, depth: 2, path_complete: true },
+    ]);
+  });
+
   it('rejects has_more without a cursor', async () => {
     api.onList = (req, real) =>
       req.chainId === 'b' && req.groupid === 2 ? { ...real, nextCursor: '' } : undefined;
