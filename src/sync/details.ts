@@ -20,11 +20,29 @@ export function needsDetails(
   if (!corp.isJoined || policy.mode === 'none') return false;
   if (policy.mode === 'all') return true;
   if (!stored || stored.removed || stored.detailsFetchedAt === null) return true;
-  if (now - stored.detailsFetchedAt.getTime() >= policy.maxAgeMs) return true;
+  if (now - stored.detailsFetchedAt.getTime() >= maxAgeOf(corp.corpid, policy.maxAgeMs)) return true;
   return (
     stored.corpName !== corp.corpName ||
     stored.customId !== corp.customId ||
     stored.groupid !== corp.groupid ||
     stored.inviteUserid !== corp.inviteUserid
   );
+}
+
+/**
+ * How old `corpid`'s details may grow: between half of `maxAgeMs` and all of it, fixed per corp. A first
+ * load fetches every corp's details at once; with one age for all, every one of them would fall due again
+ * in the same run a week later, and above WeCom's 150,000 calls an hour that run could never finish (an
+ * hourly CronJob would then start over, and fail, every hour). Spread, they fall due over days, a few in
+ * each run, and stay spread: each corp keeps its own age.
+ */
+function maxAgeOf(corpid: string, maxAgeMs: number): number {
+  return maxAgeMs * (1 - unitHash(corpid) / 2);
+}
+
+/** FNV-1a of the string's UTF-16 code units, as a fraction in [0, 1): stable across runs and versions. */
+function unitHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0) / 2 ** 32;
 }

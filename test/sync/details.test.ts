@@ -53,4 +53,24 @@ describe('needsDetails', () => {
     expect(needsDetails(joined, stored, { mode: 'all', maxAgeMs: 0 }, now)).toBe(true);
     expect(needsDetails(joined, undefined, { mode: 'none', maxAgeMs: 0 }, now)).toBe(false);
   });
+  it('spreads when details fall due between half the max age and all of it', () => {
+    const ids = Array.from({ length: 2_000 }, (_, i) => `ww${(i * 7_919).toString(16).padStart(16, '0')}`);
+    const fetchedAt = new Date(now - 24 * hour);
+    const dueAt = (ageHours: number) =>
+      ids.filter((corpid) =>
+        needsDetails(
+          { ...joined, corpid },
+          { ...stored, corpid, detailsFetchedAt: new Date(fetchedAt.getTime()) },
+          changed,
+          fetchedAt.getTime() + ageHours * hour,
+        ),
+      ).length;
+    expect(dueAt(12 - 0.01)).toBe(0);
+    expect(dueAt(24)).toBe(ids.length);
+    // Roughly uniform in between: each quarter of the range holds about a quarter of the corps.
+    const quarters = [15, 18, 21, 24].map(dueAt);
+    expect(quarters.map((n, i) => n - (quarters[i - 1] ?? 0))).toEqual(
+      Array(4).fill(expect.toSatisfy((n: number) => n > 400 && n < 600)),
+    );
+  });
 });
