@@ -5,7 +5,7 @@ import type { Database } from '../db/database.ts';
 import type { Chain, ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
-import { CrawlError, hasErrcode } from './errors.ts';
+import { CrawlError, hasErrcode, isCorpScoped } from './errors.ts';
 import { GroupSlots } from './group-slots.ts';
 import { PriorityLimit } from './priority-limit.ts';
 import type { RowCounts, RunStats, TableName } from './stats.ts';
@@ -146,9 +146,16 @@ async function withDetails(
         corps.map(async (corp, i): Promise<StagedCorp> => {
           if (!corp.isJoined || !wanted[i]) return unfetched[i]!;
           signal.throwIfAborted();
-          const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid }, signal);
-          ctx.stats.details_fetched += 1;
-          return { corp, detail };
+          try {
+            const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid }, signal);
+            ctx.stats.details_fetched += 1;
+            return { corp, detail };
+          } catch (err) {
+            if (!isCorpScoped(err)) throw err;
+            // Stored as listed, its stored details kept: they are still due, so the next run asks again.
+            ctx.stats.details_failed += 1;
+            return unfetched[i]!;
+          }
         }),
       ),
     gatesNextPage,

@@ -29,6 +29,22 @@ export function isChainScoped(err: unknown): boolean {
   );
 }
 
+// The codes WeCom documents, each with what it means for a crawl (wecom-conventions.md). Any other code is
+// "fatal for that call": for a corp's details, the one corp, not its chain (a corp that left the chain
+// while it was being crawled, say).
+const DOCUMENTED_ERRCODES: ReadonlySet<number> = new Set([
+  -1, 40014, 41001, 42001, 45009, 45033, 50100, 60011,
+]);
+
+/** A failure of one corp's details call that leaves the rest of its chain's crawl sound. */
+export function isCorpScoped(err: unknown): boolean {
+  return (
+    err instanceof WecomApiError &&
+    !(err instanceof WecomRefusedError) &&
+    !DOCUMENTED_ERRCODES.has(err.errcode)
+  );
+}
+
 export function hasErrcode(err: unknown, errcode: number): boolean {
   return err instanceof WecomApiError && err.errcode === errcode;
 }

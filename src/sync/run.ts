@@ -129,6 +129,12 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   const status = statusOf(stats, fatal, deps.signal?.aborted ?? false);
   const error = fatal !== undefined ? describe(fatal) : summariseFailures(stats);
   await finishRun(db.orm, runId, status, stats, error);
+  if (stats.details_failed > 0) {
+    log.warn(
+      { corps: stats.details_failed, errors: stats.api.errors.get_chain_corpinfo },
+      'some corps are stored without new details: get_chain_corpinfo failed for them; asked again next run',
+    );
+  }
   log.info({ status, chains: stats.chains, rows: stats.rows, api: stats.api.calls }, 'sync finished');
   return { runId, status, stats, fatal };
 }

@@ -23,6 +23,8 @@ export interface RunStats {
   pages: number;
   corps_listed: number;
   details_fetched: number;
+  /** Joined corps whose get_chain_corpinfo failed for that corp alone: stored without new details. */
+  details_failed: number;
   rows: Record<TableName, RowCounts>;
   api: ApiStats;
   failures: ChainFailure[];
@@ -40,6 +42,7 @@ export function emptyStats(): RunStats {
     pages: 0,
     corps_listed: 0,
     details_fetched: 0,
+    details_failed: 0,
     rows: { chains: zeroCounts(), chain_groups: zeroCounts(), chain_corps: zeroCounts() },
     api: { calls: {}, retries: {}, errors: {}, tokenRefreshes: 0 },
     failures: [],

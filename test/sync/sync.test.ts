@@ -302,6 +302,50 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(slowOutcome).toMatchObject({ name: 'AbortError' });
   });
 
+  it('stores a corp whose details call fails for it alone (it left meanwhile) as listed, and the chain', async () => {
+    const b = chainIds[1]!;
+    const [gone, kept] = keysOf(1, true).slice(5, 7) as [string, string];
+    const stored = async (key: string) =>
+      (
+        await db.query(
+          `select corp_name, qualification_status, details_fetched_at, removed_at is not null as removed
+           from wecom.chain_corps where chain_id = $1 and corp_key = $2`,
+          [b, key],
+        )
+      ).rows[0];
+    const before = await stored(gone);
+    for (const key of [gone, kept]) {
+      network.renameCorp(b, key, `${key} 新名`);
+      network.setQualification(b, key, before.qualification_status === 3 ? 2 : 3);
+    }
+    // Listed, then gone from the chain before its details are asked for: WeCom answers an error for it.
+    const leaveBeforeDetails = (client: WecomClient): ChainApi & { stats: WecomClient['stats'] } => ({
+      getChainList: () => client.getChainList(),
+      getChainGroups: (id) => client.getChainGroups(id),
+      listCorps: (req, signal) => client.listCorps(req, signal),
+      getCorpInfo: (req, signal) => {
+        if (req.corpid === gone) network.removeCorp(b, gone);
+        return client.getCorpInfo(req, signal);
+      },
+      stats: () => client.stats(),
+    });
+    const outcome = await syncAgainst(sim, db.database, { wrap: leaveBeforeDetails });
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.stats.failures).toEqual([]);
+    expect(outcome.stats.details_failed).toBe(1);
+    expect(await stored(gone)).toEqual({ ...before, corp_name: `${gone} 新名` });
+    expect(await stored(kept)).toMatchObject({
+      corp_name: `${kept} 新名`,
+      qualification_status: network.corp(b, kept).qualificationStatus,
+    });
+
+    const next = await syncAgainst(sim, db.database);
+    expect(next.status).toBe('succeeded');
+    expect(next.stats.details_failed).toBe(0);
+    expect(await stored(gone)).toMatchObject({ removed: true });
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+  });
+
   it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
     network.renameCorp(chainIds[1]!, keysOf(1, true)[1]!, '又一个名字');
     sim.faults.inject({
