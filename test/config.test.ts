@@ -25,7 +25,7 @@ describe('parseConfig', () => {
       ratePerMinute: 9500,
       ratePerHour: 142_500,
       concurrency: 16,
-      maxAttempts: 5,
+      maxAttempts: 4,
     });
     expect(c.sync).toEqual({
       pageSize: 100,
