@@ -1,5 +1,6 @@
 // The sync_runs record: written when a run starts, finished when it ends, whatever the outcome.
 import type { RunStats } from '../sync/stats.ts';
+import type { PriorCalls } from '../wecom/client.ts';
 import type { Database, Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
 import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
@@ -67,4 +68,22 @@ export async function lastSuccessAt(db: Queryable, upstreamCorpid: string): Prom
     [upstreamCorpid],
   );
   return rows[0].at;
+}
+
+/**
+ * The API calls, per endpoint, of this corp's runs that ended within the last hour, each with its age at
+ * the database's clock. A run killed before it finished recorded none: those calls are not known here.
+ */
+export async function recentCalls(db: Queryable, upstreamCorpid: string): Promise<PriorCalls[]> {
+  const { rows } = await db.query(
+    `select c.key as endpoint, c.value::bigint as calls,
+            extract(epoch from clock_timestamp() - r.finished_at) * 1000 as age_ms
+     from wecom.sync_runs r,
+          jsonb_each_text(case when jsonb_typeof(r.stats -> 'api' -> 'calls') = 'object'
+                               then r.stats -> 'api' -> 'calls' else '{}' end) c
+     where r.upstream_corpid = $1 and r.finished_at > clock_timestamp() - interval '1 hour'
+       and c.value ~ '^[0-9]{1,12}$'`,
+    [upstreamCorpid],
+  );
+  return rows.map((r) => ({ endpoint: r.endpoint, calls: Number(r.calls), ageMs: Number(r.age_ms) }));
 }

@@ -3,8 +3,9 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { RunLock } from '../db/run-lock.ts';
+import { recentCalls } from '../db/runs.ts';
 import type { Logger } from '../log.ts';
-import { type ApiStats, WecomClient } from '../wecom/client.ts';
+import { type ApiStats, type PriorCalls, WecomClient } from '../wecom/client.ts';
 import { type RunOutcome, runSync } from './run.ts';
 import { emptyStats, type RunStats } from './stats.ts';
 
@@ -32,7 +33,10 @@ export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Pro
       log.warn({ staleRunId: stale.id, lastHeartbeat: stale.heartbeat_at }, 'marked a dead run aborted');
     }
     const stop = AbortSignal.any([signal, lock.lost]);
-    const client = new WecomClient({ ...config.wecom, signal: stop });
+    // WeCom counts calls per corp and hour, across processes: an hour's earlier runs spent part of it.
+    const priorCalls = await recentCalls(db, upstreamCorpid);
+    logPriorCalls(log, priorCalls, config.wecom.ratePerHour);
+    const client = new WecomClient({ ...config.wecom, signal: stop, priorCalls });
     const stats = emptyStats();
     watch?.({ stats, api: () => client.stats() });
     try {
@@ -53,6 +57,18 @@ export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Pro
     }
   } finally {
     await lock.release();
+  }
+}
+
+/** Says so when earlier runs spent more than half an endpoint's hour: this run may have to wait for it. */
+function logPriorCalls(log: Logger, prior: readonly PriorCalls[], perHour: number): void {
+  const spent: Record<string, number> = {};
+  for (const { endpoint, calls } of prior) spent[endpoint] = (spent[endpoint] ?? 0) + calls;
+  if (Object.values(spent).some((calls) => calls > perHour / 2)) {
+    log.info(
+      { calls: spent, perHour },
+      'runs of the last hour spent much of the hourly call limit: this run may wait for it',
+    );
   }
 }
 

@@ -59,6 +59,15 @@ export interface WecomClientOptions {
   backoffMaxMs?: number;
   /** Abort: no new request starts, and every waiting call rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Calls earlier processes made in the last hour: they count against this client's windows too. */
+  priorCalls?: readonly PriorCalls[];
+}
+
+/** `calls` requests to `endpoint`, the last of them `ageMs` ago. */
+export interface PriorCalls {
+  endpoint: string;
+  calls: number;
+  ageMs: number;
 }
 
 export interface WecomClientDeps {
@@ -77,7 +86,7 @@ const DEFAULT_BACKOFF_BASE_MS = 250;
 const DEFAULT_BACKOFF_MAX_MS = 10_000;
 
 export class WecomClient {
-  readonly #options: Required<Omit<WecomClientOptions, 'signal'>>;
+  readonly #options: Required<Omit<WecomClientOptions, 'signal' | 'priorCalls'>>;
   readonly #abort: AbortFanout;
   readonly #now: Now;
   readonly #sleep: Sleep;
@@ -90,7 +99,7 @@ export class WecomClient {
   readonly #stats = emptyApiStats();
 
   constructor(options: WecomClientOptions, deps: WecomClientDeps = {}) {
-    const { signal: _signal, ...rest } = options;
+    const { signal: _signal, priorCalls = [], ...rest } = options;
     this.#options = {
       ...rest,
       backoffBaseMs: options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
@@ -118,6 +127,14 @@ export class WecomClient {
     this.#limiters = Object.fromEntries(
       ENDPOINTS.map((e) => [e, new RateLimiter(windows, this.#now, this.#sleep)]),
     ) as Record<Endpoint, RateLimiter>;
+    // Oldest first, each as if made all at its last moment: it leaves the hour no earlier than WeCom lets
+    // it go, and a process that starts within the hour of a large sync cannot draw WeCom's hour-long block.
+    const now = this.#now();
+    for (const { endpoint, calls, ageMs } of [...priorCalls].sort((a, b) => b.ageMs - a.ageMs)) {
+      if (isEndpoint(endpoint) && calls > 0 && ageMs < HOUR_MS) {
+        this.#limiters[endpoint].recordPast(now - Math.max(0, ageMs), calls);
+      }
+    }
     this.#tokens = new TokenCache(async () => {
       const fetched = await this.#call('gettoken', null, tokenSchema);
       this.#redactor.addToken(fetched.token);
@@ -305,7 +322,11 @@ function isRetryable(action: Action): boolean {
   return action === 'retry' || action === 'pause';
 }
 
-function validate(o: Required<Omit<WecomClientOptions, 'signal'>>): void {
+function isEndpoint(name: string): name is Endpoint {
+  return (ENDPOINTS as readonly string[]).includes(name);
+}
+
+function validate(o: Required<Omit<WecomClientOptions, 'signal' | 'priorCalls'>>): void {
   const positiveIntegers = ['ratePerMinute', 'ratePerHour', 'concurrency', 'maxAttempts'] as const;
   for (const key of positiveIntegers) {
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new RangeError(`${key} must be a positive integer`);

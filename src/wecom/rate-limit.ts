@@ -119,6 +119,14 @@ export class RateLimiter {
     });
   }
 
+  /**
+   * Counts `starts` requests made at `at` (before now) by someone else, an earlier process: WeCom counted
+   * them against the same windows. Only before this limiter's own first request, oldest first.
+   */
+  recordPast(at: number, starts: number): void {
+    for (const w of this.#windows) w.record(at, starts);
+  }
+
   /** Stops granting and starting requests until `untilMs` (on the injected clock). Only ever extends a pause. */
   pauseUntil(untilMs: number): void {
     if (untilMs <= this.#pausedUntil) return;

@@ -54,13 +54,14 @@ export class SlidingWindow {
     }
   }
 
-  record(start: number): void {
+  /** Records `starts` starts at `start`, which must not be earlier than any start recorded before. */
+  record(start: number, starts = 1): void {
     this.expire(start);
     const tick = this.#resolutionMs > 0 ? Math.floor(start / this.#resolutionMs) * this.#resolutionMs : start;
     const last = (this.#head + this.#cells - 1) % this.#ticks.length;
-    this.#count++;
+    this.#count += starts;
     if (this.#cells > 0 && this.#ticks[last] === tick) {
-      this.#starts[last] = this.#starts[last]! + 1;
+      this.#starts[last] = this.#starts[last]! + starts;
       return;
     }
     // count + granted < limit held when the permit was granted, and a tick's cells cannot outnumber the
@@ -68,7 +69,7 @@ export class SlidingWindow {
     if (this.#cells === this.#ticks.length) this.#grow();
     const cell = (this.#head + this.#cells) % this.#ticks.length;
     this.#ticks[cell] = tick;
-    this.#starts[cell] = 1;
+    this.#starts[cell] = starts;
     this.#cells++;
   }
 

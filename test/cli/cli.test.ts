@@ -161,6 +161,29 @@ describe('wecom-chain-sync CLI', () => {
     expect(result.stderr).not.toContain(SECRET);
   });
 
+  it("counts the last hour's runs against the hourly limit, and says so when they spent much of it", async () => {
+    const last = await db.pool.query(
+      `select (stats -> 'api' -> 'calls' ->> 'get_chain_corpinfo')::int as n from wecom.sync_runs
+       where status = 'succeeded' order by id desc limit 1`,
+    );
+    const spent = last.rows[0].n as number;
+    expect(spent).toBeGreaterThan(100);
+    const perHour = spent + 100; // more than half of it spent; enough left for a re-run
+    const result = await runCli(['run'], {
+      ...env,
+      LOG_LEVEL: 'info',
+      WECOM_RATE_LIMIT_PER_HOUR: String(perHour),
+    });
+    expect(result.code).toBe(0);
+    const said = result.stderr
+      .split('\n')
+      .filter((line) => line.includes('hourly call limit'))
+      .map((line) => JSON.parse(line));
+    expect(said).toEqual([
+      expect.objectContaining({ perHour, calls: expect.objectContaining({ get_chain_corpinfo: spent }) }),
+    ]);
+  });
+
   it('exits 7 when a chain cannot be synced and 6 when none can', async () => {
     const [first] = network.chains.keys();
     sim.faults.inject({

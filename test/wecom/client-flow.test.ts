@@ -54,6 +54,33 @@ describe('rate limit and concurrency', () => {
     expect(calls(server, 'get_chain_list')).toHaveLength(3);
   });
 
+  it('counts the calls of earlier processes against the hour, each as made at its last moment', async () => {
+    const clock = new FakeClock();
+    server = await startWecom({ get_chain_list: chains, get_chain_group: groups });
+    client = testClient(server, {
+      clock,
+      ratePerMinute: 10,
+      ratePerHour: 5,
+      priorCalls: [
+        { endpoint: 'get_chain_list', calls: 3, ageMs: 40 * 60_000 },
+        { endpoint: 'get_chain_list', calls: 1, ageMs: 10 * 60_000 },
+        { endpoint: 'get_chain_list', calls: 50, ageMs: 61 * 60_000 }, // out of the hour: ignored
+        { endpoint: 'no_such_endpoint', calls: 50, ageMs: 0 },
+      ],
+    });
+    await client.getChainList(); // the hour's fifth call
+    const sixth = client.getChainList();
+    await client.getChainGroups('c'); // another endpoint: its own hour, untouched
+    await until(() => clock.slept.length > 0);
+    expect(calls(server, 'get_chain_list')).toHaveLength(1);
+    // It fits once the three calls of 40 minutes ago leave the hour, 20 minutes (and a tick) from now.
+    await clock.advance(20 * 60_000 - 1_000);
+    expect(calls(server, 'get_chain_list')).toHaveLength(1);
+    await clock.advance(2_000);
+    await sixth;
+    expect(calls(server, 'get_chain_list')).toHaveLength(2);
+  });
+
   it('a backoff sleep holds no concurrency slot', async () => {
     const clock = new FakeClock();
     server = await startWecom({
