@@ -3,7 +3,7 @@ import { schedule as cronSchedule, validate as validateCron } from 'node-cron';
 import { type Config, parseConfig, parseScheduleConfig } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { LockHeldError } from '../db/run-lock.ts';
-import { lastSuccessAt } from '../db/runs.ts';
+import { lastRun, lastSuccessAt } from '../db/runs.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startMetricsServer } from '../metrics/server.ts';
 import { SyncMetrics } from '../metrics/sync-metrics.ts';
@@ -29,13 +29,16 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
   let aborted = false;
   try {
     await db.migrate();
+    // Read before a restarted scheduler's first sync ends, or staleness alerts would fire on every deploy.
+    metrics.lastSuccess(await lastSuccessAt(db, config.wecom.corpId));
+    metrics.lastRun(await lastRun(db, config.wecom.corpId));
     // A signal that came while starting up (waiting for another process's migrations, say) has already
     // fired: waiting for it would never end, and the scheduler would sync until the deadline killed it.
+    // Checked after the last await of the start-up, not before it.
     if (shutdown.signal.aborted) {
       log.info('scheduler stopped before it started');
       return EXIT.ok;
     }
-    metrics.lastSuccess(await lastSuccessAt(db, config.wecom.corpId));
     const syncs = new Syncs(config, db, log, metrics, shutdown.signal);
     const task = cronSchedule(cron, () => syncs.tick('schedule'), { timezone, name: 'wecom-chain-sync' });
     log.info({ cron, timezone, metricsPort: server.port, next: task.getNextRun() }, 'scheduler started');

@@ -70,6 +70,30 @@ export async function lastSuccessAt(db: Queryable, upstreamCorpid: string): Prom
   return rows[0].at;
 }
 
+/** The corp's last finished run, as a scheduler's metrics report it. */
+export interface LastRun {
+  finishedAt: Date;
+  seconds: number;
+  chains: { listed: number; completed: number; failed: number };
+}
+
+export async function lastRun(db: Queryable, upstreamCorpid: string): Promise<LastRun | null> {
+  const { rows } = await db.query(
+    `select finished_at, extract(epoch from finished_at - started_at)::float8 as seconds, stats -> 'chains' as chains
+     from wecom.sync_runs where upstream_corpid = $1 and finished_at is not null
+     order by finished_at desc limit 1`,
+    [upstreamCorpid],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const count = (key: string) => Number(r.chains?.[key] ?? 0) || 0;
+  return {
+    finishedAt: r.finished_at,
+    seconds: Math.max(0, r.seconds),
+    chains: { listed: count('listed'), completed: count('completed'), failed: count('failed') },
+  };
+}
+
 /**
  * The API calls, per endpoint, of this corp's runs that ended within the last hour, each with its age at
  * the database's clock. A run killed before it finished recorded none: those calls are not known here.

@@ -1,6 +1,7 @@
 // What Prometheus sees of the job. Counters add up across runs in a long-running scheduler; a batch `run`
 // pushes them once at the end (one process, one run).
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { LastRun } from '../db/runs.ts';
 import type { RunOutcome } from '../sync/run.ts';
 import { TABLES } from '../sync/stats.ts';
 
@@ -52,16 +53,17 @@ export class SyncMetrics {
     if (at) this.#lastSuccess.set(at.getTime() / 1000);
   }
 
+  /** The last finished run as the database holds it, for a scheduler that starts (as lastSuccess()). */
+  lastRun(run: LastRun | null): void {
+    if (run) this.#setLastRun(run);
+  }
+
   /** A finished sync; `lastSuccessAt` as for lastSuccess(). */
   observe(outcome: RunOutcome, seconds: number, lastSuccessAt: Date | null): void {
     const { stats } = outcome;
     this.#runs.inc({ status: outcome.status });
-    this.#lastDuration.set(seconds);
-    this.#lastRun.set(Date.now() / 1000);
+    this.#setLastRun({ finishedAt: new Date(), seconds, chains: stats.chains });
     this.lastSuccess(lastSuccessAt);
-    this.#chains.set({ state: 'listed' }, stats.chains.listed);
-    this.#chains.set({ state: 'completed' }, stats.chains.completed);
-    this.#chains.set({ state: 'failed' }, stats.chains.failed);
     for (const [endpoint, n] of Object.entries(stats.api.calls)) this.#calls.inc({ endpoint }, n);
     for (const [endpoint, n] of Object.entries(stats.api.retries)) this.#retries.inc({ endpoint }, n);
     for (const [endpoint, byCode] of Object.entries(stats.api.errors)) {
@@ -70,5 +72,13 @@ export class SyncMetrics {
     for (const table of TABLES) {
       for (const kind of KINDS) this.#rows.inc({ table, kind }, stats.rows[table][kind]);
     }
+  }
+
+  #setLastRun({ finishedAt, seconds, chains }: LastRun): void {
+    this.#lastDuration.set(seconds);
+    this.#lastRun.set(finishedAt.getTime() / 1000);
+    this.#chains.set({ state: 'listed' }, chains.listed);
+    this.#chains.set({ state: 'completed' }, chains.completed);
+    this.#chains.set({ state: 'failed' }, chains.failed);
   }
 }

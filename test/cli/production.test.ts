@@ -365,11 +365,21 @@ describe('in production', () => {
     }
   });
 
-  it('schedule reports the last success it finds in the database from its start', async () => {
+  it('schedule reports the last run and last success it finds in the database from its start', async () => {
+    // The last run failed, after an earlier success: both must show, each as it was.
+    await db.pool.query(
+      `insert into wecom.sync_runs (upstream_corpid, status, started_at, finished_at, stats)
+       values ($1, 'failed', now() - interval '90 seconds', now(),
+               '{"chains": {"listed": 3, "started": 3, "completed": 1, "failed": 2}}')`,
+      [CORP_ID],
+    );
     const { rows } = await db.pool.query(
-      `select extract(epoch from max(finished_at))::float8 as at from wecom.sync_runs where status = 'succeeded'`,
+      `select extract(epoch from max(finished_at) filter (where status = 'succeeded'))::float8 as at,
+              extract(epoch from max(finished_at))::float8 as last
+       from wecom.sync_runs`,
     );
     expect(rows[0].at).toBeGreaterThan(0);
+    expect(rows[0].last).toBeGreaterThan(rows[0].at);
     // A schedule that does not fire during the test.
     const proc = startCli(['schedule'], {
       ...env,
@@ -387,11 +397,49 @@ describe('in production', () => {
         { timeout: 20_000, interval: 20 },
       );
       const text = await (await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`)).text();
-      const value = Number(/^wecom_sync_last_success_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
-      expect(value).toBeCloseTo(rows[0].at, 3);
+      const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(metric('wecom_sync_last_success_timestamp_seconds')).toBeCloseTo(rows[0].at, 3);
+      expect(metric('wecom_sync_last_run_timestamp_seconds')).toBeCloseTo(rows[0].last, 3);
+      expect(metric('wecom_sync_last_run_duration_seconds')).toBeCloseTo(90, 1);
+      expect(metric('wecom_sync_last_run_chains\\{state="failed"\\}')).toBe(2);
     } finally {
       proc.child.kill('SIGTERM');
       expect((await proc.exited).code).toBe(0);
+    }
+  });
+
+  it('schedule stopped while it reads the last runs at start-up exits 0 without syncing', async () => {
+    const before = (await latestRun()).id;
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('lock table wecom.sync_runs in access exclusive mode');
+      const proc = startCli(['schedule', '--now'], {
+        ...env,
+        LOG_LEVEL: 'info',
+        SYNC_CRON: '* * * * * *',
+        METRICS_PORT: '0',
+      });
+      // The scheduler's start-up query waits for the table the test holds.
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation
+             where c.relname = 'sync_runs' and not l.granted`,
+          );
+          expect(rows[0].n).toBe(1);
+        },
+        { timeout: 20_000, interval: 20 },
+      );
+      proc.child.kill('SIGTERM');
+      await holder.query('commit');
+      const result = await proc.exited;
+      expect(result.code).toBe(0);
+      expect(logLines(result.stderr).map((l) => l.msg)).not.toContain('scheduler started');
+      expect((await latestRun()).id).toBe(before);
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      holder.release();
     }
   });
 
