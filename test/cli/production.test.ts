@@ -335,8 +335,9 @@ describe('in production', () => {
       const result = await runCli(['run'], { ...env, PUSHGATEWAY_URL: `http://127.0.0.1:${port}` });
       expect(result.code).toBe(0);
       expect(pushes).toHaveLength(1);
+      // PUT: what an earlier run pushed is replaced, not merged (its error counts would stay otherwise).
       expect(pushes[0]).toMatchObject({
-        method: 'POST',
+        method: 'PUT',
         url: `/metrics/job/wecom_chain_sync/upstream_corpid/${CORP_ID}`,
       });
       expect(pushes[0]!.body).toMatch(/wecom_sync_runs_total\{status="succeeded"\} 1/);
