@@ -5,6 +5,8 @@ import type { Database, Session } from './database.ts';
 // Two-key form: the first key namespaces our locks, the second is the corp.
 const LOCK_NAMESPACE = 7_413_020;
 const HEARTBEAT_MS = 10_000;
+/** A holder whose lock connection has been idle this long has stopped beating: its process is gone. */
+const DEAD_HOLDER_MS = 120_000;
 
 export class LockHeldError extends Error {
   override name = 'LockHeldError';
@@ -24,6 +26,32 @@ export interface StaleRun {
   heartbeat_at: Date;
 }
 
+/** The backend that held the lock for a process that is gone, and was terminated to take it over. */
+export interface DeadHolder {
+  pid: number;
+  idleSeconds: number;
+}
+
+export interface AcquireOptions {
+  /** How long the holder's connection must have been idle to count as dead (default 120 s). */
+  deadAfterMs?: number;
+}
+
+// The backend holding our lock for the corp, when it has been idle (no heartbeat, no query) for $3
+// seconds: a holder that is alive runs its heartbeat on that very connection every 10 s. Such a backend
+// outlives a vanished node or a network partition until the server's TCP keepalive gives up (two hours
+// by default), so it is terminated, waiting up to 5 s for it to go.
+const TERMINATE_DEAD_HOLDER = `
+select a.pid, extract(epoch from now() - a.state_change)::float8 as idle_seconds,
+       pg_terminate_backend(a.pid, 5000) as terminated
+from pg_locks l join pg_stat_activity a on a.pid = l.pid
+where l.locktype = 'advisory' and l.granted and l.objsubid = 2
+  and l.database = (select oid from pg_database where datname = current_database())
+  and l.classid = $1::bigint::oid and l.objid = ((hashtext($2)::bigint + 4294967296) % 4294967296)::oid
+  and a.state = 'idle' and a.state_change < now() - make_interval(secs => $3)`;
+
+const TRY_LOCK = 'select pg_try_advisory_lock($1, hashtext($2)) as locked';
+
 export class RunLock {
   readonly #session: Session;
   readonly #upstreamCorpid: string;
@@ -32,20 +60,27 @@ export class RunLock {
   #beat: Promise<unknown> = Promise.resolve();
   #released = false;
 
-  private constructor(session: Session, upstreamCorpid: string) {
+  /** Set when the lock was taken over from a holder whose process is gone. */
+  readonly tookOverFrom: DeadHolder | null;
+
+  private constructor(session: Session, upstreamCorpid: string, tookOverFrom: DeadHolder | null) {
     this.#session = session;
     this.#upstreamCorpid = upstreamCorpid;
+    this.tookOverFrom = tookOverFrom;
   }
 
-  /** Takes the lock or throws LockHeldError naming the run that holds it. Waits for nothing. */
-  static async acquire(db: Database, upstreamCorpid: string): Promise<RunLock> {
+  /**
+   * Takes the lock or throws LockHeldError naming the run that holds it. Waits for nothing, but takes the
+   * lock over from a holder whose connection has been idle for `deadAfterMs`: its process is gone.
+   */
+  static async acquire(db: Database, upstreamCorpid: string, options: AcquireOptions = {}): Promise<RunLock> {
     const session = await db.session();
+    const tryLock = async () =>
+      (await session.query(TRY_LOCK, [LOCK_NAMESPACE, upstreamCorpid])).rows[0].locked;
     try {
-      const { rows } = await session.query('select pg_try_advisory_lock($1, hashtext($2)) as locked', [
-        LOCK_NAMESPACE,
-        upstreamCorpid,
-      ]);
-      if (rows[0].locked) return new RunLock(session, upstreamCorpid);
+      if (await tryLock()) return new RunLock(session, upstreamCorpid, null);
+      const dead = await terminateDeadHolder(session, upstreamCorpid, options.deadAfterMs ?? DEAD_HOLDER_MS);
+      if (dead && (await tryLock())) return new RunLock(session, upstreamCorpid, dead);
       const holder = await session.query(
         `select id, started_at from wecom.sync_runs where upstream_corpid = $1 and status = 'running'
          order by id desc limit 1`,
@@ -105,5 +140,24 @@ export class RunLock {
       // Closing the connection releases a session lock just as well.
       this.#session.release(true);
     }
+  }
+}
+
+async function terminateDeadHolder(
+  session: Session,
+  upstreamCorpid: string,
+  deadAfterMs: number,
+): Promise<DeadHolder | null> {
+  try {
+    const { rows } = await session.query(TERMINATE_DEAD_HOLDER, [
+      LOCK_NAMESPACE,
+      upstreamCorpid,
+      deadAfterMs / 1000,
+    ]);
+    const r = rows[0];
+    return r?.terminated ? { pid: r.pid, idleSeconds: Math.round(r.idle_seconds) } : null;
+  } catch {
+    // Not allowed to terminate it (another role, without pg_signal_backend): the lock stays held.
+    return null;
   }
 }

@@ -29,6 +29,12 @@ export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Pro
   const upstreamCorpid = config.wecom.corpId;
   const lock = await RunLock.acquire(db, upstreamCorpid);
   try {
+    if (lock.tookOverFrom) {
+      log.warn(
+        { pid: lock.tookOverFrom.pid, idleSeconds: lock.tookOverFrom.idleSeconds },
+        'took the sync lock over from a connection whose process is gone',
+      );
+    }
     for (const stale of await lock.abortStaleRuns()) {
       log.warn({ staleRunId: stale.id, lastHeartbeat: stale.heartbeat_at }, 'marked a dead run aborted');
     }

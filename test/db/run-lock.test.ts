@@ -1,0 +1,78 @@
+// Taking over the sync lock from a holder whose process is gone (a vanished node leaves its backend, and
+// the lock, alive until TCP keepalive gives up), and never from one that is alive.
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LockHeldError, RunLock } from '../../src/db/run-lock.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+const CORP = 'wwlocked';
+
+describe('RunLock', () => {
+  let db: TestDatabase;
+  let holder: pg.Client | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await holder?.end().catch(() => {});
+    holder = undefined;
+  });
+  afterAll(() => db?.drop());
+
+  /** Another process's lock connection, as RunLock takes it; its backend pid. */
+  async function holdLock(): Promise<number> {
+    holder = new pg.Client({ connectionString: db.url });
+    holder.on('error', () => {});
+    await holder.connect();
+    await holder.query('select pg_advisory_lock(7413020, hashtext($1))', [CORP]);
+    return (await holder.query('select pg_backend_pid() as pid')).rows[0].pid;
+  }
+  const idleSeconds = async (pid: number): Promise<number | null> =>
+    (
+      await db.pool.query(
+        `select extract(epoch from now() - state_change)::float8 as s from pg_stat_activity
+         where pid = $1 and state = 'idle'`,
+        [pid],
+      )
+    ).rows[0]?.s ?? null;
+
+  it('takes the lock over from a holder whose connection has been idle too long, terminating it', async () => {
+    const pid = await holdLock();
+    await vi.waitFor(async () => expect(await idleSeconds(pid)).toBeGreaterThan(0.3), { interval: 20 });
+    const lock = await RunLock.acquire(db.database, CORP, { deadAfterMs: 300 });
+    try {
+      expect(lock.tookOverFrom).toEqual({ pid, idleSeconds: expect.any(Number) });
+      const alive = await db.pool.query('select count(*)::int as n from pg_stat_activity where pid = $1', [
+        pid,
+      ]);
+      expect(alive.rows[0].n).toBe(0);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('never from a holder idle for less than that, or busy with a query however long', async () => {
+    const pid = await holdLock();
+    await expect(RunLock.acquire(db.database, CORP, { deadAfterMs: 60_000 })).rejects.toBeInstanceOf(
+      LockHeldError,
+    );
+    // Busy: its query (a heartbeat that the server is slow to answer, say) keeps it from being idle.
+    const busy = holder!.query('select pg_sleep(30)').catch(() => {});
+    await vi.waitFor(
+      async () => {
+        const { rows } = await db.pool.query('select state from pg_stat_activity where pid = $1', [pid]);
+        expect(rows[0].state).toBe('active');
+      },
+      { interval: 20 },
+    );
+    await expect(RunLock.acquire(db.database, CORP, { deadAfterMs: 0 })).rejects.toBeInstanceOf(
+      LockHeldError,
+    );
+    await db.pool.query('select pg_cancel_backend($1)', [pid]);
+    await busy;
+    const still = await db.pool.query('select count(*)::int as n from pg_stat_activity where pid = $1', [
+      pid,
+    ]);
+    expect(still.rows[0].n).toBe(1);
+  });
+});
