@@ -108,7 +108,7 @@ async function upsertRows(db: BenchDatabase, network: SimNetwork, limit: number)
           customId: corp.customId,
           groupid: corp.groupid,
           inviteUserid: corp.inviteUserid,
-          qualificationStatus: detail?.qualificationStatus ?? null,
+          qualificationStatus: detail === 'failed' ? null : (detail?.qualificationStatus ?? null),
         });
       }
     }

@@ -8,10 +8,14 @@ import type { Database, QueryResult, Session } from './database.ts';
 import * as q from './merge-sql.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
-/** A listed corp, with its details when they were fetched in this crawl (null keeps the stored ones). */
+/** A listed corp, and what this crawl learnt of its details. */
 export interface StagedCorp {
   corp: ListedCorp;
-  detail: CorpDetail | null;
+  /**
+   * Fetched in this crawl; null when not asked (the stored ones stand); 'failed' when WeCom refused them
+   * for this corp alone: the stored ones stand, and they are due again next run.
+   */
+  detail: CorpDetail | null | 'failed';
 }
 
 /** What the table holds for a corp, as far as deciding whether to fetch its details again. */
@@ -32,6 +36,7 @@ export interface StoredCorp {
 const FLUSH_ROWS = 2_000;
 
 function encode({ corp, detail }: StagedCorp, listing: number): string {
+  const fetched = detail === 'failed' ? null : detail;
   return encodeCopyRow([
     listing,
     corpKey(corp),
@@ -42,8 +47,9 @@ function encode({ corp, detail }: StagedCorp, listing: number): string {
     corp.groupid,
     corp.inviteUserid,
     corp.isJoined,
-    detail?.qualificationStatus ?? null,
-    detail !== null,
+    fetched?.qualificationStatus ?? null,
+    fetched !== null,
+    detail === 'failed',
   ]);
 }
 
@@ -52,6 +58,7 @@ export class ChainStage {
   readonly #scope: [upstreamCorpid: string, chainId: string];
   #buffer: string[] = [];
   #listings = 0;
+  #detailsFailed = false;
   #broken = false;
   // Groups of one chain are crawled concurrently, but a connection runs one statement at a time.
   #tail: Promise<unknown> = Promise.resolve();
@@ -102,7 +109,10 @@ export class ChainStage {
 
   /** Stages corps, tagged with the listing that found them (see discard). */
   async add(corps: readonly StagedCorp[], listing = 0): Promise<void> {
-    for (const c of corps) this.#buffer.push(encode(c, listing));
+    for (const c of corps) {
+      this.#buffer.push(encode(c, listing));
+      if (c.detail === 'failed') this.#detailsFailed = true;
+    }
     if (this.#buffer.length >= FLUSH_ROWS) await this.#flush();
   }
 
@@ -139,6 +149,7 @@ export class ChainStage {
       const mergedCorps = await this.#run(q.MERGE_CORPS, scoped);
       const removedCorps = await this.#run(q.REMOVE_CORPS, scoped);
       counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount);
+      if (this.#detailsFailed) await this.#run(q.DETAILS_DUE_AGAIN, this.#scope);
       // Only rows the merge changed carry the run's id, so with none there is no version to close or open,
       // and a no-change re-run spares each chain two statements that would each scan its rows for nothing.
       if (changedRows(counts.chain_groups) > 0)

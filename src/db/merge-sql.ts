@@ -15,11 +15,12 @@ create temp table if not exists wcs_stage_corps (
   invite_userid text,
   is_joined boolean not null,
   qualification_status smallint,
-  details_fetched boolean not null
+  details_fetched boolean not null,
+  details_failed boolean not null
 )`;
 
 export const STAGE_COLUMNS =
-  'pg_temp.wcs_stage_corps (listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched)';
+  'pg_temp.wcs_stage_corps (listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched, details_failed)';
 
 /** $1 a listing: what it staged is forgotten, as the group is listed again from the start. */
 export const DISCARD_LISTING = 'delete from pg_temp.wcs_stage_corps where listing = $1';
@@ -128,6 +129,18 @@ select (select count(*) from s)::int as seen,
        count(*) filter (where inserted)::int as inserted,
        count(*) filter (where not inserted and changed)::int as updated
 from written`;
+
+/**
+ * Corps whose details call failed for them alone: their details are due again, whatever made them due
+ * this time (a rename, a move, a return), which MERGE_CORPS has just stored as if seen. Run only when the
+ * crawl had such failures; the staged record that MERGE_CORPS took decides.
+ */
+export const DETAILS_DUE_AGAIN = `
+update wecom.chain_corps c set details_fetched_at = null
+from (select distinct on (corp_key) corp_key, details_failed from pg_temp.wcs_stage_corps
+      order by corp_key, seq desc) s
+where s.details_failed and c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = s.corp_key
+  and c.details_fetched_at is not null`;
 
 // A row this transaction just wrote came from the stage: skipping it by its xmin spares a first load one
 // stage lookup per corp. (Not by changed_run_id: a caller may merge the same chain twice under one run.)

@@ -2,7 +2,7 @@
 // that need them while other groups are still being listed, staging as it goes, merging at the end.
 import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
-import type { Chain, ListedCorp } from '../wecom/types.ts';
+import type { Chain, CorpDetail, ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
 import { CrawlError, hasErrcode, isCorpScoped } from './errors.ts';
@@ -49,6 +49,8 @@ export function crawlLimits(
 
 const ROOT_GROUP_ID = 1;
 const INVALID_CURSOR = 50100;
+// A few corps may leave a chain while it is crawled; more refusals than answers is WeCom refusing them all.
+const CORP_FAILURES_TOLERATED = 20;
 
 /** Crawls the chain completely and merges it; throws, having changed nothing, if any part fails. */
 export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
@@ -65,9 +67,10 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
   ctx.stats.groups.listed += groupIds.length;
 
   const stage = await ChainStage.open(ctx.db, ctx.upstreamCorpid, chain.chainId);
+  const details = { fetched: 0, failed: 0 };
   try {
     await ctx.groupSlots.each(groupIds, ctx.signal, (groupid, signal) =>
-      crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal }),
+      crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal, details }),
     );
     ctx.signal.throwIfAborted();
     return await stage.commit(chain, groups, ctx.runId);
@@ -83,6 +86,8 @@ interface GroupListing {
   /** null for the root group, asked for without a groupid. */
   groupid: number | null;
   signal: AbortSignal;
+  /** The chain's details calls so far, answered and refused for the corp alone. */
+  details: { fetched: number; failed: number };
 }
 
 async function crawlGroup(ctx: CrawlContext, group: GroupListing): Promise<void> {
@@ -127,7 +132,7 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
 /** `gatesNextPage`: the group's next listing waits for these details, so they go before a last page's. */
 async function withDetails(
   ctx: CrawlContext,
-  { stage, chainId, signal }: GroupListing,
+  group: GroupListing,
   corps: readonly ListedCorp[],
   gatesNextPage: boolean,
 ): Promise<StagedCorp[]> {
@@ -135,7 +140,7 @@ async function withDetails(
   if (ctx.details.mode === 'none') return unfetched;
   const stored =
     ctx.details.mode === 'changed'
-      ? await stage.lookup(corps.flatMap((c) => (c.isJoined ? [c.corpid] : [])))
+      ? await group.stage.lookup(corps.flatMap((c) => (c.isJoined ? [c.corpid] : [])))
       : new Map();
   const now = ctx.now();
   const wanted = corps.map((c) => c.isJoined && needsDetails(c, stored.get(c.corpid), ctx.details, now));
@@ -145,19 +150,39 @@ async function withDetails(
       Promise.all(
         corps.map(async (corp, i): Promise<StagedCorp> => {
           if (!corp.isJoined || !wanted[i]) return unfetched[i]!;
-          signal.throwIfAborted();
-          try {
-            const detail = await ctx.api.getCorpInfo({ chainId, corpid: corp.corpid }, signal);
-            ctx.stats.details_fetched += 1;
-            return { corp, detail };
-          } catch (err) {
-            if (!isCorpScoped(err)) throw err;
-            // Stored as listed, its stored details kept: they are still due, so the next run asks again.
-            ctx.stats.details_failed += 1;
-            return unfetched[i]!;
-          }
+          group.signal.throwIfAborted();
+          return { corp, detail: await detailOf(ctx, group, corp.corpid) };
         }),
       ),
     gatesNextPage,
   );
+}
+
+/**
+ * One corp's details, or 'failed' when WeCom refused them for this corp alone (an errcode it does not
+ * document, as for a corp that left the chain meanwhile): a few per chain are tolerated.
+ */
+async function detailOf(
+  ctx: CrawlContext,
+  { chainId, signal, details }: GroupListing,
+  corpid: string,
+): Promise<CorpDetail | 'failed'> {
+  try {
+    const detail = await ctx.api.getCorpInfo({ chainId, corpid }, signal);
+    details.fetched += 1;
+    ctx.stats.details_fetched += 1;
+    return detail;
+  } catch (err) {
+    if (!isCorpScoped(err)) throw err;
+    details.failed += 1;
+    if (details.failed > CORP_FAILURES_TOLERATED && details.failed > details.fetched) {
+      const last = (err as Error).message;
+      throw new CrawlError(
+        chainId,
+        `get_chain_corpinfo refused ${details.failed} corps and answered ${details.fetched}; last: ${last}`,
+      );
+    }
+    ctx.stats.details_failed += 1;
+    return 'failed';
+  }
 }

@@ -41,6 +41,8 @@ export function isCorpScoped(err: unknown): boolean {
   return (
     err instanceof WecomApiError &&
     !(err instanceof WecomRefusedError) &&
+    // Not a token refresh that failed on the call's behalf: that is no answer about the corp.
+    err.endpoint === 'get_chain_corpinfo' &&
     !DOCUMENTED_ERRCODES.has(err.errcode)
   );
 }

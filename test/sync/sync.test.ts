@@ -333,7 +333,8 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(outcome.status).toBe('succeeded');
     expect(outcome.stats.failures).toEqual([]);
     expect(outcome.stats.details_failed).toBe(1);
-    expect(await stored(gone)).toEqual({ ...before, corp_name: `${gone} 新名` });
+    // Listed, so stored as listed; its stored details kept, and due again (the next run would ask).
+    expect(await stored(gone)).toEqual({ ...before, corp_name: `${gone} 新名`, details_fetched_at: null });
     expect(await stored(kept)).toMatchObject({
       corp_name: `${kept} 新名`,
       qualification_status: network.corp(b, kept).qualificationStatus,
@@ -344,6 +345,69 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(next.stats.details_failed).toBe(0);
     expect(await stored(gone)).toMatchObject({ removed: true });
     expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+  });
+
+  it('asks again next run for details refused for one corp, whatever made them due', async () => {
+    const b = chainIds[1]!;
+    const key = keysOf(1, true)[9]!;
+    const stored = async () =>
+      (
+        await db.query(
+          `select corp_name, qualification_status, details_fetched_at from wecom.chain_corps
+           where chain_id = $1 and corp_key = $2`,
+          [b, key],
+        )
+      ).rows[0];
+    const before = await stored();
+    const status = before.qualification_status === 3 ? 2 : 3;
+    network.renameCorp(b, key, `${key} 改`);
+    network.setQualification(b, key, status);
+    // Due because renamed; WeCom refuses its details once, with a code it does not document.
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo',
+      count: 1,
+      match: { chainId: b, corpid: key },
+      fault: { errcode: 301002 },
+    });
+    const refused = await syncAgainst(sim, db.database);
+    expect(refused.status).toBe('succeeded');
+    expect(refused.stats.details_failed).toBe(1);
+    expect(await stored()).toEqual({
+      corp_name: `${key} 改`,
+      qualification_status: before.qualification_status,
+      details_fetched_at: null,
+    });
+
+    const next = await syncAgainst(sim, db.database);
+    expect(next.stats.api.calls.get_chain_corpinfo).toBe(1);
+    expect(await stored()).toMatchObject({ corp_name: `${key} 改`, qualification_status: status });
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+  });
+
+  it('fails the chain when WeCom refuses the details of more of its corps than it answers', async () => {
+    const b = chainIds[1]!;
+    const versions = async () => (await rowVersions(db)).filter((v) => v.includes(`:${b}`));
+    const before = await versions();
+    for (const key of keysOf(1, true).slice(0, 30)) network.renameCorp(b, key, `${key} 再改`);
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo',
+      count: Infinity,
+      match: { chainId: b },
+      fault: { errcode: 48001 },
+    });
+    const outcome = await syncAgainst(sim, db.database);
+    sim.faults.clear();
+    expect(outcome.status).toBe('partial');
+    expect(outcome.stats.failures).toEqual([
+      {
+        chain_id: b,
+        error: expect.stringMatching(
+          /^chain \S+: get_chain_corpinfo refused 21 corps and answered 0; last: .*48001/,
+        ),
+      },
+    ]);
+    expect(await versions()).toEqual(before);
+    expect((await syncAgainst(sim, db.database)).status).toBe('succeeded');
   });
 
   it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
