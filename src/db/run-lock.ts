@@ -157,7 +157,8 @@ async function terminateDeadHolder(
     const r = rows[0];
     return r?.terminated ? { pid: r.pid, idleSeconds: Math.round(r.idle_seconds) } : null;
   } catch {
-    // Not allowed to terminate it (another role, without pg_signal_backend): the lock stays held.
+    // Not allowed to terminate it (another role, without pg_signal_backend): the lock stays held. (Another
+    // role's connection shows no state without pg_read_all_stats, so it is not even found.)
     return null;
   }
 }
