@@ -7,6 +7,23 @@ export function abortReason(signal: AbortSignal): Error {
 }
 
 /**
+ * `work`'s outcome, or the signal's reason as soon as it aborts, whichever comes first. For waits that
+ * cannot take a signal themselves (a place in a queue, a token refresh shared with other calls): `work`
+ * goes on, and what it ends with is dropped.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
  * Fans one AbortSignal out to per-call signals through a single listener. Node's addEventListener
  * scans the signal's listeners on every add, so one listener per waiting call on a shared signal is
  * quadratic: a crawl parks tens of thousands of calls at once (seconds to minutes of CPU).

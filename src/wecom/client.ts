@@ -6,7 +6,7 @@
 // concurrency slot, so a throttled endpoint cannot starve the others.
 import type { Dispatcher } from 'undici';
 import type * as z from 'zod';
-import { AbortFanout, abortReason } from './abort.ts';
+import { AbortFanout, abortReason, untilAborted } from './abort.ts';
 import { ConcurrencyCap } from './concurrency.ts';
 import { WecomResponseError } from './errors.ts';
 import { HttpTransport, type Reply } from './http.ts';
@@ -209,7 +209,8 @@ export class WecomClient {
     const usesToken = endpoint !== 'gettoken';
     let failedAttempts = 0;
     let tokenRenewed = false;
-    let token = usesToken ? await this.#tokens.get() : null;
+    // A token refresh is shared by every call waiting for it: this call stops waiting when it is aborted.
+    let token = usesToken ? await untilAborted(this.#tokens.get(), signal) : null;
     for (;;) {
       const query: Record<string, string> =
         token === null
@@ -228,7 +229,7 @@ export class WecomClient {
         // Not a transient failure, so not an attempt: a token can expire at any point of a long run.
         tokenRenewed = true;
         increment(this.#stats.retries, endpoint);
-        token = await this.#tokens.replace(token);
+        token = await untilAborted(this.#tokens.replace(token), signal);
         continue;
       }
       failedAttempts += 1;
@@ -238,7 +239,7 @@ export class WecomClient {
       increment(this.#stats.retries, endpoint);
       await this.#waitBeforeRetry(failure, action, failedAttempts, signal);
       // A backoff can outlast the token: ask again (the cached one, unless it is due for refresh).
-      if (usesToken) token = await this.#tokens.get();
+      if (usesToken) token = await untilAborted(this.#tokens.get(), signal);
     }
   }
 
@@ -251,16 +252,20 @@ export class WecomClient {
   ): Promise<Reply> {
     for (;;) {
       const permit = await this.#limiters[endpoint].acquire(signal);
-      const reply = await this.#cap.run(async () => {
-        if (signal.aborted) {
-          permit.release();
-          throw abortReason(signal);
-        }
-        // The endpoint was paused (45009) while this request queued for a slot: wait again, unsent.
-        if (!permit.start()) return null;
-        increment(this.#stats.calls, endpoint);
-        return this.#http.send({ endpoint, query, body: body ?? undefined }, signal);
-      });
+      // Queued for a slot, an aborted call leaves at once; its place runs later, sees the abort and ends.
+      const reply = await untilAborted(
+        this.#cap.run(async () => {
+          if (signal.aborted) {
+            permit.release();
+            throw abortReason(signal);
+          }
+          // The endpoint was paused (45009) while this request queued for a slot: wait again, unsent.
+          if (!permit.start()) return null;
+          increment(this.#stats.calls, endpoint);
+          return this.#http.send({ endpoint, query, body: body ?? undefined }, signal);
+        }),
+        signal,
+      );
       if (reply !== null) return reply;
     }
   }

@@ -2,7 +2,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WecomClient } from '../../src/wecom/client.ts';
 import { ConcurrencyCap } from '../../src/wecom/concurrency.ts';
-import { calls, errcode, FakeClock, type FakeWecom, ok, startWecom, testClient, until } from './helpers.ts';
+import {
+  calls,
+  errcode,
+  FakeClock,
+  type FakeWecom,
+  flush,
+  ok,
+  startWecom,
+  testClient,
+  tokenAnswer,
+  until,
+} from './helpers.ts';
 
 let server: FakeWecom | undefined;
 let client: WecomClient | undefined;
@@ -79,6 +90,52 @@ describe('rate limit and concurrency', () => {
     await clock.advance(2_000);
     await sixth;
     expect(calls(server, 'get_chain_list')).toHaveLength(2);
+  });
+
+  const page = { chainId: 'c', groupid: null, cursor: '', limit: 10 };
+  const settled = (p: Promise<unknown>, name: string) =>
+    p.then(
+      () => name,
+      (err: Error) => `${name}: ${err.name}`,
+    );
+
+  it("a call's own signal ends it at once while it waits for the token", async () => {
+    server = await startWecom({
+      gettoken: (_req, nth) => ({ ...tokenAnswer(`TOKEN-${nth}`), delayMs: 1_000 }),
+      get_chain_list: chains,
+    });
+    client = testClient(server);
+    // The token is on its way (one second): the call stops waiting for it when aborted.
+    const waitingForToken = new AbortController();
+    const first = client.listCorps(page, waitingForToken.signal);
+    const other = client.getChainList(); // waits for the same token, then answers
+    await until(() => server!.requests.some((r) => r.endpoint === 'gettoken'));
+    waitingForToken.abort();
+    expect(await settled(first, 'aborted call')).toBe('aborted call: AbortError');
+    expect(client.stats().tokenRefreshes).toBe(0); // settled before the token came
+    await other;
+  });
+
+  it("a call's own signal ends it at once while it waits for a concurrency slot", async () => {
+    server = await startWecom({
+      get_chain_list: chains,
+      get_chain_group: () => ({ json: { errcode: 0, groups: [] }, delayMs: 1_000 }),
+      get_chain_corpinfo_list: () => ok({ group_corps: [], has_more: false }),
+    });
+    client = testClient(server, { concurrency: 1 });
+    await client.getChainList(); // the token, fetched
+    // The one slot is held for a second: the queued call leaves the queue when aborted.
+    const holder = client.getChainGroups('c');
+    await until(() => server!.requests.some((r) => r.endpoint === 'get_chain_group'));
+    const queuedForSlot = new AbortController();
+    const queued = client.listCorps(page, queuedForSlot.signal);
+    await flush(); // the token is cached and the window has room: the call is now queued for the slot
+    queuedForSlot.abort();
+    expect(await settled(queued, 'queued call')).toBe('queued call: AbortError');
+    expect(server.inFlight).toBe(1); // settled while the slot's request was still out
+    await holder;
+    // Its place in the queue came and went without a request.
+    expect(calls(server, 'get_chain_corpinfo_list')).toHaveLength(0);
   });
 
   it('a backoff sleep holds no concurrency slot', async () => {
