@@ -127,14 +127,7 @@ export class WecomClient {
     this.#limiters = Object.fromEntries(
       ENDPOINTS.map((e) => [e, new RateLimiter(windows, this.#now, this.#sleep)]),
     ) as Record<Endpoint, RateLimiter>;
-    // Oldest first, each as if made all at its last moment: it leaves the hour no earlier than WeCom lets
-    // it go, and a process that starts within the hour of a large sync cannot draw WeCom's hour-long block.
-    const now = this.#now();
-    for (const { endpoint, calls, ageMs } of [...priorCalls].sort((a, b) => b.ageMs - a.ageMs)) {
-      if (isEndpoint(endpoint) && calls > 0 && ageMs < HOUR_MS) {
-        this.#limiters[endpoint].recordPast(now - Math.max(0, ageMs), calls);
-      }
-    }
+    seedPriorCalls(this.#limiters, priorCalls, this.#now(), options.ratePerMinute);
     this.#tokens = new TokenCache(async () => {
       const fetched = await this.#call('gettoken', null, tokenSchema);
       this.#redactor.addToken(fetched.token);
@@ -325,6 +318,31 @@ export class WecomClient {
 
 function isRetryable(action: Action): boolean {
   return action === 'retry' || action === 'pause';
+}
+
+/**
+ * Counts earlier processes' calls in the windows, each run's as late as they can have been made: at most
+ * `perMinute` in each minute going back from the run's end. They leave the hour no earlier than WeCom lets
+ * them go, so a process started within the hour of a large sync cannot draw WeCom's hour-long block; and
+ * no later than needed, so it does not wait the whole hour either.
+ */
+function seedPriorCalls(
+  limiters: Record<Endpoint, RateLimiter>,
+  prior: readonly PriorCalls[],
+  now: number,
+  perMinute: number,
+): void {
+  const starts: { endpoint: Endpoint; at: number; calls: number }[] = [];
+  for (const { endpoint, calls, ageMs } of prior) {
+    if (!isEndpoint(endpoint)) continue;
+    const end = now - Math.max(0, ageMs);
+    for (let left = calls, at = end; left > 0 && now - at < HOUR_MS; at -= MINUTE_MS) {
+      starts.push({ endpoint, at, calls: Math.min(left, perMinute) });
+      left -= perMinute;
+    }
+  }
+  // A window takes starts in time order.
+  for (const s of starts.sort((a, b) => a.at - b.at)) limiters[s.endpoint].recordPast(s.at, s.calls);
 }
 
 function isEndpoint(name: string): name is Endpoint {

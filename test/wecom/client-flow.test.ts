@@ -65,7 +65,27 @@ describe('rate limit and concurrency', () => {
     expect(calls(server, 'get_chain_list')).toHaveLength(3);
   });
 
-  it('counts the calls of earlier processes against the hour, each as made at its last moment', async () => {
+  it("counts earlier processes' calls against the hour, as late as the minute's cap lets them be", async () => {
+    const clock = new FakeClock();
+    server = await startWecom({ get_chain_list: chains });
+    // 20 calls that ended 10 minutes ago, at most 10 a minute: 10 then, 10 a minute before.
+    client = testClient(server, {
+      clock,
+      ratePerMinute: 10,
+      ratePerHour: 20,
+      priorCalls: [{ endpoint: 'get_chain_list', calls: 20, ageMs: 10 * 60_000 }],
+    });
+    const first = client.getChainList();
+    await until(() => clock.slept.length > 0);
+    // The earlier ten leave the hour 49 minutes (and a tick) from now, not 50.
+    await clock.advance(49 * 60_000 - 1_000);
+    expect(calls(server, 'get_chain_list')).toHaveLength(0);
+    await clock.advance(2_000);
+    await first;
+    expect(calls(server, 'get_chain_list')).toHaveLength(1);
+  });
+
+  it('counts the calls of earlier processes against the hour, each run ending when it ended', async () => {
     const clock = new FakeClock();
     server = await startWecom({ get_chain_list: chains, get_chain_group: groups });
     client = testClient(server, {
