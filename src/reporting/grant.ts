@@ -92,7 +92,7 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
               coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners,
               coalesce(array_agg(c.relname::text order by c.relname)
                        filter (where has_any_column_privilege($1, c.oid, 'INSERT, UPDATE')
-                                 or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE')), '{}') as writable
+                                 or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE, TRIGGER')), '{}') as writable
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
        where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f')`,
       [role, SCHEMA],
