@@ -18,6 +18,20 @@ const { migrate } = drizzleModule('drizzle-orm/node-postgres/migrator');
 // Any fixed key will do; it only has to differ from the per-corp sync locks.
 const MIGRATION_LOCK_KEY = 7_413_020_001;
 
+/**
+ * How long a session of ours may sit idle inside a transaction before the server ends it. Ours never
+ * pause between a transaction's statements, so only one whose process is gone (a vanished node, a
+ * partition) does: its merge would otherwise hold its chain's row lock, and block the next sync's merge
+ * of that chain, until TCP keepalive gives up (two hours by default). Well under the 2 minutes after which
+ * the next sync takes the run lock over (run-lock.ts). Set on sessions, the only connections that open
+ * transactions; a SET, not a startup option, which connection poolers such as PgBouncer refuse.
+ */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
+export interface PostgresOptions {
+  idleInTransactionMs?: number;
+}
+
 function result<R>(r: pg.QueryResult): QueryResult<R> {
   return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, fields: r.fields.map((f) => f.name) };
 }
@@ -46,13 +60,28 @@ function wrapClient(client: pg.PoolClient): Session {
   };
 }
 
-export function postgresDatabase(pool: pg.Pool): Database {
+export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): Database {
+  const setUp = new WeakSet<pg.PoolClient>();
+  const idleInTransaction = Math.round(options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS);
   return {
     driver: 'postgres',
     orm: drizzle({ client: pool }),
     concurrentSessions: Number.POSITIVE_INFINITY,
     query: async (text, params) => result(await pool.query(text, params)),
-    session: async () => wrapClient(await pool.connect()),
+    async session() {
+      const client = await pool.connect();
+      const session = wrapClient(client);
+      if (!setUp.has(client)) {
+        try {
+          await session.query(`set idle_in_transaction_session_timeout = ${idleInTransaction}`);
+        } catch (err) {
+          session.release(true);
+          throw err;
+        }
+        setUp.add(client);
+      }
+      return session;
+    },
     async migrate() {
       const client = await pool.connect();
       // A session for its handling of a connection that dies meanwhile: a bare client's error event,

@@ -5,7 +5,7 @@ import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
-describe('createPool', () => {
+describe('postgresDatabase sessions', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -13,9 +13,9 @@ describe('createPool', () => {
   afterAll(() => db?.drop());
 
   it('has the server end a transaction left idle, and with it the locks it held', async () => {
-    const pool = createPool(db.url, 2, 300);
+    const pool = createPool(db.url, 2);
     try {
-      const session = await postgresDatabase(pool).session();
+      const session = await postgresDatabase(pool, { idleInTransactionMs: 300 }).session();
       await session.query('begin');
       await session.query(
         `insert into wecom.chains (upstream_corpid, chain_id, chain_name) values ('ww', 'c', 'x')`,
