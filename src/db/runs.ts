@@ -1,6 +1,6 @@
 // The sync_runs record: written when a run starts, finished when it ends, whatever the outcome.
 import type { RunStats } from '../sync/stats.ts';
-import type { PriorCalls } from '../wecom/client.ts';
+import type { PriorCalls } from '../wecom/prior-calls.ts';
 import type { Database, Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
 import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';

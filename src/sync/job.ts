@@ -5,7 +5,8 @@ import type { Database } from '../db/database.ts';
 import { RunLock } from '../db/run-lock.ts';
 import { recentCalls } from '../db/runs.ts';
 import type { Logger } from '../log.ts';
-import { type ApiStats, type PriorCalls, WecomClient } from '../wecom/client.ts';
+import { type ApiStats, WecomClient } from '../wecom/client.ts';
+import type { PriorCalls } from '../wecom/prior-calls.ts';
 import { type RunOutcome, runSync } from './run.ts';
 import { emptyStats, type RunStats } from './stats.ts';
 

@@ -10,6 +10,7 @@ import { AbortFanout, abortReason, untilAborted } from './abort.ts';
 import { ConcurrencyCap } from './concurrency.ts';
 import { WecomResponseError } from './errors.ts';
 import { HttpTransport, type Reply } from './http.ts';
+import { type PriorCalls, seedPriorCalls } from './prior-calls.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Redactor } from './redact.ts';
 import {
@@ -34,7 +35,16 @@ import {
 import { type ApiStats, emptyApiStats, increment } from './stats.ts';
 import { monotonicNow, type Now, type Sleep, sleep } from './timing.ts';
 import { TokenCache } from './token.ts';
-import { type Chain, type CorpDetail, type CorpPage, ENDPOINTS, type Endpoint, type Group } from './types.ts';
+import {
+  type Chain,
+  type CorpDetail,
+  type CorpPage,
+  ENDPOINTS,
+  type Endpoint,
+  type Group,
+  HOUR_MS,
+  MINUTE_MS,
+} from './types.ts';
 
 export type { ApiStats } from './stats.ts';
 
@@ -63,13 +73,6 @@ export interface WecomClientOptions {
   priorCalls?: readonly PriorCalls[];
 }
 
-/** `calls` requests to `endpoint`, the last of them `ageMs` ago. */
-export interface PriorCalls {
-  endpoint: string;
-  calls: number;
-  ageMs: number;
-}
-
 export interface WecomClientDeps {
   now?: Now;
   sleep?: Sleep;
@@ -80,8 +83,6 @@ export interface WecomClientDeps {
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 const DEFAULT_BACKOFF_BASE_MS = 250;
 const DEFAULT_BACKOFF_MAX_MS = 10_000;
 
@@ -318,35 +319,6 @@ export class WecomClient {
 
 function isRetryable(action: Action): boolean {
   return action === 'retry' || action === 'pause';
-}
-
-/**
- * Counts earlier processes' calls in the windows, each run's as late as they can have been made: at most
- * `perMinute` in each minute going back from the run's end. They leave the hour no earlier than WeCom lets
- * them go, so a process started within the hour of a large sync cannot draw WeCom's hour-long block; and
- * no later than needed, so it does not wait the whole hour either.
- */
-function seedPriorCalls(
-  limiters: Record<Endpoint, RateLimiter>,
-  prior: readonly PriorCalls[],
-  now: number,
-  perMinute: number,
-): void {
-  const starts: { endpoint: Endpoint; at: number; calls: number }[] = [];
-  for (const { endpoint, calls, ageMs } of prior) {
-    if (!isEndpoint(endpoint)) continue;
-    const end = now - Math.max(0, ageMs);
-    for (let left = calls, at = end; left > 0 && now - at < HOUR_MS; at -= MINUTE_MS) {
-      starts.push({ endpoint, at, calls: Math.min(left, perMinute) });
-      left -= perMinute;
-    }
-  }
-  // A window takes starts in time order.
-  for (const s of starts.sort((a, b) => a.at - b.at)) limiters[s.endpoint].recordPast(s.at, s.calls);
-}
-
-function isEndpoint(name: string): name is Endpoint {
-  return (ENDPOINTS as readonly string[]).includes(name);
 }
 
 function validate(o: Required<Omit<WecomClientOptions, 'signal' | 'priorCalls'>>): void {

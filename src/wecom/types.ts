@@ -62,6 +62,14 @@ export const ENDPOINTS = [
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
+/** WeCom's rate windows: calls per minute and per hour, per API. */
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+
+export function isEndpoint(name: string): name is Endpoint {
+  return (ENDPOINTS as readonly string[]).includes(name);
+}
+
 export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   gettoken: '/cgi-bin/gettoken',
   get_chain_list: '/cgi-bin/corpgroup/corp/get_chain_list',
