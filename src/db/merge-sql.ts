@@ -22,6 +22,22 @@ create temp table if not exists wcs_stage_corps (
 export const STAGE_COLUMNS =
   'pg_temp.wcs_stage_corps (listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched, details_failed)';
 
+/**
+ * $3 at most this many: the chain's current corps that nothing staged, which the merge would mark removed.
+ * EXCEPT, not NOT EXISTS: the stage has no statistics, and an anti-join planned as a nested loop would be
+ * quadratic.
+ */
+export const MISSING_CORPS = `
+with missing as (
+  select corp_key from wecom.chain_corps
+  where upstream_corpid = $1 and chain_id = $2 and removed_at is null
+  except
+  select corp_key from pg_temp.wcs_stage_corps
+)
+select c.corpid, c.pending_corpid, c.invite_userid
+from missing m join wecom.chain_corps c on c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = m.corp_key
+limit $3`;
+
 /** $1 a listing: what it staged is forgotten, as the group is listed again from the start. */
 export const DISCARD_LISTING = 'delete from pg_temp.wcs_stage_corps where listing = $1';
 

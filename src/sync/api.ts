@@ -1,6 +1,6 @@
 // The part of the WeCom client the crawler uses: what it needs, not how it is done. A signal ends one
 // call: a chain that failed stops the calls it still has waiting or in flight.
-import type { Chain, CorpDetail, CorpPage, Group } from '../wecom/types.ts';
+import type { Chain, CorpDetail, CorpInfoRequest, CorpPage, Group } from '../wecom/types.ts';
 
 export interface ChainApi {
   getChainList(): Promise<Chain[]>;
@@ -9,5 +9,6 @@ export interface ChainApi {
     req: { chainId: string; groupid: number | null; cursor: string; limit: number },
     signal?: AbortSignal,
   ): Promise<CorpPage>;
-  getCorpInfo(req: { chainId: string; corpid: string }, signal?: AbortSignal): Promise<CorpDetail>;
+  /** A joined corp by its corpid, or a pending one by its pending_corpid. */
+  getCorpInfo(req: CorpInfoRequest, signal?: AbortSignal): Promise<CorpDetail>;
 }

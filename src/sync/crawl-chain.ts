@@ -1,6 +1,6 @@
 // Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
 // that need them while other groups are still being listed, staging as it goes, merging at the end.
-import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
+import { ChainStage, type MissingCorp, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
 import type { Chain, CorpDetail, ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
@@ -51,6 +51,9 @@ const ROOT_GROUP_ID = 1;
 const INVALID_CURSOR = 50100;
 // A few corps may leave a chain while it is crawled; more refusals than answers is WeCom refusing them all.
 const CORP_FAILURES_TOLERATED = 20;
+// More corps missing than this is a mass removal, which the listing is trusted with, unchecked.
+const RECHECK_MAX = 1_000;
+const NO_PRIVILEGE = 60011;
 
 /** Crawls the chain completely and merges it; throws, having changed nothing, if any part fails. */
 export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
@@ -73,6 +76,7 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
       crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal, details }),
     );
     ctx.signal.throwIfAborted();
+    if (ctx.details.mode !== 'none') await recheckMissing(ctx, stage, chain.chainId);
     return await stage.commit(chain, groups, ctx.runId);
   } finally {
     await stage.close();
@@ -185,4 +189,41 @@ async function detailOf(
     ctx.stats.details_failed += 1;
     return 'failed';
   }
+}
+
+/**
+ * A corp moved from a group not yet listed to one already listed is missed by both listings, and the merge
+ * would mark it removed (and the next run restore it). So WeCom is asked about every current corp that
+ * nothing staged; one it still answers for is staged as it says now, in the group it names.
+ */
+async function recheckMissing(ctx: CrawlContext, stage: ChainStage, chainId: string): Promise<void> {
+  const missing = await stage.missing(RECHECK_MAX + 1);
+  if (missing.length === 0 || missing.length > RECHECK_MAX) return;
+  const found = await Promise.all(missing.map((m) => stillThere(ctx, chainId, m)));
+  const staged = found.filter((f): f is StagedCorp => f !== null);
+  ctx.stats.missing_rechecked += missing.length;
+  ctx.stats.missing_found += staged.length;
+  await stage.add(staged);
+}
+
+/** The missing corp as WeCom has it now, or null when WeCom no longer gives it: then it is removed. */
+async function stillThere(ctx: CrawlContext, chainId: string, m: MissingCorp): Promise<StagedCorp | null> {
+  let detail: CorpDetail;
+  try {
+    const req = m.isJoined ? { chainId, corpid: m.corpid } : { chainId, pendingCorpid: m.pendingCorpid };
+    detail = await ctx.api.getCorpInfo(req, ctx.signal);
+  } catch (err) {
+    // An undocumented code (WeCom's "no such corp"), or 60011 (out of the app's sight): gone for us.
+    if (isCorpScoped(err) || hasErrcode(err, NO_PRIVILEGE)) return null;
+    throw err;
+  }
+  // Asked as pending, answered as joined (or the reverse): that record is gone, whatever became of the corp.
+  if (detail.isJoined !== m.isJoined) return null;
+  const listed = { corpName: detail.corpName, customId: detail.customId, groupid: detail.groupid };
+  return m.isJoined
+    ? { corp: { ...listed, isJoined: true, corpid: m.corpid, inviteUserid: m.inviteUserid }, detail }
+    : {
+        corp: { ...listed, isJoined: false, pendingCorpid: m.pendingCorpid, inviteUserid: m.inviteUserid },
+        detail: null,
+      };
 }

@@ -25,6 +25,10 @@ export interface RunStats {
   details_fetched: number;
   /** Joined corps whose get_chain_corpinfo failed for that corp alone: stored without new details. */
   details_failed: number;
+  /** Current corps no listing returned, asked about one by one before being marked removed. */
+  missing_rechecked: number;
+  /** Of those, the ones WeCom still had (moved while the chain was listed): kept, not removed. */
+  missing_found: number;
   rows: Record<TableName, RowCounts>;
   api: ApiStats;
   failures: ChainFailure[];
@@ -43,6 +47,8 @@ export function emptyStats(): RunStats {
     corps_listed: 0,
     details_fetched: 0,
     details_failed: 0,
+    missing_rechecked: 0,
+    missing_found: 0,
     rows: { chains: zeroCounts(), chain_groups: zeroCounts(), chain_corps: zeroCounts() },
     api: { calls: {}, retries: {}, errors: {}, tokenRefreshes: 0 },
     failures: [],

@@ -38,6 +38,7 @@ import { TokenCache } from './token.ts';
 import {
   type Chain,
   type CorpDetail,
+  type CorpInfoRequest,
   type CorpPage,
   ENDPOINTS,
   type Endpoint,
@@ -160,8 +161,11 @@ export class WecomClient {
     return this.#call('get_chain_corpinfo_list', body, corpPageSchema, signal);
   }
 
-  getCorpInfo(req: { chainId: string; corpid: string }, signal?: AbortSignal): Promise<CorpDetail> {
-    const body = { chain_id: req.chainId, corpid: req.corpid };
+  getCorpInfo(req: CorpInfoRequest, signal?: AbortSignal): Promise<CorpDetail> {
+    const body =
+      'corpid' in req
+        ? { chain_id: req.chainId, corpid: req.corpid }
+        : { chain_id: req.chainId, pending_corpid: req.pendingCorpid };
     return this.#call('get_chain_corpinfo', body, corpDetailSchema, signal);
   }
 

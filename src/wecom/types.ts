@@ -43,6 +43,10 @@ export interface CorpPage {
   nextCursor: string;
 }
 
+export type CorpInfoRequest =
+  | { chainId: string; corpid: string }
+  | { chainId: string; pendingCorpid: string };
+
 export interface CorpDetail {
   corpName: string;
   /** 1 unverified, 2 verified, 3 certified; null when WeCom did not say. */

@@ -2,7 +2,14 @@
 import type { ChainApi } from '../../src/sync/api.ts';
 import type { ApiStats } from '../../src/wecom/client.ts';
 import { WecomApiError } from '../../src/wecom/errors.ts';
-import type { Chain, CorpDetail, CorpPage, Group, ListedCorp } from '../../src/wecom/types.ts';
+import type {
+  Chain,
+  CorpDetail,
+  CorpInfoRequest,
+  CorpPage,
+  Group,
+  ListedCorp,
+} from '../../src/wecom/types.ts';
 
 export interface FakeChain {
   chain: Chain;
@@ -54,14 +61,29 @@ export class FakeApi implements ChainApi {
     return this.onList(req, real) ?? real;
   }
 
-  async getCorpInfo(req: { chainId: string; corpid: string }): Promise<CorpDetail> {
+  async getCorpInfo(req: CorpInfoRequest): Promise<CorpDetail> {
     this.calls.push({ endpoint: 'get_chain_corpinfo', args: req });
     this.maxDetailsInFlight = Math.max(this.maxDetailsInFlight, ++this.#detailsInFlight);
     // Answered on a later turn of the event loop, as a real one is: everything else the crawl has ready
     // to ask for gets asked meanwhile.
     await new Promise(setImmediate);
     this.#detailsInFlight--;
-    return { corpName: 'x', qualificationStatus: 2, customId: '', groupid: 1, isJoined: true };
+    // As WeCom: only for a corp the chain has now, with an undocumented code otherwise.
+    const corp = [...this.#chain(req.chainId).corps.values()]
+      .flat()
+      .find((c) =>
+        'corpid' in req
+          ? c.isJoined && c.corpid === req.corpid
+          : !c.isJoined && c.pendingCorpid === req.pendingCorpid,
+      );
+    if (!corp) throw new WecomApiError('get_chain_corpinfo', 60136, 'no such corp');
+    return {
+      corpName: corp.corpName,
+      qualificationStatus: corp.isJoined ? 2 : null,
+      customId: corp.customId,
+      groupid: corp.groupid,
+      isJoined: corp.isJoined,
+    };
   }
 
   count(endpoint: string): number {

@@ -281,7 +281,7 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
       },
       getCorpInfo: (req, signal) => {
         const call = client.getCorpInfo(req, signal);
-        if (req.corpid !== slow) return call;
+        if (!('corpid' in req) || req.corpid !== slow) return call;
         slowAsked.resolve();
         return call.catch((err: unknown) => {
           slowOutcome = err;
@@ -324,7 +324,7 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
       getChainGroups: (id) => client.getChainGroups(id),
       listCorps: (req, signal) => client.listCorps(req, signal),
       getCorpInfo: (req, signal) => {
-        if (req.corpid === gone) network.removeCorp(b, gone);
+        if ('corpid' in req && req.corpid === gone) network.removeCorp(b, gone);
         return client.getCorpInfo(req, signal);
       },
       stats: () => client.stats(),
@@ -408,6 +408,41 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     ]);
     expect(await versions()).toEqual(before);
     expect((await syncAgainst(sim, db.database)).status).toBe('succeeded');
+  });
+
+  it('keeps a corp that moved between groups while they were listed, missed by both listings', async () => {
+    const a = chainIds[0]!;
+    const moved = keysOf(0, true)[3]!;
+    const from = network.corp(a, moved).groupid;
+    const to = [...chain(0).groups.keys()].find((g) => g !== from)!;
+    // `to` is listed to its end first; then the corp moves there from `from`, which is listed only after.
+    const toListed = Promise.withResolvers<void>();
+    const moveWhileListing = (client: WecomClient): ChainApi & { stats: WecomClient['stats'] } => ({
+      getChainList: () => client.getChainList(),
+      getChainGroups: (id) => client.getChainGroups(id),
+      listCorps: async (req, signal) => {
+        const mine = req.chainId === a;
+        if (mine && req.groupid === from && req.cursor === '') {
+          await toListed.promise;
+          network.moveCorp(a, moved, to);
+        }
+        const page = await client.listCorps(req, signal);
+        if (mine && req.groupid === to && !page.hasMore) toListed.resolve();
+        return page;
+      },
+      getCorpInfo: (req, signal) => client.getCorpInfo(req, signal),
+      stats: () => client.stats(),
+    });
+    const outcome = await syncAgainst(sim, db.database, { wrap: moveWhileListing });
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.stats).toMatchObject({ missing_rechecked: 1, missing_found: 1 });
+    expect(outcome.stats.rows.chain_corps.removed).toBe(0);
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+    const events = await db.query(
+      `select event_type, old_groupid, new_groupid from wecom.chain_corp_events where corp_key = $1 and run_id = $2`,
+      [moved, outcome.runId],
+    );
+    expect(events.rows).toEqual([{ event_type: 'moved', old_groupid: from, new_groupid: to }]);
   });
 
   it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
