@@ -49,8 +49,6 @@ export function crawlLimits(
 
 const ROOT_GROUP_ID = 1;
 const INVALID_CURSOR = 50100;
-// A few corps may leave a chain while it is crawled; more refusals than answers is WeCom refusing them all.
-const CORP_FAILURES_TOLERATED = 20;
 // More corps missing than this is a mass removal, which the listing is trusted with, unchecked.
 const RECHECK_MAX = 1_000;
 const NO_PRIVILEGE = 60011;
@@ -70,12 +68,13 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
   ctx.stats.groups.listed += groupIds.length;
 
   const stage = await ChainStage.open(ctx.db, ctx.upstreamCorpid, chain.chainId);
-  const details = { fetched: 0, failed: 0 };
+  const details: DetailsTally = { fetched: 0, failed: 0, lastRefusal: '' };
   try {
     await ctx.groupSlots.each(groupIds, ctx.signal, (groupid, signal) =>
       crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal, details }),
     );
     ctx.signal.throwIfAborted();
+    acceptRefusals(ctx, chain.chainId, details);
     if (ctx.details.mode !== 'none') await recheckMissing(ctx, stage, chain.chainId);
     return await stage.commit(chain, groups, ctx.runId);
   } finally {
@@ -90,8 +89,34 @@ interface GroupListing {
   /** null for the root group, asked for without a groupid. */
   groupid: number | null;
   signal: AbortSignal;
-  /** The chain's details calls so far, answered and refused for the corp alone. */
-  details: { fetched: number; failed: number };
+  details: DetailsTally;
+}
+
+/** A chain's details calls so far: answered, and refused for the corp alone. */
+interface DetailsTally {
+  fetched: number;
+  failed: number;
+  lastRefusal: string;
+}
+
+/**
+ * Refusals for a corp alone are taken once the whole chain is crawled, when there are no more of them than
+ * answers, or just one: a few corps may leave a chain while it is crawled, but more refusals than answers is
+ * WeCom refusing the chain's corps (a permission gone, say), and the chain fails. Judged at the end, on all
+ * of them: in the order they come back, a removed group's corps could all be refused before any answer.
+ */
+function acceptRefusals(
+  ctx: CrawlContext,
+  chainId: string,
+  { fetched, failed, lastRefusal }: DetailsTally,
+): void {
+  if (failed > 1 && failed > fetched) {
+    throw new CrawlError(
+      chainId,
+      `get_chain_corpinfo refused ${failed} corps and answered ${fetched}; last: ${lastRefusal}`,
+    );
+  }
+  ctx.stats.details_failed += failed;
 }
 
 async function crawlGroup(ctx: CrawlContext, group: GroupListing): Promise<void> {
@@ -164,7 +189,7 @@ async function withDetails(
 
 /**
  * One corp's details, or 'failed' when WeCom refused them for this corp alone (an errcode it does not
- * document, as for a corp that left the chain meanwhile): a few per chain are tolerated.
+ * document, as for a corp that left the chain meanwhile): see acceptRefusals.
  */
 async function detailOf(
   ctx: CrawlContext,
@@ -179,14 +204,7 @@ async function detailOf(
   } catch (err) {
     if (!isCorpScoped(err)) throw err;
     details.failed += 1;
-    if (details.failed > CORP_FAILURES_TOLERATED && details.failed > details.fetched) {
-      const last = (err as Error).message;
-      throw new CrawlError(
-        chainId,
-        `get_chain_corpinfo refused ${details.failed} corps and answered ${details.fetched}; last: ${last}`,
-      );
-    }
-    ctx.stats.details_failed += 1;
+    details.lastRefusal = (err as Error).message;
     return 'failed';
   }
 }
