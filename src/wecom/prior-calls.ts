@@ -10,18 +10,23 @@ export interface PriorCalls {
   ageMs: number;
 }
 
+/** WeCom's own limit per API and minute: no earlier run can have made more, whatever its configuration. */
+const WECOM_PER_MINUTE = 10_000;
+
 /**
- * Counts earlier processes' calls in the windows, each run's as late as they can have been made: at most
- * `perMinute` in each minute going back from the run's end. They leave the hour no earlier than WeCom lets
- * them go, so a process started within the hour of a large sync cannot draw WeCom's hour-long block; and
- * no later than needed, so it does not wait the whole hour either.
+ * Counts earlier processes' calls in the windows, each run's as late as they can have been made: as many
+ * in each minute going back from the run's end as the minute allows, this client's cap or WeCom's, the
+ * larger (an earlier run may have had a higher cap than this one). They leave the hour no earlier than
+ * WeCom lets them go, so a process started within the hour of a large sync cannot draw WeCom's hour-long
+ * block; and not much later, so it does not wait the whole hour either.
  */
 export function seedPriorCalls(
   limiters: Record<Endpoint, RateLimiter>,
   prior: readonly PriorCalls[],
   now: number,
-  perMinute: number,
+  ratePerMinute: number,
 ): void {
+  const perMinute = Math.max(ratePerMinute, WECOM_PER_MINUTE);
   const starts: { endpoint: Endpoint; at: number; calls: number }[] = [];
   for (const { endpoint, calls, ageMs } of prior) {
     if (!isEndpoint(endpoint)) continue;

@@ -65,19 +65,20 @@ describe('rate limit and concurrency', () => {
     expect(calls(server, 'get_chain_list')).toHaveLength(3);
   });
 
-  it("counts earlier processes' calls against the hour, as late as the minute's cap lets them be", async () => {
+  it("counts earlier processes' calls against the hour, as late as WeCom's minute lets them be", async () => {
     const clock = new FakeClock();
     server = await startWecom({ get_chain_list: chains });
-    // 20 calls that ended 10 minutes ago, at most 10 a minute: 10 then, 10 a minute before.
+    // 20,000 calls that ended 10 minutes ago. An earlier run may have had a higher cap than this client's
+    // 10 a minute, but not more than WeCom's 10,000: 10,000 then, 10,000 a minute before.
     client = testClient(server, {
       clock,
       ratePerMinute: 10,
-      ratePerHour: 20,
-      priorCalls: [{ endpoint: 'get_chain_list', calls: 20, ageMs: 10 * 60_000 }],
+      ratePerHour: 20_000,
+      priorCalls: [{ endpoint: 'get_chain_list', calls: 20_000, ageMs: 10 * 60_000 }],
     });
     const first = client.getChainList();
     await until(() => clock.slept.length > 0);
-    // The earlier ten leave the hour 49 minutes (and a tick) from now, not 50.
+    // The earlier 10,000 leave the hour 49 minutes (and a tick) from now, not 50.
     await clock.advance(49 * 60_000 - 1_000);
     expect(calls(server, 'get_chain_list')).toHaveLength(0);
     await clock.advance(2_000);
