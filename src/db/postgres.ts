@@ -23,8 +23,8 @@ const MIGRATION_LOCK_KEY = 7_413_020_001;
  * pause between a transaction's statements, so only one whose process is gone (a vanished node, a
  * partition) does: its merge would otherwise hold its chain's row lock, and block the next sync's merge
  * of that chain, until TCP keepalive gives up (two hours by default). Well under the 2 minutes after which
- * the next sync takes the run lock over (run-lock.ts). Set on sessions, the only connections that open
- * transactions; a SET, not a startup option, which connection poolers such as PgBouncer refuse.
+ * the next sync takes the run lock over (run-lock.ts). Set on sessions and on the migrations' connection,
+ * the only ones that open transactions; a SET, not a startup option, which poolers such as PgBouncer refuse.
  */
 const IDLE_IN_TRANSACTION_MS = 60_000;
 
@@ -63,30 +63,31 @@ function wrapClient(client: pg.PoolClient): Session {
 export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): Database {
   const setUp = new WeakSet<pg.PoolClient>();
   const idleInTransaction = Math.round(options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS);
+  /** A pooled connection for work that opens transactions, with the timeout set (once per connection). */
+  async function connect(): Promise<{ client: pg.PoolClient; session: Session }> {
+    const client = await pool.connect();
+    const session = wrapClient(client);
+    if (!setUp.has(client)) {
+      try {
+        await session.query(`set idle_in_transaction_session_timeout = ${idleInTransaction}`);
+      } catch (err) {
+        session.release(true);
+        throw err;
+      }
+      setUp.add(client);
+    }
+    return { client, session };
+  }
   return {
     driver: 'postgres',
     orm: drizzle({ client: pool }),
     concurrentSessions: Number.POSITIVE_INFINITY,
     query: async (text, params) => result(await pool.query(text, params)),
-    async session() {
-      const client = await pool.connect();
-      const session = wrapClient(client);
-      if (!setUp.has(client)) {
-        try {
-          await session.query(`set idle_in_transaction_session_timeout = ${idleInTransaction}`);
-        } catch (err) {
-          session.release(true);
-          throw err;
-        }
-        setUp.add(client);
-      }
-      return session;
-    },
+    session: async () => (await connect()).session,
     async migrate() {
-      const client = await pool.connect();
       // A session for its handling of a connection that dies meanwhile: a bare client's error event,
-      // with nobody listening, would crash the process.
-      const session = wrapClient(client);
+      // with nobody listening, would crash the process. The migrations run in a transaction too.
+      const { client, session } = await connect();
       try {
         // Two processes starting at once serialise here; the second then finds nothing left to do.
         await session.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
