@@ -67,7 +67,7 @@ export async function grantCommand(positionals: readonly string[]): Promise<Exit
       if (result.writable.length > 0) {
         const some = result.writable.slice(0, 3).join(', ') + (result.writable.length > 3 ? ', …' : '');
         process.stderr.write(
-          `warning: ${q} can also change ${result.writable.length} wecom tables or views (${some}) through ` +
+          `warning: ${q} can also change ${result.writable.length} wecom tables, views or sequences (${some}) through ` +
             `privileges it already had, which this command does not take away; REVOKE them, or use a new role\n`,
         );
       }

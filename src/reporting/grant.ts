@@ -86,15 +86,17 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
     // not an error, and grants nothing: the result is checked, not assumed.
     const { rows } = await client.query(
       `select has_schema_privilege($1, $2, 'USAGE') as usage,
-              count(*)::int as relations,
+              count(*) filter (where c.relkind <> 'S')::int as relations,
               coalesce(array_agg(c.relname::text order by c.relname)
-                       filter (where not has_table_privilege($1, c.oid, 'SELECT')), '{}') as unreadable,
-              coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners,
+                       filter (where c.relkind <> 'S' and not has_table_privilege($1, c.oid, 'SELECT')), '{}') as unreadable,
+              coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relkind <> 'S' and c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners,
+              -- A sequence's UPDATE allows setval: the next run id would collide with a stored one.
               coalesce(array_agg(c.relname::text order by c.relname)
-                       filter (where has_any_column_privilege($1, c.oid, 'INSERT, UPDATE')
-                                 or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE, TRIGGER')), '{}') as writable
+                       filter (where case when c.relkind = 'S' then has_sequence_privilege($1, c.oid, 'UPDATE')
+                                          else has_any_column_privilege($1, c.oid, 'INSERT, UPDATE')
+                                               or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE, TRIGGER') end), '{}') as writable
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f')`,
+       where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')`,
       [role, SCHEMA],
     );
     const { usage, relations, unreadable, other_owners, writable } = rows[0] as {

@@ -151,12 +151,14 @@ describe('grant-readonly', () => {
       await c.query(`grant truncate on wecom.chains to ${quoteIdent(WRITER)}`);
       // A trigger of its own would rewrite every row the sync writes.
       await c.query(`grant trigger on wecom.chain_groups to ${quoteIdent(WRITER)}`);
+      // setval: the next run's id would collide with a stored one.
+      await c.query(`grant update on sequence wecom.sync_runs_id_seq to ${quoteIdent(WRITER)}`);
     });
     const result = await runCli(['grant-readonly', WRITER], { DATABASE_URL: db.url });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`role "${WRITER}" already exists`);
     expect(result.stderr.trim().split('\n')).toEqual([
-      `warning: "${WRITER}" can also change 4 wecom tables or views (chain_corps, chain_groups, chains, …) through privileges it already had, which this command does not take away; REVOKE them, or use a new role`,
+      `warning: "${WRITER}" can also change 5 wecom tables, views or sequences (chain_corps, chain_groups, chains, …) through privileges it already had, which this command does not take away; REVOKE them, or use a new role`,
     ]);
     await withClient(db.url, async (c) => {
       const can = await c.query(
