@@ -19,6 +19,7 @@ export class SyncMetrics {
   readonly #errors: Counter;
   readonly #retries: Counter;
   readonly #rows: Counter;
+  readonly #detailsFailed: Counter;
 
   constructor(options: { processMetrics: boolean }) {
     const registers = [this.registry];
@@ -43,6 +44,10 @@ export class SyncMetrics {
     ]);
     this.#retries = counter('wecom_sync_api_retries_total', 'Retried WeCom calls', ['endpoint']);
     this.#rows = counter('wecom_sync_rows_total', 'Rows written, by table and kind', ['table', 'kind']);
+    this.#detailsFailed = counter(
+      'wecom_sync_details_failed_total',
+      'Joined corps stored without new details: WeCom refused get_chain_corpinfo for them alone',
+    );
   }
 
   /**
@@ -69,6 +74,7 @@ export class SyncMetrics {
     for (const [endpoint, byCode] of Object.entries(stats.api.errors)) {
       for (const [errcode, n] of Object.entries(byCode)) this.#errors.inc({ endpoint, errcode }, n);
     }
+    this.#detailsFailed.inc(stats.details_failed);
     for (const table of TABLES) {
       for (const kind of KINDS) this.#rows.inc({ table, kind }, stats.rows[table][kind]);
     }

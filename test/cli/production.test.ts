@@ -343,6 +343,7 @@ describe('in production', () => {
       expect(pushes[0]!.body).toMatch(/wecom_sync_runs_total\{status="succeeded"\} 1/);
       expect(pushes[0]!.body).toMatch(/wecom_sync_rows_total\{table="chain_corps",kind="unchanged"\} 4500/);
       expect(pushes[0]!.body).toMatch(/wecom_sync_last_success_timestamp_seconds \d{10}/);
+      expect(pushes[0]!.body).toMatch(/^wecom_sync_details_failed_total 0$/m);
     } finally {
       gateway.close();
     }
