@@ -111,7 +111,16 @@ export class ChainStage {
   /** Up to `limit` of the chain's current corps that nothing has staged: the merge would mark them removed. */
   async missing(limit: number): Promise<MissingCorp[]> {
     await this.#flush();
-    const { rows } = await this.#run(q.MISSING_CORPS, [...this.#scope, limit]);
+    await this.#run('begin');
+    let rows: { corpid: string | null; pending_corpid: string; invite_userid: string | null }[];
+    try {
+      await this.#run(q.MISSING_SETTINGS);
+      rows = (await this.#run(q.MISSING_CORPS, [...this.#scope, limit])).rows;
+      await this.#run('commit');
+    } catch (err) {
+      await this.#session.query('rollback').catch(() => {});
+      throw err;
+    }
     return rows.map((r) => ({
       inviteUserid: r.invite_userid,
       ...(r.corpid !== null

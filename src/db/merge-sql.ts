@@ -24,19 +24,19 @@ export const STAGE_COLUMNS =
 
 /**
  * $3 at most this many: the chain's current corps that nothing staged, which the merge would mark removed.
- * EXCEPT, not NOT EXISTS: the stage has no statistics, and an anti-join planned as a nested loop would be
- * quadratic.
+ * Run after MISSING_SETTINGS, in a transaction of its own: the stage has no statistics, and without a hash
+ * anti-join with room for the chain's keys the planner sorts both sides to disk (1.2 s for a chain of 333k
+ * corps, against 0.25 s).
  */
 export const MISSING_CORPS = `
-with missing as (
-  select corp_key from wecom.chain_corps
-  where upstream_corpid = $1 and chain_id = $2 and removed_at is null
-  except
-  select corp_key from pg_temp.wcs_stage_corps
-)
 select c.corpid, c.pending_corpid, c.invite_userid
-from missing m join wecom.chain_corps c on c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = m.corp_key
+from wecom.chain_corps c
+where c.upstream_corpid = $1 and c.chain_id = $2 and c.removed_at is null
+  and not exists (select 1 from pg_temp.wcs_stage_corps s where s.corp_key = c.corp_key)
 limit $3`;
+
+export const MISSING_SETTINGS = `select set_config('enable_nestloop', 'off', true),
+  set_config('enable_mergejoin', 'off', true), set_config('work_mem', '64MB', true)`;
 
 /** $1 a listing: what it staged is forgotten, as the group is listed again from the start. */
 export const DISCARD_LISTING = 'delete from pg_temp.wcs_stage_corps where listing = $1';

@@ -188,7 +188,12 @@ async function detailOf(
 async function recheckMissing(ctx: CrawlContext, stage: ChainStage, chainId: string): Promise<void> {
   const missing = await stage.missing(RECHECK_MAX + 1);
   if (missing.length === 0 || missing.length > RECHECK_MAX) return;
-  const found = await Promise.all(missing.map((m) => stillThere(ctx, chainId, m)));
+  // One call failing fails the chain: the others stop, as a failed chain's calls do.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  const asked = missing.map((m) => stillThere(ctx, chainId, m, signal));
+  for (const call of asked) call.catch(() => stop.abort());
+  const found = await Promise.all(asked);
   const staged = found.filter((f): f is StagedCorp => f !== null);
   ctx.stats.missing_rechecked += missing.length;
   ctx.stats.missing_found += staged.length;
@@ -196,11 +201,16 @@ async function recheckMissing(ctx: CrawlContext, stage: ChainStage, chainId: str
 }
 
 /** The missing corp as WeCom has it now, or null when WeCom no longer gives it: then it is removed. */
-async function stillThere(ctx: CrawlContext, chainId: string, m: MissingCorp): Promise<StagedCorp | null> {
+async function stillThere(
+  ctx: CrawlContext,
+  chainId: string,
+  m: MissingCorp,
+  signal: AbortSignal,
+): Promise<StagedCorp | null> {
   let detail: CorpDetail;
   try {
     const req = m.isJoined ? { chainId, corpid: m.corpid } : { chainId, pendingCorpid: m.pendingCorpid };
-    detail = await ctx.api.getCorpInfo(req, ctx.signal);
+    detail = await ctx.api.getCorpInfo(req, signal);
   } catch (err) {
     // An undocumented code (WeCom's "no such corp"), or 60011 (out of the app's sight): gone for us.
     if (isCorpScoped(err) || hasErrcode(err, NO_PRIVILEGE)) return null;

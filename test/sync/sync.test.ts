@@ -465,6 +465,35 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(events.rows).toEqual([{ event_type: 'moved', old_groupid: from, new_groupid: to }]);
   });
 
+  it('stops asking about missing corps once one of those calls has failed the chain', async () => {
+    const c = chainIds[0]!;
+    const [busy, slow] = keysOf(0, true).slice(10, 12) as [string, string];
+    for (const key of [busy, slow]) network.removeCorp(c, key);
+    // WeCom stays busy for one (the chain fails once its retries run out); the other would answer in ten
+    // minutes, past the test's timeout: the run must not wait for it.
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo',
+      count: Infinity,
+      match: { chainId: c, corpid: busy },
+      fault: { errcode: -1 },
+    });
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo',
+      count: 1,
+      match: { chainId: c, corpid: slow },
+      fault: { delayMs: 600_000 },
+    });
+    const outcome = await syncAgainst(sim, db.database, { client: { timeoutMs: 600_000 } });
+    sim.faults.clear();
+    expect(outcome.status).toBe('partial');
+    expect(outcome.stats.failures).toEqual([expect.objectContaining({ chain_id: c })]);
+    expect(outcome.stats.failures[0]!.error).toContain('errcode -1');
+    const next = await syncAgainst(sim, db.database);
+    expect(next.status).toBe('succeeded');
+    expect(next.stats).toMatchObject({ missing_rechecked: 2, missing_found: 0 });
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+  });
+
   it('refuses a response that does not fit the schema, naming the endpoint and field', async () => {
     network.renameCorp(chainIds[1]!, keysOf(1, true)[1]!, '又一个名字');
     sim.faults.inject({
