@@ -1,5 +1,6 @@
 // Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
-// that need them while other groups are still being listed, staging as it goes, merging at the end.
+// that need them while other groups are still being listed, staging as it goes; then asks about the stored
+// corps no listing returned, and merges.
 import { ChainStage, type MissingCorp, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
 import type { Chain, CorpDetail, ListedCorp } from '../wecom/types.ts';
