@@ -137,6 +137,23 @@ describe('rate limit and concurrency', () => {
     await other;
   });
 
+  it("a call's own signal ends it at once while it waits for a token renewed after 42001", async () => {
+    server = await startWecom({
+      gettoken: (_req, nth) => ({ ...tokenAnswer(`TOKEN-${nth}`), delayMs: nth === 2 ? 1_000 : 0 }),
+      get_chain_list: chains,
+      get_chain_corpinfo_list: (_req, nth) =>
+        nth === 1 ? errcode(42001) : ok({ group_corps: [], has_more: false }),
+    });
+    client = testClient(server);
+    await client.getChainList(); // the first token
+    const renewing = new AbortController();
+    const call = client.listCorps(page, renewing.signal);
+    await until(() => calls(server!, 'gettoken').length === 2);
+    renewing.abort();
+    expect(await settled(call, 'aborted call')).toBe('aborted call: AbortError');
+    expect(client.stats().tokenRefreshes).toBe(1); // settled before the renewed token came
+  });
+
   it("a call's own signal ends it at once while it waits for a concurrency slot", async () => {
     server = await startWecom({
       get_chain_list: chains,
