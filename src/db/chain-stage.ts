@@ -111,16 +111,9 @@ export class ChainStage {
   /** Up to `limit` of the chain's current corps that nothing has staged: the merge would mark them removed. */
   async missing(limit: number): Promise<MissingCorp[]> {
     await this.#flush();
-    await this.#run('begin');
-    let rows: { corpid: string | null; pending_corpid: string; invite_userid: string | null }[];
-    try {
-      await this.#run(q.MISSING_SETTINGS);
-      rows = (await this.#run(q.MISSING_CORPS, [...this.#scope, limit])).rows;
-      await this.#run('commit');
-    } catch (err) {
-      await this.#session.query('rollback').catch(() => {});
-      throw err;
-    }
+    const { rows } = await this.#transaction(q.MISSING_SETTINGS, () =>
+      this.#run(q.MISSING_CORPS, [...this.#scope, limit]),
+    );
     return rows.map((r) => ({
       inviteUserid: r.invite_userid,
       ...(r.corpid !== null
@@ -154,9 +147,7 @@ export class ChainStage {
     await this.#flush();
     const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
     const scoped = [...this.#scope, runId];
-    await this.#run('begin');
-    try {
-      await this.#run(q.MERGE_SETTINGS);
+    await this.#transaction(q.MERGE_SETTINGS, async () => {
       const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
       await this.#run(q.UPSERT_CHAIN, [...scoped, chain.chainName]);
       counts.chains = chainCounts(previous.rows[0], chain.chainName);
@@ -183,14 +174,7 @@ export class ChainStage {
         for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
       if (changedRows(counts.chain_corps) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
       await this.#run(FLUSH_WRITE_COUNTERS);
-      await this.#run('commit');
-    } catch (err) {
-      // Always, though the failed statement marked the session broken: on PGlite, whose one connection
-      // every session shares and release() never closes, an aborted transaction left open would fail every
-      // later query of the process. On a server the connection may be gone, and then this fails quietly.
-      await this.#session.query('rollback').catch(() => {});
-      throw err;
-    }
+    });
     return counts;
   }
 
@@ -199,6 +183,23 @@ export class ChainStage {
     this.#buffer = [];
     if (!this.#broken) await this.#run('truncate pg_temp.wcs_stage_corps').catch(() => {});
     this.#session.release(this.#broken);
+  }
+
+  /** `work` in a transaction that `settings` (a statement of set_config(..., true) calls) starts with. */
+  async #transaction<T>(settings: string, work: () => Promise<T>): Promise<T> {
+    await this.#run('begin');
+    try {
+      await this.#run(settings);
+      const result = await work();
+      await this.#run('commit');
+      return result;
+    } catch (err) {
+      // Always, though the failed statement marked the session broken: on PGlite, whose one connection
+      // every session shares and release() never closes, an aborted transaction left open would fail every
+      // later query of the process. On a server the connection may be gone, and then this fails quietly.
+      await this.#session.query('rollback').catch(() => {});
+      throw err;
+    }
   }
 
   async #flush(): Promise<void> {
