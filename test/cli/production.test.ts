@@ -57,6 +57,15 @@ describe('in production', () => {
       )
     ).rows;
   const latestRun = async () => (await runs()).at(-1)!;
+  /** A scheduler logging at info, its metrics on a free port, syncing every second unless told otherwise. */
+  const startSchedule = (args: string[], extra: Record<string, string> = {}) =>
+    startCli(['schedule', ...args], {
+      ...env,
+      LOG_LEVEL: 'info',
+      SYNC_CRON: '* * * * * *',
+      METRICS_PORT: '0',
+      ...extra,
+    });
   /** Waits until a process is blocked on the migration lock the test holds. */
   const untilWaitingForMigrationLock = () =>
     vi.waitFor(
@@ -277,12 +286,7 @@ describe('in production', () => {
     const firstNew = (await latestRun()).id + 1;
     // Every sync takes longer than the one-second schedule, so ticks come while one is running.
     sim.faults.inject({ endpoint: 'get_chain_list', count: Infinity, fault: { delayMs: 1_200 } });
-    const proc = startCli(['schedule', '--now'], {
-      ...env,
-      LOG_LEVEL: 'info',
-      SYNC_CRON: '* * * * * *',
-      METRICS_PORT: '0',
-    });
+    const proc = startSchedule(['--now']);
     await vi.waitFor(
       async () => {
         const finished = (await runs()).filter((r) => r.id >= firstNew && r.finished_at !== null);
@@ -355,7 +359,7 @@ describe('in production', () => {
     try {
       // Another process migrating: this one waits for the migration lock.
       await holder.query('select pg_advisory_lock(7413020001)');
-      const proc = startCli(['schedule', '--now'], { ...env, SYNC_CRON: '* * * * * *', METRICS_PORT: '0' });
+      const proc = startSchedule(['--now']);
       await untilWaitingForMigrationLock();
       proc.child.kill('SIGTERM');
       await holder.query('select pg_advisory_unlock(7413020001)');
@@ -383,12 +387,7 @@ describe('in production', () => {
     expect(rows[0].at).toBeGreaterThan(0);
     expect(rows[0].last).toBeGreaterThan(rows[0].at);
     // A schedule that does not fire during the test.
-    const proc = startCli(['schedule'], {
-      ...env,
-      LOG_LEVEL: 'info',
-      SYNC_CRON: '0 0 1 1 *',
-      METRICS_PORT: '0',
-    });
+    const proc = startSchedule([], { SYNC_CRON: '0 0 1 1 *' });
     try {
       const started = await vi.waitFor(
         () => {
@@ -416,12 +415,7 @@ describe('in production', () => {
     try {
       await holder.query('begin');
       await holder.query('lock table wecom.sync_runs in access exclusive mode');
-      const proc = startCli(['schedule', '--now'], {
-        ...env,
-        LOG_LEVEL: 'info',
-        SYNC_CRON: '* * * * * *',
-        METRICS_PORT: '0',
-      });
+      const proc = startSchedule(['--now']);
       // The scheduler's start-up query waits for the table the test holds.
       await vi.waitFor(
         async () => {
