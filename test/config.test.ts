@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.ts';
 
 const base = {
@@ -77,6 +81,16 @@ describe('parseConfig', () => {
       { DATABASE_URL: 'postgres://h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' },
       'DATABASE_URL: sslrootcert "/nonexistent/ca.pem" cannot be read (ENOENT)',
     ],
+    // node-postgres would throw these inside its socket, and the command would never end.
+    [
+      { DATABASE_URL: 'postgres://h/db?port=99999' },
+      'DATABASE_URL: port must be between 1 and 65535, got "99999"',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/db?port=abc' },
+      'DATABASE_URL: port must be between 1 and 65535, got "abc"',
+    ],
+    [{ DATABASE_URL: 'postgres://h/db', PGPORT: '0' }, 'PGPORT: port must be between 1 and 65535, got "0"'],
   ])('rejects %o with one line naming the variable', (override, message) => {
     expect(problem({ ...base, ...override })).toBe(message);
   });
@@ -102,5 +116,36 @@ describe('parseConfig', () => {
     const msg = problem({ ...base, WECOM_CONCURRENCY: 'x' });
     expect(msg).not.toContain('pw');
     expect(msg).not.toContain('s3cret');
+  });
+
+  describe('a TLS key node-postgres cannot use', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wcs-config-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const file = (name: string, content: string) => {
+      writeFileSync(join(dir, name), content);
+      return join(dir, name);
+    };
+    const plain = file('plain.pem', privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const encrypted = file(
+      'encrypted.pem',
+      privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }).toString(),
+    );
+    const garbage = file('garbage.pem', 'not a key');
+    const withKey = (key: string) => ({
+      ...base,
+      DATABASE_URL: `postgres://h/db?sslmode=verify-full&sslkey=${key}`,
+    });
+
+    it('is refused in one line naming the file, and a plain key is taken', () => {
+      expect(problem(withKey(encrypted))).toBe(
+        `DATABASE_URL: sslkey "${encrypted}" is encrypted, and node-postgres cannot decrypt it: give it a decrypted copy`,
+      );
+      expect(problem(withKey(garbage))).toBe(`DATABASE_URL: sslkey "${garbage}" is not a PEM private key`);
+      expect(parseConfig(withKey(plain)).database).toEqual({
+        driver: 'postgres',
+        url: withKey(plain).DATABASE_URL,
+      });
+    });
   });
 });
