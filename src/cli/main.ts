@@ -8,7 +8,7 @@
 // The command line: parses arguments, turns every outcome into one of the documented exit codes.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
-import { isDatabaseUnavailable } from '../db/errors.ts';
+import { isDatabaseUnavailable, unavailableReason } from '../db/errors.ts';
 import { DatabaseInUseError } from '../db/pglite-dir.ts';
 import { LockHeldError } from '../db/run-lock.ts';
 import { WecomRefusedError } from '../wecom/errors.ts';
@@ -32,7 +32,7 @@ export function exitFor(err: unknown): ExitCode {
   if (err instanceof WecomRefusedError)
     return fail(`WeCom refused the credentials: ${err.message}`, EXIT.refused);
   if (isDatabaseUnavailable(err))
-    return fail(`database unreachable: ${(err as Error).message}`, EXIT.database);
+    return fail(`database unreachable: ${unavailableReason(err as Error)}`, EXIT.database);
   return fail(
     `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
     EXIT.internal,
@@ -80,3 +80,7 @@ process.on('SIGTERM', stopUnlessHandled);
 process.on('SIGINT', stopUnlessHandled);
 
 process.exitCode = await main(process.argv.slice(2));
+// Every command has finished its work here. A handle left open must not keep the process alive: node-postgres
+// keeps the socket of a login it gave up on (a server asking for a password it does not have), and the
+// command would then never exit. A process with nothing open has exited before this fires.
+setTimeout(() => process.exit(), 1_000).unref();

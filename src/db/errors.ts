@@ -28,5 +28,18 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
   // node-postgres reports its own connect timeout and lost connections only in the message.
-  return /timeout expired|Connection terminated|connect ECONNREFUSED|does not support SSL/i.test(err.message);
+  // SASL: its SCRAM login failing on our side (no password to answer with, a server proof that is wrong).
+  return /timeout expired|Connection terminated|connect ECONNREFUSED|does not support SSL|^SASL: /i.test(
+    err.message,
+  );
+}
+
+// node-postgres's words when the server asks for a password (SCRAM) and it has none to give.
+const NO_PASSWORD = /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a (non-empty )?string$/;
+
+/** What the user reads for an error isDatabaseUnavailable accepts. */
+export function unavailableReason(err: Error): string {
+  return NO_PASSWORD.test(err.message)
+    ? 'the server asks for a password, and none is given (in DATABASE_URL, PGPASSWORD or ~/.pgpass)'
+    : err.message;
 }

@@ -134,6 +134,38 @@ describe('wecom-chain-sync CLI', () => {
     }
   });
 
+  it('exits 5, in one line, when the server asks for a password that nothing gives', async () => {
+    // A server that asks for SCRAM-SHA-256 and answers the client's first message. node-postgres then fails
+    // for want of a password and keeps the socket open: the process must still end.
+    const message = (code: number, body: string) => {
+      const head = Buffer.alloc(9);
+      head.write('R');
+      head.writeInt32BE(8 + Buffer.byteLength(body), 1);
+      head.writeInt32BE(code, 5);
+      return Buffer.concat([head, Buffer.from(body)]);
+    };
+    const scram = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(message(10, 'SCRAM-SHA-256\0\0'));
+        socket.once('data', () => socket.write(message(11, 'r=abc,s=c2FsdA==,i=4096')));
+      });
+    });
+    await new Promise<void>((resolve) => scram.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = scram.address() as AddressInfo;
+      for (const command of [['migrate'], ['report']]) {
+        const result = await runCli(command, { DATABASE_URL: `postgres://sync@127.0.0.1:${port}/db` });
+        expect(result.code, command[0]).toBe(5);
+        expect(result.stderr, command[0]).toBe(
+          'wecom-chain-sync: database unreachable: the server asks for a password, and none is given (in DATABASE_URL, PGPASSWORD or ~/.pgpass)\n',
+        );
+      }
+    } finally {
+      scram.close();
+    }
+  });
+
   it('migrates', async () => {
     const result = await runCli(['migrate'], { DATABASE_URL: db.url });
     expect(result.code).toBe(0);
