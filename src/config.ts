@@ -168,7 +168,31 @@ export function parseDatabase(env: Env): DatabaseConfig {
   return { driver: 'pglite', dir: env.PGLITE_DIR?.trim() || CONFIG_DEFAULTS.PGLITE_DIR };
 }
 
+// Node's debug output for these prints every request's URL, and WeCom's carry the corp secret or an access
+// token (net's also prints a Pushgateway URL's password). Only Node reads NODE_DEBUG, at start-up: the job
+// cannot turn it off, so it refuses to start.
+const LEAKY_DEBUG = ['undici', 'fetch', 'net'];
+
+function checkNodeDebug(env: Env): void {
+  const raw = env.NODE_DEBUG;
+  if (!raw) return;
+  // Node's own matching (lib/internal/util/debuglog.js): names separated by commas, * as a wildcard, any case.
+  const names = raw
+    .replace(/[|\\{}()[\]^$+?.]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll(',', '$|^');
+  const enabled = new RegExp(`^${names}$`, 'i');
+  const leaky = LEAKY_DEBUG.find((name) => enabled.test(name));
+  if (leaky) {
+    throw new ConfigError(
+      'NODE_DEBUG',
+      `enables Node's ${leaky} debug output, which would print the corp secret or access tokens: unset it`,
+    );
+  }
+}
+
 export function parseConfig(env: Env): Config {
+  checkNodeDebug(env);
   const d = CONFIG_DEFAULTS;
   const apiBase = url('WECOM_API_BASE', env.WECOM_API_BASE?.trim() || d.WECOM_API_BASE, ['https:', 'http:']);
   return {

@@ -65,7 +65,7 @@ describe('parseConfig', () => {
     expect(c.sync).toEqual({ pageSize: 50, chainConcurrency: 2, details: 'all', detailsMaxAgeHours: 1 });
   });
 
-  it.each([
+  it.each<[Record<string, string>, string]>([
     [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: is not a valid URL'],
     [{ WECOM_CORP_SECRET: ' ' }, 'WECOM_CORP_SECRET: is required but not set'],
@@ -91,8 +91,22 @@ describe('parseConfig', () => {
       'DATABASE_URL: port must be between 1 and 65535, got "abc"',
     ],
     [{ DATABASE_URL: 'postgres://h/db', PGPORT: '0' }, 'PGPORT: port must be between 1 and 65535, got "0"'],
+    ...[
+      ['undici', 'undici'],
+      ['http,fetch', 'fetch'],
+      ['NET', 'net'],
+      ['und*', 'undici'],
+      ['*', 'undici'],
+    ].map(([value, name]): [Record<string, string>, string] => [
+      { NODE_DEBUG: value! },
+      `NODE_DEBUG: enables Node's ${name} debug output, which would print the corp secret or access tokens: unset it`,
+    ]),
   ])('rejects %o with one line naming the variable', (override, message) => {
     expect(problem({ ...base, ...override })).toBe(message);
+  });
+
+  it("takes NODE_DEBUG's other names, which print no URL", () => {
+    expect(() => parseConfig({ ...base, NODE_DEBUG: 'http,tls,https,net2,xundici' })).not.toThrow();
   });
 
   it('drops trailing slashes from PUSHGATEWAY_URL, so the push path has no empty segment', () => {

@@ -193,6 +193,12 @@ describe('wecom-chain-sync CLI', () => {
     expect(result.stderr).not.toContain(SECRET);
   });
 
+  it("refuses to start with Node's undici debug output on, which prints every request's URL", async () => {
+    const result = await runCli(['run'], { ...env, NODE_DEBUG: 'undici' });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^wecom-chain-sync: configuration error: NODE_DEBUG: [^\n]*\n$/);
+  });
+
   it("counts the last hour's runs against the hourly limit, and says so when they spent much of it", async () => {
     const last = await db.pool.query(
       `select (stats -> 'api' -> 'calls' ->> 'get_chain_corpinfo')::int as n from wecom.sync_runs
