@@ -14,21 +14,34 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_
 
 /**
  * True for failures to reach or log in to the server: connection refused or dropped, unknown host or
- * socket, TLS refused or not trusted, unknown database, authentication failed, server shutting down.
+ * socket, TLS refused or not trusted, unknown database, authentication failed, too many connections, server
+ * shutting down. Also when such a failure is the cause of another: drizzle wraps the driver's error in its own
+ * ("Failed query: …", with the query's parameters), and says nothing of the connection in its message.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  return unavailableCause(err) !== null;
+}
+
+function unavailableCause(err: unknown): Error | null {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isUnavailable(e)) return e;
+  }
+  return null;
+}
+
+function isUnavailable(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
   // Any failure of connect(2): a Unix socket directory that does not exist (ENOENT), say.
   if ((err as { syscall?: unknown }).syscall === 'connect') return true;
   if (typeof code === 'string') {
     if (UNREACHABLE_SYSCALL_CODES.has(code) || TLS_CODE.test(code)) return true;
-    // SQLSTATE classes 08 (connection), 28 (authorization), 57P (operator intervention), 3D000 (no database).
-    if (/^(08|28)/.test(code) || code.startsWith('57P') || code === '3D000') return true;
+    // SQLSTATE classes 08 (connection), 28 (authorization), 57P (operator intervention), 3D000 (no database),
+    // 53300 (too many connections, for the server, the database or the role).
+    if (/^(08|28)/.test(code) || code.startsWith('57P') || code === '3D000' || code === '53300') return true;
   }
   if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
-  // node-postgres reports its own connect timeout and lost connections only in the message.
-  // SASL: its SCRAM login failing on our side (no password to answer with, a server proof that is wrong).
+  // node-postgres reports its own connect timeout and lost connections only in the message, and SASL:
+  // its SCRAM login failing on our side (no password to answer with, a server proof that is wrong).
   return /timeout expired|Connection terminated|connect ECONNREFUSED|does not support SSL|^SASL: /i.test(
     err.message,
   );
@@ -39,7 +52,8 @@ const NO_PASSWORD = /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be 
 
 /** What the user reads for an error isDatabaseUnavailable accepts. */
 export function unavailableReason(err: Error): string {
-  return NO_PASSWORD.test(err.message)
+  const cause = unavailableCause(err) ?? err;
+  return NO_PASSWORD.test(cause.message)
     ? 'the server asks for a password, and none is given (in DATABASE_URL, PGPASSWORD or ~/.pgpass)'
-    : err.message;
+    : cause.message;
 }

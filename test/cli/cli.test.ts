@@ -166,6 +166,22 @@ describe('wecom-chain-sync CLI', () => {
     }
   });
 
+  it('exits 5, in one line, when the role may open no more connections', async () => {
+    const role = `wcs_cli_limited_${process.pid}`;
+    await db.pool.query(`create role ${role} login connection limit 0`);
+    try {
+      const url = new URL(db.url);
+      url.username = role;
+      const result = await runCli(['report'], { DATABASE_URL: url.toString() });
+      expect(result.code).toBe(5);
+      expect(result.stderr).toBe(
+        `wecom-chain-sync: database unreachable: too many connections for role "${role}"\n`,
+      );
+    } finally {
+      await db.pool.query(`drop role ${role}`);
+    }
+  });
+
   it('migrates', async () => {
     const result = await runCli(['migrate'], { DATABASE_URL: db.url });
     expect(result.code).toBe(0);

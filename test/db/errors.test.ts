@@ -1,0 +1,49 @@
+// Which failures read as "the database is not there" (exit 5), through the layers that wrap them.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { drizzleModule } from '../../src/db/drizzle.ts';
+import { isDatabaseUnavailable, unavailableReason } from '../../src/db/errors.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { postgresDatabase } from '../../src/db/postgres.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+const { sql } = drizzleModule('drizzle-orm');
+
+describe('isDatabaseUnavailable', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: false });
+  });
+  afterAll(() => db?.drop());
+
+  it("sees a connection lost under drizzle, which wraps the driver's error in its own", async () => {
+    const pool = createPool(db.url, 1);
+    try {
+      const pending = postgresDatabase(pool)
+        .orm.execute(sql`select pg_sleep(60) as wcs_errors_test`)
+        .catch((err: unknown) => err);
+      const { rows } = await vi.waitFor(
+        async () => {
+          const found = await db.pool.query(
+            `select pid from pg_stat_activity where query like '%as wcs_errors_test' and pid <> pg_backend_pid()`,
+          );
+          expect(found.rows).toHaveLength(1);
+          return found;
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      await db.pool.query('select pg_terminate_backend($1)', [rows[0].pid]);
+      const err = (await pending) as Error;
+      expect(err.message).toMatch(/^Failed query: select pg_sleep/);
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      expect(unavailableReason(err)).toBe('terminating connection due to administrator command');
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('is false for a statement the database refused', async () => {
+    const err = await db.pool.query('select 1/0').catch((e: unknown) => e as Error);
+    expect(isDatabaseUnavailable(err)).toBe(false);
+    expect(isDatabaseUnavailable(new Error('Failed query', { cause: err }))).toBe(false);
+  });
+});
