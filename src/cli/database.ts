@@ -9,3 +9,19 @@ export async function openConfigured(config: DatabaseConfig, log: Logger, poolSi
   }
   return openDatabase(config, { poolSize });
 }
+
+/**
+ * Applies pending migrations. A database that a newer version migrated further is used as it is, with a
+ * warning: every migration keeps the version before it working (as Flyway passes over "future" migrations),
+ * so a rollback, or a run of the old image between the migrate Job and the new one, still syncs.
+ */
+export async function migrate(db: Database, log: Logger): Promise<void> {
+  const { applied, unknown } = await db.migrate();
+  if (applied > 0) log.info({ applied }, 'migrations applied');
+  if (unknown > 0) {
+    log.warn(
+      { unknown },
+      'the database has migrations this version does not know, from a newer version: using it as it is',
+    );
+  }
+}

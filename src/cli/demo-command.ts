@@ -8,7 +8,7 @@ import { loadReport, reportText } from '../reporting/report.ts';
 import { type Column, renderTable } from '../reporting/text-table.ts';
 import { SimNetwork, startSimulator } from '../simulator/index.ts';
 import { poolSizeFor } from '../sync/job.ts';
-import { openConfigured } from './database.ts';
+import { migrate, openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseNetworkOptions } from './network-options.ts';
 import { checkOutcome } from './outcome.ts';
@@ -86,7 +86,7 @@ export async function demoCommand(values: Record<string, unknown>): Promise<Exit
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(database, log, poolSizeFor(config));
   try {
-    await db.migrate();
+    await migrate(db, log);
     log.info(
       { chains: spec.chains, groups: spec.groups, corps: spec.corps, latencyMs, faultRate },
       'demo: syncing the simulated network',

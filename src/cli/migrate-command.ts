@@ -1,6 +1,6 @@
 import { parseDatabase } from '../config.ts';
 import { createLogger } from '../log.ts';
-import { openConfigured } from './database.ts';
+import { migrate, openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 
 export async function migrateCommand(): Promise<ExitCode> {
@@ -8,8 +8,8 @@ export async function migrateCommand(): Promise<ExitCode> {
   const log = createLogger();
   const db = await openConfigured(database, log, 1);
   try {
-    await db.migrate();
-    log.info('migrations applied');
+    await migrate(db, log);
+    log.info('the database is up to date');
     return EXIT.ok;
   } finally {
     await db.close();

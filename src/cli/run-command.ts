@@ -3,7 +3,7 @@ import { lastSuccessAt } from '../db/runs.ts';
 import { createLogger } from '../log.ts';
 import { poolSizeFor } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
-import { openConfigured } from './database.ts';
+import { migrate, openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { checkOutcome } from './outcome.ts';
 import { syncWithProgress, terminalStatus } from './progress.ts';
@@ -16,7 +16,7 @@ export async function runCommand(): Promise<ExitCode> {
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(config.database, log, poolSizeFor(config));
   try {
-    await db.migrate();
+    await migrate(db, log);
     const started = performance.now();
     const outcome = await syncWithProgress({ config, db, log, signal: shutdown.signal }, terminal);
     const { pushgatewayUrl } = config.metrics;

@@ -9,7 +9,7 @@ import { startMetricsServer } from '../metrics/server.ts';
 import { SyncMetrics } from '../metrics/sync-metrics.ts';
 import { poolSizeFor, syncOnce } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
-import { openConfigured } from './database.ts';
+import { migrate, openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { handleShutdown } from './shutdown.ts';
 
@@ -28,7 +28,7 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
   const server = await startMetricsServer(config.metrics.port, metrics.registry, () => databaseAnswers(db));
   let aborted = false;
   try {
-    await db.migrate();
+    await migrate(db, log);
     // Read before a restarted scheduler's first sync ends, or staleness alerts would fire on every deploy.
     metrics.lastSuccess(await lastSuccessAt(db, config.wecom.corpId));
     metrics.lastRun(await lastRun(db, config.wecom.corpId));

@@ -3,6 +3,7 @@
 // embedded PGlite; only how a statement reaches the database differs.
 
 import type { Orm } from './drizzle.ts';
+import type { MigrationResult } from './migrations.ts';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -43,7 +44,7 @@ export interface Database extends Queryable {
   readonly concurrentSessions: number;
   session(): Promise<Session>;
   /** Applies pending migrations; safe when several processes start at once. */
-  migrate(): Promise<void>;
+  migrate(): Promise<MigrationResult>;
   close(): Promise<void>;
 }
 
@@ -65,7 +66,3 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
 }
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
-export const MIGRATIONS_CONFIG = {
-  migrationsSchema: 'wecom',
-  migrationsTable: '__drizzle_migrations',
-} as const;

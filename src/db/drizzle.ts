@@ -11,9 +11,8 @@ interface Modules {
   'drizzle-orm': typeof import('drizzle-orm');
   'drizzle-orm/pg-core': typeof import('drizzle-orm/pg-core');
   'drizzle-orm/node-postgres': typeof import('drizzle-orm/node-postgres');
-  'drizzle-orm/node-postgres/migrator': typeof import('drizzle-orm/node-postgres/migrator');
+  'drizzle-orm/migrator': typeof import('drizzle-orm/migrator');
   'drizzle-orm/pglite': typeof import('drizzle-orm/pglite');
-  'drizzle-orm/pglite/migrator': typeof import('drizzle-orm/pglite/migrator');
 }
 
 // drizzle-kit loads schema.ts as CommonJS, where import.meta is empty and __filename is defined.

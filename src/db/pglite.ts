@@ -1,19 +1,12 @@
 // The Database seam over PGlite: PostgreSQL compiled to WASM, in this process, persisted in a directory.
 // One connection: every session shares it, so a session's release never closes anything.
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import {
-  type Database,
-  MIGRATIONS_CONFIG,
-  MIGRATIONS_FOLDER,
-  type Queryable,
-  type Session,
-} from './database.ts';
+import type { Database, Queryable, Session } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
+import { applyMigrations } from './migrations.ts';
 import { lockDirectory, makeDirectory } from './pglite-dir.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/pglite');
-const { migrate } = drizzleModule('drizzle-orm/pglite/migrator');
 
 const INT8 = 20;
 
@@ -59,11 +52,7 @@ export async function openPglite(dir: string | null): Promise<Database> {
     query,
     session: async () => session,
     // One process owns the directory, so there is nobody to serialise with.
-    migrate: () =>
-      migrate(drizzle({ client }), {
-        migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER),
-        ...MIGRATIONS_CONFIG,
-      }),
+    migrate: () => applyMigrations(session),
     close: async () => {
       try {
         await client.close();

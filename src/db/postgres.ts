@@ -1,19 +1,12 @@
 // The Database seam over a PostgreSQL server, with node-postgres.
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { copyRows } from './copy.ts';
-import {
-  type Database,
-  MIGRATIONS_CONFIG,
-  MIGRATIONS_FOLDER,
-  type QueryResult,
-  type Session,
-} from './database.ts';
+import type { Database, QueryResult, Session } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
+import { applyMigrations } from './migrations.ts';
 import { createPool } from './pool.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
-const { migrate } = drizzleModule('drizzle-orm/node-postgres/migrator');
 
 // Any fixed key will do; it only has to differ from the per-corp sync locks.
 const MIGRATION_LOCK_KEY = 7_413_020_001;
@@ -64,43 +57,38 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
   const setUp = new WeakSet<pg.PoolClient>();
   const idleInTransaction = Math.round(options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS);
   /** A pooled connection for work that opens transactions, with the timeout set (once per connection). */
-  async function connect(): Promise<{ client: pg.PoolClient; session: Session }> {
+  async function session(): Promise<Session> {
     const client = await pool.connect();
-    const session = wrapClient(client);
+    const opened = wrapClient(client);
     if (!setUp.has(client)) {
       try {
-        await session.query(`set idle_in_transaction_session_timeout = ${idleInTransaction}`);
+        await opened.query(`set idle_in_transaction_session_timeout = ${idleInTransaction}`);
       } catch (err) {
-        session.release(true);
+        opened.release(true);
         throw err;
       }
       setUp.add(client);
     }
-    return { client, session };
+    return opened;
   }
   return {
     driver: 'postgres',
     orm: drizzle({ client: pool }),
     concurrentSessions: Number.POSITIVE_INFINITY,
     query: async (text, params) => result(await pool.query(text, params)),
-    session: async () => (await connect()).session,
+    session,
     async migrate() {
-      // A session for its handling of a connection that dies meanwhile: a bare client's error event,
-      // with nobody listening, would crash the process. The migrations run in a transaction too.
-      const { client, session } = await connect();
+      const migrating = await session();
       try {
         // Two processes starting at once serialise here; the second then finds nothing left to do.
-        await session.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        await migrating.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
         try {
-          await migrate(drizzle({ client }), {
-            migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER),
-            ...MIGRATIONS_CONFIG,
-          });
+          return await applyMigrations(migrating);
         } finally {
-          await session.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+          await migrating.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
         }
       } finally {
-        session.release();
+        migrating.release();
       }
     },
     close: () => pool.end(),

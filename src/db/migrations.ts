@@ -1,0 +1,57 @@
+// The migrations in migrations/, applied through one session on either driver, in one transaction, and
+// recorded where drizzle's migrator records them (wecom.__drizzle_migrations: hash and created_at, the
+// journal's `when`), so databases it migrated carry on.
+//
+// drizzle's migrator is not used, for two reasons. It always runs CREATE SCHEMA IF NOT EXISTS, which
+// PostgreSQL refuses without CREATE on the database even when the schema exists, so a schema created
+// beforehand for the sync's role (docs/schema.md, "Access") could not be used. And it passes over migrations
+// that a newer version applied without a word.
+import { fileURLToPath } from 'node:url';
+import { MIGRATIONS_FOLDER, type Session } from './database.ts';
+import { drizzleModule } from './drizzle.ts';
+
+const { readMigrationFiles } = drizzleModule('drizzle-orm/migrator');
+// Migration 0000 creates the schema too; by then it exists, and the statement would only be refused.
+const CREATE_SCHEMA = 'CREATE SCHEMA IF NOT EXISTS "wecom";';
+
+export interface MigrationResult {
+  applied: number;
+  /** Applied to the database by a newer version of the job: this one does not know them. */
+  unknown: number;
+}
+
+export async function applyMigrations(session: Session): Promise<MigrationResult> {
+  const migrations = readMigrationFiles({ migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER) });
+  const schema = await session.query(`select 1 from pg_namespace where nspname = 'wecom'`);
+  if (schema.rows.length === 0) await session.query('create schema wecom');
+  await session.query(
+    'create table if not exists wecom.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)',
+  );
+  const { rows } = await session.query<{ created_at: number }>(
+    'select created_at from wecom.__drizzle_migrations',
+  );
+  const done = rows.map((r) => Number(r.created_at));
+  const known = new Set(migrations.map((m) => m.folderMillis));
+  // As drizzle's migrator decides: whatever is newer than the last one applied.
+  const last = done.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+  const pending = migrations.filter((m) => m.folderMillis > last);
+  if (pending.length > 0) {
+    await session.query('begin');
+    try {
+      for (const m of pending) {
+        for (const statement of m.sql) {
+          if (statement.trim() !== CREATE_SCHEMA) await session.query(statement);
+        }
+        await session.query('insert into wecom.__drizzle_migrations (hash, created_at) values ($1, $2)', [
+          m.hash,
+          m.folderMillis,
+        ]);
+      }
+      await session.query('commit');
+    } catch (err) {
+      await session.query('rollback').catch(() => {});
+      throw err;
+    }
+  }
+  return { applied: pending.length, unknown: done.filter((t) => !known.has(t)).length };
+}
