@@ -6,7 +6,7 @@
 // young generation takes off another 30%. In a memory-limited container Node already sizes the heap from the
 // limit. docs/benchmarks.md has the figures.
 // The command line: parses arguments, turns every outcome into one of the documented exit codes.
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../db/errors.ts';
 import { DatabaseInUseError } from '../db/pglite-dir.ts';
@@ -34,7 +34,7 @@ export function exitFor(err: unknown): ExitCode {
   if (isDatabaseUnavailable(err))
     return fail(`database unreachable: ${unavailableReason(err as Error)}`, EXIT.database);
   return fail(
-    `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : inspect(err, { breakLength: Number.POSITIVE_INFINITY })}`,
     EXIT.internal,
   );
 }

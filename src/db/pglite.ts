@@ -1,6 +1,7 @@
 // The Database seam over PGlite: PostgreSQL compiled to WASM, in this process, persisted in a directory.
 // One connection: every session shares it, so a session's release never closes anything.
 import { PGlite } from '@electric-sql/pglite';
+import { ConfigError } from '../config.ts';
 import type { Database, Queryable, Session } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
@@ -9,6 +10,22 @@ import { lockDirectory, makeDirectory } from './pglite-dir.ts';
 const { drizzle } = drizzleModule('drizzle-orm/pglite');
 
 const INT8 = 20;
+
+// WASI's numbers for the errors a directory can give (emscripten uses them).
+const WASI_ERRNO: Record<number, string> = {
+  2: 'EACCES',
+  44: 'ENOENT',
+  51: 'ENOSPC',
+  54: 'ENOTDIR',
+  63: 'EPERM',
+  69: 'EROFS',
+};
+
+function failure(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0]!;
+  const errno = (err as { errno?: unknown }).errno;
+  return typeof errno === 'number' ? (WASI_ERRNO[errno] ?? `errno ${errno}`) : String(err);
+}
 
 export async function openPglite(dir: string | null): Promise<Database> {
   let unlock = () => {};
@@ -22,7 +39,10 @@ export async function openPglite(dir: string | null): Promise<Database> {
     await client.waitReady;
   } catch (err) {
     unlock();
-    throw err;
+    if (dir === null) throw err;
+    // The directory is the culprit: one PGlite may not write (a volume owned by another user), or files it
+    // cannot read. WASM reports the first as an emscripten ErrnoError, which is no Error and has no message.
+    throw new ConfigError('PGLITE_DIR', `cannot open the embedded database in ${dir}: ${failure(err)}`);
   }
   const query: Queryable['query'] = async (text, params) => {
     const r = await client.query<Record<string, unknown>>(text, params);

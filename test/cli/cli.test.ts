@@ -1,5 +1,5 @@
 // The CLI as users and schedulers meet it: real processes, real Postgres, the simulator over HTTP.
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,12 +79,15 @@ describe('wecom-chain-sync CLI', () => {
     expect(tables.rows[0].n).toBe(0);
   });
 
-  it('exits 3 naming PGLITE_DIR when it cannot be made a directory, instead of hanging', async () => {
+  it('exits 3 naming PGLITE_DIR when it cannot be made a directory or written, instead of hanging', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wcs-pglite-dir-'));
     try {
       writeFileSync(join(dir, 'file'), '');
       symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+      mkdirSync(join(dir, 'read-only'), { mode: 0o555 });
       const cases: [string, string][] = [
+        // Refused by the pid file or, for root, by PGlite itself (which reported it as "[object Object]").
+        [join(dir, 'read-only'), 'EACCES'],
         [join(dir, 'file'), 'exists and is not a directory'],
         [join(dir, 'file', 'sub'), 'ENOTDIR'],
         // Node's own recursive mkdir spins forever on these two.
