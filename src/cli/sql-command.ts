@@ -1,7 +1,9 @@
 // `sql "<query>"`: one read-only query against whichever database is configured, as an aligned table.
 import { parseDatabase } from '../config.ts';
 import type { QueryResult } from '../db/database.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import { createLogger } from '../log.ts';
+import { databaseVariable, explainDatabaseError } from '../reporting/errors.ts';
 import { type Column, renderTable } from '../reporting/text-table.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
@@ -25,7 +27,14 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
       // The transaction, not a parser, makes it read-only: any write is refused by the database itself. One
       // statement only, or a "commit;" in the text would end the transaction and let the next one write.
       await session.query('begin read only');
-      result = await session.statement(text).catch((err: Error) => {
+      result = await session.statement(text).catch(async (err: Error) => {
+        if (isDatabaseUnavailable(err)) throw err;
+        // A table the query names is missing: a typo, unless the job's own tables are missing too.
+        if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
+          await session.query('rollback');
+          const { rows } = await session.query(`select to_regclass('wecom.sync_runs') is null as missing`);
+          if (rows[0].missing) explainDatabaseError(err, databaseVariable(db.driver));
+        }
         throw new ExitError(EXIT.usage, `query failed: ${err.message}`);
       });
     } finally {

@@ -3,20 +3,27 @@ import { EXIT, ExitError } from '../cli/exit-codes.ts';
 
 const code = (err: unknown) => (err as { code?: unknown }).code;
 
-/** Rethrows a missing schema or view, or a refused privilege, as a configuration error naming DATABASE_URL. */
-export function explainDatabaseError(err: unknown): never {
+/**
+ * Rethrows a missing schema or view, or a refused privilege, as a configuration error naming the variable
+ * that chose the database: DATABASE_URL, or PGLITE_DIR for the embedded one.
+ */
+export function explainDatabaseError(err: unknown, culprit = 'DATABASE_URL'): never {
   if (err instanceof Error) {
     // 3F000 no such schema, 42P01 no such table or view.
     if (code(err) === '3F000' || code(err) === '42P01') {
       throw new ExitError(
         EXIT.config,
-        `DATABASE_URL: ${err.message}: the database is not migrated to this version; run "wecom-chain-sync migrate" first`,
+        `${culprit}: ${err.message}: the database is not migrated to this version; run "wecom-chain-sync migrate" first`,
       );
     }
     // 42501 insufficient privilege.
     if (code(err) === '42501') {
-      throw new ExitError(EXIT.config, `DATABASE_URL: the database refused: ${err.message}`);
+      throw new ExitError(EXIT.config, `${culprit}: the database refused: ${err.message}`);
     }
   }
   throw err;
 }
+
+/** The variable that chose the database, for explainDatabaseError. */
+export const databaseVariable = (driver: 'postgres' | 'pglite') =>
+  driver === 'pglite' ? 'PGLITE_DIR' : 'DATABASE_URL';

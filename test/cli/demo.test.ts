@@ -61,6 +61,21 @@ describe('demo and sql on the embedded database', () => {
     expect(report.freshness[0]).toMatchObject({ upstream_corpid: 'wwdemo', last_run_status: 'succeeded' });
   });
 
+  it('on an embedded database never migrated, sql and report say to migrate, naming PGLITE_DIR', async () => {
+    const empty = { ...env, PGLITE_DIR: join(dir, 'empty') };
+    for (const args of [['report'], ['sql', 'select * from wecom.chains']]) {
+      const result = await runCli(args, empty);
+      expect(result.code, args[0]).toBe(3);
+      expect(result.stderr, args[0]).toMatch(
+        /\nwecom-chain-sync: PGLITE_DIR: relation "wecom\.\w+" does not exist: the database is not migrated to this version; run "wecom-chain-sync migrate" first\n$/,
+      );
+    }
+    // Where the job's tables are there, a missing one is the query's own mistake.
+    const typo = await runCli(['sql', 'select * from wecom.chain'], env);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('query failed: relation "wecom.chain" does not exist');
+  });
+
   it('sql without a query is a usage error', async () => {
     const result = await runCli(['sql'], env);
     expect(result.code).toBe(2);

@@ -477,4 +477,16 @@ describe('in production', () => {
     const { rows } = await db.pool.query(`select to_regclass('public.sql_wrote') as t`);
     expect(rows[0].t).toBeNull();
   });
+
+  it('sql exits 5 in one line when its connection is lost, not 2 as for a query of its own failing', async () => {
+    const proc = startCli(['sql', 'select pg_sleep(60) as wcs_sql_lost'], env);
+    await terminateBackend(
+      `select pid from pg_stat_activity where query like '%as wcs_sql_lost' and pid <> pg_backend_pid()`,
+    );
+    const result = await proc.exited;
+    expect(result.code).toBe(5);
+    expect(result.stderr).toBe(
+      'wecom-chain-sync: database unreachable: terminating connection due to administrator command\n',
+    );
+  });
 });

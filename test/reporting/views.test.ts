@@ -1,4 +1,7 @@
 // The reporting views on a known data set, and `report` as a real process.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { displayWidth } from '../../src/reporting/text-table.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -451,10 +454,18 @@ describe('reporting views on a known data set', () => {
       ]);
     });
 
-    it('needs DATABASE_URL, a reachable database and a migrated one', async () => {
-      const missing = await runCli(['report'], {});
-      expect(missing.code).toBe(3);
-      expect(missing.stderr).toMatch(/DATABASE_URL/);
+    it('needs a migrated database, reachable, and names the variable that chose it', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wcs-report-'));
+      try {
+        // No DATABASE_URL: the embedded database, here a new one.
+        const embedded = await runCli(['report'], { PGLITE_DIR: dir });
+        expect(embedded.code).toBe(3);
+        expect(embedded.stderr).toMatch(
+          /^wecom-chain-sync: PGLITE_DIR: .* run "wecom-chain-sync migrate" first\n$/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       const unreachable = await runCli(['report'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
       expect(unreachable.code).toBe(5);
       const bare = await createTestDatabase({ migrate: false });
@@ -463,7 +474,9 @@ describe('reporting views on a known data set', () => {
         expect(result.code).toBe(3);
         expect(result.stdout).toBe('');
         expect(result.stderr.trim().split('\n')).toHaveLength(1);
-        expect(result.stderr).toMatch(/run "wecom-chain-sync migrate" first/);
+        expect(result.stderr).toMatch(
+          /^wecom-chain-sync: DATABASE_URL: .* run "wecom-chain-sync migrate" first\n$/,
+        );
       } finally {
         await bare.drop();
       }
