@@ -164,7 +164,11 @@ function checkPrivateKey(file: string): void {
 
 /** DATABASE_URL set means a real server, always; unset means the embedded PGlite under PGLITE_DIR. */
 export function parseDatabase(env: Env): DatabaseConfig {
-  if (env.DATABASE_URL?.trim()) return { driver: 'postgres', url: parseDatabaseUrl(env) };
+  // Set but empty is a template or secret that was never filled in, not a wish for the embedded database:
+  // that would sync into a local directory and exit 0.
+  if (env.DATABASE_URL !== undefined && !env.DATABASE_URL.trim())
+    throw new ConfigError('DATABASE_URL', 'is set but empty; unset it for the embedded database');
+  if (env.DATABASE_URL !== undefined) return { driver: 'postgres', url: parseDatabaseUrl(env) };
   return { driver: 'pglite', dir: env.PGLITE_DIR?.trim() || CONFIG_DEFAULTS.PGLITE_DIR };
 }
 

@@ -115,13 +115,21 @@ describe('parseConfig', () => {
     );
   });
 
-  it('uses the embedded PGlite under PGLITE_DIR when DATABASE_URL is not set, and a server whenever it is', () => {
-    expect(parseConfig({ ...base, DATABASE_URL: '' }).database).toEqual({ driver: 'pglite', dir: './data' });
+  it('uses the embedded PGlite under PGLITE_DIR when DATABASE_URL is not set, a server whenever it is, and refuses it empty', () => {
+    for (const empty of ['', ' ']) {
+      expect(problem({ ...base, DATABASE_URL: empty })).toBe(
+        'DATABASE_URL: is set but empty; unset it for the embedded database',
+      );
+    }
     expect(
       parseConfig({ ...base, DATABASE_URL: undefined, PGLITE_DIR: '/var/lib/wcs' } as never).database,
     ).toEqual({
       driver: 'pglite',
       dir: '/var/lib/wcs',
+    });
+    expect(parseConfig({ ...base, DATABASE_URL: undefined } as never).database).toEqual({
+      driver: 'pglite',
+      dir: './data',
     });
     expect(parseConfig(base).database).toEqual({ driver: 'postgres', url: base.DATABASE_URL });
   });
