@@ -42,8 +42,10 @@ export function exitFor(err: unknown): ExitCode {
 async function main(argv: string[]): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = rest[0] as Command | undefined;
-    process.stdout.write(`${usage(topic && Object.hasOwn(COMMANDS, topic) ? topic : undefined)}\n`);
+    const topic = rest[0];
+    if (topic !== undefined && !Object.hasOwn(COMMANDS, topic))
+      return exitFor(new UsageError(`unknown command "${topic}"`));
+    process.stdout.write(`${usage(topic as Command | undefined)}\n`);
     return EXIT.ok;
   }
   // Own keys only: "toString" or "constructor" are in every object.

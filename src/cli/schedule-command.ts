@@ -25,7 +25,13 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(config.database, log, poolSizeFor(config));
   const metrics = new SyncMetrics({ processMetrics: true });
-  const server = await startMetricsServer(config.metrics.port, metrics.registry, () => databaseAnswers(db));
+  const server = await startMetricsServer(config.metrics.port, metrics.registry, () =>
+    databaseAnswers(db),
+  ).catch(async (err) => {
+    // The embedded database would otherwise keep its pid files (taken over later, but left behind).
+    await db.close();
+    throw err;
+  });
   let aborted = false;
   try {
     await migrate(db, log);

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot } from '../helpers/simulated.ts';
 
@@ -56,7 +56,9 @@ describe('wecom-chain-sync CLI', () => {
       expect(builtin.code, name).toBe(2);
       expect(builtin.stderr, name).toContain(`unknown command "${name}"`);
     }
-    expect((await runCli(['help', 'constructor'])).stdout).toContain('Commands:');
+    const help = await runCli(['help', 'constructor']);
+    expect(help.code).toBe(2);
+    expect(help.stderr).toContain('unknown command "constructor"');
     const bad = await runCli(['run', '--fast']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.split('\n')[0]).toContain("Unknown option '--fast'");
@@ -185,6 +187,23 @@ describe('wecom-chain-sync CLI', () => {
     }
   });
 
+  it('simulate: a port in use is one line and exit 2, and a secret given is not printed back', async () => {
+    const taken = await runCli(['simulate', '--port', new URL(sim.url).port]);
+    expect(taken).toMatchObject({
+      code: 2,
+      stderr: `wecom-chain-sync: simulate: cannot listen on 127.0.0.1:${new URL(sim.url).port}: EADDRINUSE\n`,
+    });
+    const own = startCli(['simulate', '--port', '0', '--corps', '10', '--secret', 'a-real-looking-secret']);
+    await vi.waitFor(() => expect(own.stdout).toContain('WECOM_CORP_SECRET='), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    own.child.kill('SIGTERM');
+    expect((await own.exited).code).toBe(0);
+    expect(own.stdout).toContain('WECOM_CORP_SECRET=<the --secret given>');
+    expect(own.stdout).not.toContain('a-real-looking-secret');
+  });
+
   it('migrates', async () => {
     const result = await runCli(['migrate'], { DATABASE_URL: db.url });
     expect(result.code).toBe(0);
@@ -274,6 +293,13 @@ describe('wecom-chain-sync CLI', () => {
 
     const cache = mkdtempSync(join(tmpdir(), 'wcs-compile-cache-'));
     try {
+      writeFileSync(join(cache, 'file'), '');
+      const unusable = await runCli(['compile-cache'], { NODE_COMPILE_CACHE: join(cache, 'file') });
+      expect(unusable).toMatchObject({
+        code: 3,
+        stderr: `wecom-chain-sync: configuration error: NODE_COMPILE_CACHE: "${join(cache, 'file')}" cannot be used: Node could not open it as a writable directory\n`,
+      });
+
       const cold = await runCli(['run'], { ...env, NODE_COMPILE_CACHE: cache, NODE_OPTIONS: STRIPPER_PROBE });
       expect(cold.code).toBe(0);
       // Only what that run loaded was cached; the rest of the CLI was not.

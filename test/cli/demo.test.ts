@@ -1,5 +1,7 @@
 // The one-command experience: demo into the embedded database, then read it from another process.
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -74,6 +76,25 @@ describe('demo and sql on the embedded database', () => {
     const typo = await runCli(['sql', 'select * from wecom.chain'], env);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('query failed: relation "wecom.chain" does not exist');
+  });
+
+  it('a scheduler whose metrics port is taken exits 3 and lets go of the embedded database', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, resolve));
+    try {
+      const result = await runCli(['schedule'], {
+        ...env,
+        WECOM_CORP_ID: 'wwdemo',
+        WECOM_CORP_SECRET: 'unused',
+        SYNC_CRON: '0 0 1 1 *',
+        METRICS_PORT: String((busy.address() as AddressInfo).port),
+      });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain('METRICS_PORT');
+      expect(existsSync(join(env.PGLITE_DIR!, 'wecom-chain-sync.pid'))).toBe(false);
+    } finally {
+      busy.close();
+    }
   });
 
   it('sql without a query is a usage error', async () => {
