@@ -108,6 +108,55 @@ export const CONFIG_DEFAULTS = {
   PGLITE_DIR: './data',
 };
 
+// Every variable of ours: those with defaults, and those without.
+const KNOWN = new Set([
+  ...Object.keys(CONFIG_DEFAULTS),
+  'DATABASE_URL',
+  'WECOM_CORP_ID',
+  'WECOM_CORP_SECRET',
+  'PUSHGATEWAY_URL',
+  'SYNC_CRON',
+  'LOG_LEVEL',
+]);
+const OURS = /^(WECOM|SYNC|PGLITE|PUSHGATEWAY|METRICS|SHUTDOWN)_/;
+// What Kubernetes sets for each Service in the namespace (a Service named wecom-sync: WECOM_SYNC_PORT, …).
+const SERVICE_LINK = /_SERVICE_(HOST|PORT)(_\w+)?$|_PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?$/;
+
+export interface UnknownVariable {
+  name: string;
+  /** The variable it is closest to, when it looks like a misspelling of one. */
+  meant: string | null;
+}
+
+/**
+ * Variables named like ours that are none of ours: WECOM_CONCURENCY would otherwise be passed over without a
+ * word, and the job run with the default.
+ */
+export function unknownVariables(env: Env): UnknownVariable[] {
+  return Object.keys(env)
+    .filter((name) => OURS.test(name) && !KNOWN.has(name) && !SERVICE_LINK.test(name))
+    .sort()
+    .map((name) => {
+      const [best] = [...KNOWN]
+        .map((known) => ({ known, d: editDistance(name, known) }))
+        .sort((a, b) => a.d - b.d);
+      const close = best && (best.d <= 3 || name.startsWith(best.known) || best.known.startsWith(name));
+      return { name, meant: close ? best.known : null };
+    });
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
 // Files the URL may name for TLS. node-postgres reads them only when it connects, and a missing one then
 // surfaces as a bare ENOENT with a stack trace.
 const TLS_FILES = ['sslcert', 'sslkey', 'sslrootcert'] as const;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.ts';
+import { ConfigError, parseConfig, unknownVariables } from '../src/config.ts';
 
 const base = {
   DATABASE_URL: 'postgres://u:pw@db:5432/x',
@@ -169,5 +169,29 @@ describe('parseConfig', () => {
         url: withKey(plain).DATABASE_URL,
       });
     });
+  });
+});
+
+describe('unknownVariables', () => {
+  it('names what looks like ours and is not, with what it probably meant', () => {
+    expect(
+      unknownVariables({
+        ...base,
+        WECOM_CONCURENCY: '4',
+        WECOM_RATE_LIMIT_PER_MINUTE: '600',
+        PGLITE_DIRECTORY: '/x',
+        SYNC_SOMETHING_ELSE_ENTIRELY: '1',
+        SYNC_TZ: 'UTC',
+        // Not ours: another program's, and what Kubernetes sets for a Service named wecom-sync.
+        LOGLEVEL: 'debug',
+        WECOM_SYNC_SERVICE_HOST: '10.0.0.1',
+        WECOM_SYNC_PORT_9464_TCP_ADDR: '10.0.0.1',
+      }),
+    ).toEqual([
+      { name: 'PGLITE_DIRECTORY', meant: 'PGLITE_DIR' },
+      { name: 'SYNC_SOMETHING_ELSE_ENTIRELY', meant: null },
+      { name: 'WECOM_CONCURENCY', meant: 'WECOM_CONCURRENCY' },
+      { name: 'WECOM_RATE_LIMIT_PER_MINUTE', meant: 'WECOM_RATE_LIMIT_PER_MIN' },
+    ]);
   });
 });

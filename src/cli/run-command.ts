@@ -4,6 +4,7 @@ import { createLogger } from '../log.ts';
 import { poolSizeFor } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
 import { migrate, openConfigured } from './database.ts';
+import { warnUnknownVariables } from './environment.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { checkOutcome } from './outcome.ts';
 import { syncWithProgress, terminalStatus } from './progress.ts';
@@ -13,6 +14,7 @@ export async function runCommand(): Promise<ExitCode> {
   const config = parseConfig(process.env);
   const terminal = terminalStatus();
   const log = createLogger({ terminal: terminal?.logStream });
+  warnUnknownVariables(log, process.env);
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(config.database, log, poolSizeFor(config));
   try {

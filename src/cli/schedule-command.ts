@@ -10,6 +10,7 @@ import { SyncMetrics } from '../metrics/sync-metrics.ts';
 import { poolSizeFor, syncOnce } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
 import { migrate, openConfigured } from './database.ts';
+import { warnUnknownVariables } from './environment.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { handleShutdown } from './shutdown.ts';
 
@@ -22,6 +23,7 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
   const config = parseConfig(process.env);
   const { cron, timezone } = parseScheduleConfig(process.env, validateCron);
   const log = createLogger();
+  warnUnknownVariables(log, process.env);
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(config.database, log, poolSizeFor(config));
   const metrics = new SyncMetrics({ processMetrics: true });

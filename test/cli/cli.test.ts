@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { runCli, startCli } from '../helpers/cli.ts';
+import { logLines, runCli, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot } from '../helpers/simulated.ts';
 
@@ -258,6 +258,19 @@ describe('wecom-chain-sync CLI', () => {
     expect(said).toEqual([
       expect.objectContaining({ perHour, calls: expect.objectContaining({ get_chain_corpinfo: spent }) }),
     ]);
+  });
+
+  it('warns of a misspelt variable, which it would otherwise pass over', async () => {
+    const result = await runCli(['run'], { ...env, WECOM_CONCURENCY: '2' });
+    expect(result.code).toBe(0);
+    expect(logLines(result.stderr)).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        variable: 'WECOM_CONCURENCY',
+        meant: 'WECOM_CONCURRENCY',
+        msg: 'unknown variable WECOM_CONCURENCY ignored: did you mean WECOM_CONCURRENCY?',
+      }),
+    );
   });
 
   it('exits 7 when a chain cannot be synced and 6 when none can', async () => {
