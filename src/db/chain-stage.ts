@@ -214,7 +214,13 @@ export class ChainStage {
   }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(work);
+    const result = this.#tail.then(() => {
+      // A connection that failed (ended by the server while it sat between two pages, say) answers every
+      // later query with node-postgres's "not queryable", which hides why and reads as no database error.
+      const { lost } = this.#session;
+      if (lost.aborted) throw lost.reason;
+      return work();
+    });
     this.#tail = result.catch(() => {
       // After a failed statement the connection may be mid-transaction or gone: never reuse it.
       this.#broken = true;

@@ -116,7 +116,10 @@ export class RunLock {
     this.#heartbeat = setInterval(() => {
       this.#beat = this.#session
         .query('update wecom.sync_runs set heartbeat_at = now() where id = $1', [runId])
-        .catch((err: Error) => this.#failed.abort(new Error(`sync lock heartbeat failed: ${err.message}`)));
+        .catch((err: Error) =>
+          // The cause keeps the driver's error: a lost connection is then told apart as the database's.
+          this.#failed.abort(new Error(`sync lock heartbeat failed: ${err.message}`, { cause: err })),
+        );
     }, HEARTBEAT_MS);
     this.#heartbeat.unref();
   }

@@ -178,6 +178,24 @@ describe('in production', () => {
     expect((await runCli(['run'], env)).code).toBe(0);
   });
 
+  it('exits 5 and records the run failed when the connection staging a chain is lost between two pages', async () => {
+    // The stage's connection sits idle while the first page of corps is slow to come.
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: 1, fault: { delayMs: 2_000 } });
+    const before = (await latestRun()).id;
+    const proc = startCli(['run'], env);
+    await terminateBackend(
+      `select pid from pg_stat_activity
+       where datname = current_database() and state = 'idle' and query like '%wcs_stage_corps%'
+         and exists (select 1 from wecom.sync_runs where id > ${before} and status = 'running')`,
+    );
+    const result = await proc.exited;
+    expect(result.stderr).toMatch(
+      /\nwecom-chain-sync: database unreachable: terminating connection due to administrator command\n$/,
+    );
+    expect(result.code).toBe(5);
+    expect((await latestRun()).status).toBe('failed');
+  });
+
   it('migrate stops with exit 9 on SIGTERM, as no container init would do it for Node as PID 1', async () => {
     const holder = await db.pool.connect();
     try {
