@@ -1,8 +1,10 @@
 // The sync_runs record: written when a run starts, finished when it ends, whatever the outcome.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { RunStats } from '../sync/stats.ts';
 import type { PriorCalls } from '../wecom/prior-calls.ts';
 import type { Database, Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
+import { isDatabaseUnavailable } from './errors.ts';
 import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
 import { syncRuns } from './schema.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
@@ -16,6 +18,10 @@ export async function startRun(orm: Orm, upstreamCorpid: string): Promise<number
   return row!.id;
 }
 
+// A database that restarts or fails over as a run ends would leave the run 'running', and the next run would
+// take it for one whose process died: its end is written again while the server comes back (7 s in all).
+const FINISH_RETRY_MS = [1_000, 2_000, 4_000];
+
 export async function finishRun(
   orm: Orm,
   runId: number,
@@ -23,10 +29,19 @@ export async function finishRun(
   stats: RunStats,
   error: string | null,
 ): Promise<void> {
-  await orm
-    .update(syncRuns)
-    .set({ status, stats, error, finishedAt: new Date() })
-    .where(eq(syncRuns.id, runId));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await orm
+        .update(syncRuns)
+        .set({ status, stats, error, finishedAt: new Date() })
+        .where(eq(syncRuns.id, runId));
+      return;
+    } catch (err) {
+      const wait = FINISH_RETRY_MS[attempt];
+      if (wait === undefined || !isDatabaseUnavailable(err)) throw err;
+      await delay(wait);
+    }
+  }
 }
 
 export interface RemovedChains {

@@ -173,8 +173,10 @@ function summariseFailures(stats: RunStats): string | null {
 }
 
 export function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  // drizzle's wrapper says only "Failed query: <the SQL> params: <its values>"; the driver's error is its cause.
+  if (err.message.startsWith('Failed query:') && err.cause instanceof Error) return err.cause.message;
+  return err.message;
 }
 
 /** A chain listed twice is crawled once: a second merge would see its own changes as the run's and churn history. */

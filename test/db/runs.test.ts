@@ -1,7 +1,10 @@
 // What earlier runs spent of the hour, as read back for the rate limiter: only finished runs of the same
 // corp within the hour, whatever else sync_runs holds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recentCalls } from '../../src/db/runs.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { postgresDatabase } from '../../src/db/postgres.ts';
+import { finishRun, recentCalls } from '../../src/db/runs.ts';
+import { emptyStats } from '../../src/sync/stats.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 describe('recentCalls', () => {
@@ -36,5 +39,47 @@ describe('recentCalls', () => {
       { endpoint: 'get_chain_corpinfo', calls: 900, ageMs: expect.closeTo(10 * 60_000, -4) },
       { endpoint: 'get_chain_corpinfo', calls: 30, ageMs: expect.closeTo(50 * 60_000, -4) },
     ]);
+  });
+});
+
+describe('finishRun', () => {
+  let db: TestDatabase;
+  const role = `wcs_runs_writer_${process.pid}`;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.pool.query(`create role ${role} login`);
+    await db.pool.query(`grant usage on schema wecom to ${role}`);
+    await db.pool.query(`grant select, update on wecom.sync_runs to ${role}`);
+  });
+  afterAll(async () => {
+    await db.pool.query(`drop owned by ${role}`);
+    await db.pool.query(`drop role ${role}`);
+    await db.drop();
+  });
+
+  it('writes the end of a run once the database takes connections again', async () => {
+    const { rows } = await db.pool.query(
+      `insert into wecom.sync_runs (upstream_corpid) values ('ww') returning id`,
+    );
+    const url = new URL(db.url);
+    url.username = role;
+    const pool = createPool(url.toString(), 1);
+    try {
+      // The database is out of reach as the run ends (a restart, a failover) and back a moment later.
+      await db.pool.query(`alter role ${role} connection limit 0`);
+      const back = setTimeout(() => void db.pool.query(`alter role ${role} connection limit -1`), 500);
+      try {
+        await finishRun(postgresDatabase(pool).orm, rows[0].id, 'succeeded', emptyStats(), null);
+      } finally {
+        clearTimeout(back);
+      }
+      const run = await db.pool.query('select status, finished_at from wecom.sync_runs where id = $1', [
+        rows[0].id,
+      ]);
+      expect(run.rows[0].status).toBe('succeeded');
+      expect(run.rows[0].finished_at).not.toBeNull();
+    } finally {
+      await pool.end();
+    }
   });
 });
