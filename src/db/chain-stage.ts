@@ -59,6 +59,14 @@ function encode({ corp, detail }: StagedCorp, listing: number): string {
   ]);
 }
 
+/** The run is no longer running: another sync took its lock over and marked it aborted. */
+export class RunEndedError extends Error {
+  override name = 'RunEndedError';
+  constructor(runId: number, status: string) {
+    super(`run ${runId} is ${status}, no longer running: another sync has taken over, so nothing was merged`);
+  }
+}
+
 export class ChainStage {
   readonly #session: Session;
   readonly #scope: [upstreamCorpid: string, chainId: string];
@@ -148,6 +156,8 @@ export class ChainStage {
     const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
     const scoped = [...this.#scope, runId];
     await this.#transaction(q.MERGE_SETTINGS, async () => {
+      const run = await this.#run(q.LOCK_RUN, [runId]);
+      if (run.rows[0]?.status !== 'running') throw new RunEndedError(runId, run.rows[0]?.status ?? 'missing');
       const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
       await this.#run(q.UPSERT_CHAIN, [...scoped, chain.chainName]);
       counts.chains = chainCounts(previous.rows[0], chain.chainName);

@@ -60,6 +60,13 @@ where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
  */
 export const MERGE_SETTINGS = `select set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
 
+/**
+ * $1 run id. Its status, locked for the merge: a process that was cut off long enough for another sync to
+ * take its lock over (run-lock.ts), and then resumed, finds its run marked aborted and merges nothing; the
+ * taking over waits for a merge already under way. The lock blocks the run's own heartbeat for as long.
+ */
+export const LOCK_RUN = 'select status from wecom.sync_runs where id = $1 for share';
+
 /** Returns the chain's previous name and state, locking the row against a concurrent writer. */
 export const LOCK_CHAIN = `
 select chain_name, removed_at is not null as removed

@@ -212,6 +212,17 @@ describe('ChainStage', () => {
       await next.close();
     }
   });
+
+  it('merges nothing for a run no longer running: another sync took its lock over', async () => {
+    await sync([{ corp: joined('wwa'), detail: detail(2) }]);
+    const before = await corpRows();
+    // What the taking over does to the run of a holder it found dead (run-lock.ts, abortStaleRuns).
+    await db.pool.query(`update wecom.sync_runs set status = 'aborted' where id = $1`, [run]);
+    await expect(sync([{ corp: joined('wwa'), detail: detail(3) }])).rejects.toThrow(
+      `run ${run} is aborted, no longer running: another sync has taken over, so nothing was merged`,
+    );
+    expect(await corpRows()).toEqual(before);
+  });
 });
 
 describe('ChainStage history statements', () => {
