@@ -62,7 +62,13 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
     const opened = wrapClient(client);
     if (!setUp.has(client)) {
       try {
-        await opened.query(`set idle_in_transaction_session_timeout = ${idleInTransaction}`);
+        // And no idle_session_timeout a role or database may set: the run lock's connection sits idle for the
+        // 10 s between heartbeats, and a sync that lost it would stop.
+        await opened.query(
+          `select set_config('idle_in_transaction_session_timeout', $1, false),
+                  set_config('idle_session_timeout', '0', false)`,
+          [String(idleInTransaction)],
+        );
       } catch (err) {
         opened.release(true);
         throw err;

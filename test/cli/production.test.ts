@@ -2,6 +2,7 @@
 // real Postgres, the simulator with latency so that runs last long enough to be interrupted.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { killLeftovers, logLines, runCli, startCli } from '../helpers/cli.ts';
@@ -194,6 +195,28 @@ describe('in production', () => {
     );
     expect(result.code).toBe(5);
     expect((await latestRun()).status).toBe('failed');
+  });
+
+  it("keeps its lock's connection where the database ends idle sessions (idle_session_timeout)", async () => {
+    const setTimeoutTo = async (value: string) => {
+      // A connection of its own each time: the pool's may be the ones the setting ends.
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      await admin.query(
+        `alter database ${new URL(db.url).pathname.slice(1)} set idle_session_timeout = '${value}'`,
+      );
+      await admin.end();
+    };
+    await setTimeoutTo('2s');
+    try {
+      // The lock's connection sits idle while the chain list is slow to come.
+      sim.faults.inject({ endpoint: 'get_chain_list', count: 1, fault: { delayMs: 4_000 } });
+      const result = await runCli(['run'], env);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+    } finally {
+      await setTimeoutTo('0');
+    }
   });
 
   it('migrate stops with exit 9 on SIGTERM, as no container init would do it for Node as PID 1', async () => {
