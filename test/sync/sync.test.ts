@@ -518,3 +518,47 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     for (const r of rows) expect(r.t).not.toContain(SECRET);
   });
 });
+
+// More corps missing than the recheck's cap is a mass removal, which the listing is trusted with (README).
+describe('the recheck of missing corps, at its cap', () => {
+  let db: TestDb;
+  let sim: Simulator;
+  const network = SimNetwork.generate({
+    seed: 7,
+    chains: 1,
+    groups: 4,
+    corps: 2_100,
+    pendingRatio: 0,
+    maxDepth: 2,
+  });
+  const [chainId] = [...network.chains.keys()] as [string];
+  const remove = (n: number) => {
+    for (const key of [...network.chains.get(chainId)!.corps.keys()].slice(0, n))
+      network.removeCorp(chainId, key);
+  };
+
+  beforeAll(async () => {
+    db = await createDriverDatabase('postgres');
+    sim = await startSimulator({ network, corpId: CORP_ID, corpSecret: SECRET, rateLimitPerMin: 1e7 });
+    expect((await syncAgainst(sim, db.database)).status).toBe('succeeded');
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  it('asks about each of 1,000 missing corps, and about none of 1,001', async () => {
+    remove(1_000);
+    const asked = await syncAgainst(sim, db.database);
+    expect(asked.stats).toMatchObject({ missing_rechecked: 1_000, missing_found: 0 });
+    expect(asked.stats.api.calls.get_chain_corpinfo).toBe(1_000);
+    expect(asked.stats.rows.chain_corps.removed).toBe(1_000);
+
+    remove(1_001);
+    const trusted = await syncAgainst(sim, db.database);
+    expect(trusted.stats).toMatchObject({ missing_rechecked: 0, missing_found: 0 });
+    expect(trusted.stats.api.calls.get_chain_corpinfo ?? 0).toBe(0);
+    expect(trusted.stats.rows.chain_corps.removed).toBe(1_001);
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+  });
+});
