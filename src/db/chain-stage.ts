@@ -41,9 +41,10 @@ export type MissingCorp = { inviteUserid: string | null } & (
 // Rows are buffered and sent in one COPY per batch: a round trip per page would dominate small pages.
 const FLUSH_ROWS = 2_000;
 
-function encode({ corp, detail }: StagedCorp, listing: number): string {
+function encode({ corp, detail }: StagedCorp, listing: number, seq: number): string {
   const fetched = detail === 'failed' ? null : detail;
   return encodeCopyRow([
+    seq,
     listing,
     corpKey(corp),
     corp.isJoined ? corp.corpid : null,
@@ -72,7 +73,9 @@ export class ChainStage {
   readonly #scope: [upstreamCorpid: string, chainId: string];
   #buffer: string[] = [];
   #listings = 0;
+  #seq = 0;
   #detailsFailed = false;
+  #refusedDetails = 0;
   #broken = false;
   // Groups of one chain are crawled concurrently, but a connection runs one statement at a time.
   #tail: Promise<unknown> = Promise.resolve();
@@ -130,15 +133,34 @@ export class ChainStage {
     }));
   }
 
+  /**
+   * After commit: how many corps it stored without new details, their get_chain_corpinfo having failed for
+   * them alone (a refusal that a listing started again superseded is not one).
+   */
+  get refusedDetails(): number {
+    return this.#refusedDetails;
+  }
+
   /** A new id for one listing of a group, to tag what it stages with. */
   newListing(): number {
     return ++this.#listings;
   }
 
-  /** Stages corps, tagged with the listing that found them (see discard). */
-  async add(corps: readonly StagedCorp[], listing = 0): Promise<void> {
-    for (const c of corps) {
-      this.#buffer.push(encode(c, listing));
+  /**
+   * Numbers for `count` corps, in the order WeCom answered: taken as a page comes, they make its records
+   * win over those of a page that came before, though its details may come back after (a corp that moved
+   * from a group listed earlier to one listed later is stored where the later listing says).
+   */
+  nextSeq(count: number): number {
+    const first = this.#seq + 1;
+    this.#seq += count;
+    return first;
+  }
+
+  /** Stages corps, tagged with the listing that found them (see discard), numbered from `seq`. */
+  async add(corps: readonly StagedCorp[], listing = 0, seq = this.nextSeq(corps.length)): Promise<void> {
+    for (const [i, c] of corps.entries()) {
+      this.#buffer.push(encode(c, listing, seq + i));
       if (c.detail === 'failed') this.#detailsFailed = true;
     }
     if (this.#buffer.length >= FLUSH_ROWS) await this.#flush();
@@ -155,6 +177,7 @@ export class ChainStage {
     await this.#flush();
     const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
     const scoped = [...this.#scope, runId];
+    let refused = 0;
     await this.#transaction(q.MERGE_SETTINGS, async () => {
       const run = await this.#run(q.LOCK_RUN, [runId]);
       if (run.rows[0]?.status !== 'running') throw new RunEndedError(runId, run.rows[0]?.status ?? 'missing');
@@ -177,7 +200,8 @@ export class ChainStage {
       const mergedCorps = await this.#run(q.MERGE_CORPS, scoped);
       const removedCorps = await this.#run(q.REMOVE_CORPS, scoped);
       counts.chain_corps = mergeCounts(mergedCorps.rows[0], removedCorps.rowCount);
-      if (this.#detailsFailed) await this.#run(q.DETAILS_DUE_AGAIN, this.#scope);
+      if (this.#detailsFailed)
+        refused = (await this.#run(q.DETAILS_DUE_AGAIN, this.#scope)).rows[0].refused as number;
       // Only rows the merge changed carry the run's id, so with none there is no version to close or open,
       // and a no-change re-run spares each chain two statements that would each scan its rows for nothing.
       if (changedRows(counts.chain_groups) > 0)
@@ -185,6 +209,7 @@ export class ChainStage {
       if (changedRows(counts.chain_corps) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
       await this.#run(FLUSH_WRITE_COUNTERS);
     });
+    this.#refusedDetails = refused;
     return counts;
   }
 

@@ -4,7 +4,7 @@
 
 export const CREATE_STAGE = `
 create temp table if not exists wcs_stage_corps (
-  seq bigserial,
+  seq bigint not null,
   listing int not null,
   corp_key text not null,
   corpid text,
@@ -20,7 +20,7 @@ create temp table if not exists wcs_stage_corps (
 )`;
 
 export const STAGE_COLUMNS =
-  'pg_temp.wcs_stage_corps (listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched, details_failed)';
+  'pg_temp.wcs_stage_corps (seq, listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched, details_failed)';
 
 /**
  * $3 at most this many: the chain's current corps that nothing staged, which the merge would mark removed.
@@ -111,7 +111,7 @@ export const REMOVE_GROUPS = `
 update wecom.chain_groups set removed_at = now(), updated_at = now(), changed_run_id = $3
 where upstream_corpid = $1 and chain_id = $2 and removed_at is null and groupid <> all($4::bigint[])`;
 
-// A corp listed twice in one crawl is stored once: the last record seen wins.
+// A corp listed twice in one crawl is stored once: the record of the page that came last wins (seq).
 // Corps and their versions are inserted in corp_key order, the order of every index that starts with the
 // chain: each insertion then lands next to the previous one, in a B-tree page already in cache (30k history
 // rows took 17% longer to insert in groupid order, and the gap grows once the indexes outgrow the cache).
@@ -155,15 +155,20 @@ from written`;
 
 /**
  * Corps whose details call failed for them alone: their details are due again, whatever made them due
- * this time (a rename, a move, a return), which MERGE_CORPS has just stored as if seen. Run only when the
- * crawl had such failures; the staged record that MERGE_CORPS took decides.
+ * this time (a rename, a move, a return), which MERGE_CORPS has just stored as if seen. Returns how many
+ * corps were stored so, without new details. Run only when the crawl had such failures; the staged record
+ * that MERGE_CORPS took decides (a refusal that a listing started again superseded does not count).
  */
 export const DETAILS_DUE_AGAIN = `
-update wecom.chain_corps c set details_fetched_at = null
-from (select distinct on (corp_key) corp_key, details_failed from pg_temp.wcs_stage_corps
-      order by corp_key, seq desc) s
-where s.details_failed and c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = s.corp_key
-  and c.details_fetched_at is not null`;
+with refused as (
+  select corp_key from (select distinct on (corp_key) corp_key, details_failed from pg_temp.wcs_stage_corps
+                        order by corp_key, seq desc) s
+  where s.details_failed
+), due as (
+  update wecom.chain_corps c set details_fetched_at = null from refused r
+  where c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = r.corp_key and c.details_fetched_at is not null
+)
+select count(*)::int as refused from refused`;
 
 // A row this transaction just wrote came from the stage: skipping it by its xmin spares a first load one
 // stage lookup per corp. (Not by changed_run_id: a caller may merge the same chain twice under one run.)

@@ -75,7 +75,11 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
     );
     ctx.signal.throwIfAborted();
     if (ctx.details.mode !== 'none') await recheckMissing(ctx, stage, chain.chainId);
-    return await stage.commit(chain, groups, ctx.runId);
+    const counts = await stage.commit(chain, groups, ctx.runId);
+    // Counted once stored: a refusal in a chain that then failed, or one a listing started again made good,
+    // stored nothing without details.
+    ctx.stats.details_failed += stage.refusedDetails;
+    return counts;
   } finally {
     await stage.close();
   }
@@ -112,11 +116,12 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
   for (;;) {
     signal.throwIfAborted();
     const page = await ctx.api.listCorps({ chainId, groupid, cursor, limit: ctx.pageSize }, signal);
+    const seq = stage.nextSeq(page.corps.length);
     ctx.stats.pages += 1;
     ctx.stats.corps_listed += page.corps.length;
     // Waiting for this page's details before asking for the next page keeps memory flat however many
     // corps there are; other groups keep the list endpoint busy meanwhile.
-    await stage.add(await withDetails(ctx, group, page.corps, page.hasMore), listing);
+    await stage.add(await withDetails(ctx, group, page.corps, page.hasMore), listing, seq);
     if (!page.hasMore) {
       ctx.stats.groups.done += 1;
       return;
@@ -176,7 +181,6 @@ async function detailOf(
     return detail;
   } catch (err) {
     if (!isCorpScoped(err)) throw err;
-    ctx.stats.details_failed += 1;
     return 'failed';
   }
 }

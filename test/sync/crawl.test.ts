@@ -285,3 +285,129 @@ describe('crawler flow control', () => {
     expect(secondPageOfGroup2).toBeLessThan(lastOnePageGroup);
   });
 });
+
+describe("crawler: which of a corp's records is stored, and what is counted", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  const group = (groupid: number, groupName: string) => ({ groupid, groupName, parentid: 1, order: 0 });
+  const corp = (corpid: string, groupid: number) => ({
+    isJoined: true as const,
+    corpid,
+    corpName: corpid,
+    customId: '',
+    groupid,
+    inviteUserid: null,
+  });
+  const chainOf = (chainId: string, corps: [number, ReturnType<typeof corp>[]][]): FakeChain => ({
+    chain: { chainId, chainName: chainId },
+    groups: [group(2, 'A'), group(3, 'B')],
+    corps: new Map(corps),
+  });
+  const sync = (api: FakeApi, pageSize = 5) =>
+    runSync({
+      db: db.database,
+      api,
+      upstreamCorpid: UP,
+      sync: { pageSize, chainConcurrency: 1, details: 'changed', detailsMaxAgeHours: 24 },
+      apiConcurrency: 1,
+      log: pino({ level: 'silent' }),
+    });
+  /** Resolves once the corp's details were refused. */
+  const refuse = (api: FakeApi, corpid: string, times: number): Promise<void> => {
+    const answer = api.getCorpInfo.bind(api);
+    const done = Promise.withResolvers<void>();
+    let refused = 0;
+    api.getCorpInfo = async (req) => {
+      if ('corpid' in req && req.corpid === corpid && refused++ < times) {
+        done.resolve();
+        throw new WecomApiError('get_chain_corpinfo', 60136, 'refused');
+      }
+      return answer(req);
+    };
+    return done.promise;
+  };
+
+  it('counts no refused details for a chain that then failed: nothing was stored', async () => {
+    const api = new FakeApi([
+      chainOf('failed', [
+        [2, [corp('wj1', 2)]],
+        [3, [corp('wj3', 3)]],
+      ]),
+    ]);
+    const refused = refuse(api, 'wj1', 1);
+    const list = api.listCorps.bind(api);
+    api.listCorps = async (req) => {
+      if (req.groupid !== 3) return list(req);
+      await refused;
+      throw new WecomApiError('get_chain_corpinfo_list', 60003, 'gone');
+    };
+    const outcome = await sync(api);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.stats.details_failed).toBe(0);
+  });
+
+  it('counts no refused details for a corp that a listing started again stored with new ones', async () => {
+    const api = new FakeApi([
+      chainOf('restarted', [
+        [2, [corp('wj1', 2), corp('wj2', 2)]],
+        [3, []],
+      ]),
+    ]);
+    refuse(api, 'wj1', 1);
+    let restarted = false;
+    api.onList = (req) => {
+      if (req.groupid === 2 && req.cursor !== '' && !restarted) {
+        restarted = true;
+        throw new WecomApiError('get_chain_corpinfo_list', 50100, 'invalid cursor');
+      }
+      return undefined;
+    };
+    const outcome = await sync(api, 1);
+    expect(outcome.status).toBe('succeeded');
+    const { rows } = await db.pool.query(
+      `select details_fetched_at is not null as fetched from wecom.chain_corps where corp_key = 'wj1'`,
+    );
+    expect(rows).toEqual([{ fetched: true }]);
+    expect(outcome.stats.details_failed).toBe(0);
+  });
+
+  it('stores a corp listed twice as the listing that came last says, whichever details came back last', async () => {
+    const chain = chainOf('twice', [
+      [2, [corp('wx', 2)]],
+      [3, []],
+    ]);
+    const api = new FakeApi([chain]);
+    expect((await sync(api)).status).toBe('succeeded');
+    // A new corp wy in group A; wx moves from A to B once A's page has come, before B is listed. A's page
+    // is staged only when wy's details come, after B's page is staged.
+    chain.corps.set(2, [corp('wx', 2), corp('wy', 2)]);
+    const aListed = Promise.withResolvers<void>();
+    const bStaged = Promise.withResolvers<void>();
+    const list = api.listCorps.bind(api);
+    api.listCorps = async (req) => {
+      if (req.groupid === 3) {
+        await aListed.promise;
+        chain.corps.set(2, [corp('wy', 2)]);
+        chain.corps.set(3, [corp('wx', 3)]);
+      }
+      const page = await list(req);
+      if (req.groupid === 2) aListed.resolve();
+      return page;
+    };
+    const answer = api.getCorpInfo.bind(api);
+    api.getCorpInfo = async (req) => {
+      if ('corpid' in req && req.corpid === 'wy') await bStaged.promise;
+      const detail = await answer(req);
+      // B's page is staged in the turns after its one corp's details come: let those run first.
+      if ('corpid' in req && req.corpid === 'wx') setImmediate(() => bStaged.resolve());
+      return detail;
+    };
+    expect((await sync(api)).status).toBe('succeeded');
+    const { rows } = await db.pool.query(`select groupid from wecom.chain_corps where corp_key = 'wx'`);
+    expect(rows).toEqual([{ groupid: 3 }]);
+  });
+});
