@@ -80,9 +80,16 @@ function stopUnlessHandled(signal: NodeJS.Signals): void {
 }
 process.on('SIGTERM', stopUnlessHandled);
 process.on('SIGINT', stopUnlessHandled);
+// A reader that has gone (`sql "…" | head`) ends the output, as SIGPIPE would, not in an unhandled 'error'.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? EXIT.ok);
+});
 
 process.exitCode = await main(process.argv.slice(2));
 // Every command has finished its work here. A handle left open must not keep the process alive: node-postgres
 // keeps the socket of a login it gave up on (a server asking for a password it does not have), and the
-// command would then never exit. A process with nothing open has exited before this fires.
+// command would then never exit. First what it printed is written out: on a pipe to a slow reader (sql into
+// less, report --json into a script) stdout queues what the pipe cannot take yet.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((done) => s.write('', done))));
 setTimeout(() => process.exit(), 1_000).unref();

@@ -8,6 +8,9 @@ import { type Column, renderTable } from '../reporting/text-table.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
 
+const JOB_TABLES_MISSING = `select not exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'wecom' and c.relname = 'sync_runs') as missing`;
+
 function show(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (value instanceof Date) return value.toISOString();
@@ -31,8 +34,11 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
         if (isDatabaseUnavailable(err)) throw err;
         // A table the query names is missing: a typo, unless the job's own tables are missing too.
         if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
-          await session.query('rollback');
-          const { rows } = await session.query(`select to_regclass('wecom.sync_runs') is null as missing`);
+          // From the catalog, which any role may read (to_regclass needs USAGE on the schema).
+          const { rows } = await session
+            .query('rollback')
+            .then(() => session.query(JOB_TABLES_MISSING))
+            .catch(() => ({ rows: [{ missing: false }] }));
           if (rows[0].missing) explainDatabaseError(err, databaseVariable(db.driver));
         }
         throw new ExitError(EXIT.usage, `query failed: ${err.message}`);

@@ -117,8 +117,9 @@ function pad(text: string, width: number, align: Align): string {
 /** Header, a rule, and one line per row; columns separated by two spaces, no trailing spaces. */
 export function renderTable<R>(columns: readonly Column<R>[], rows: readonly R[]): string {
   const cells = rows.map((row) => columns.map((c) => sanitize(c.value(row))));
+  // A loop, not Math.max(...cells): spread arguments overflow the stack past ~100,000 rows.
   const widths = columns.map((c, i) =>
-    Math.max(displayWidth(c.header), ...cells.map((line) => displayWidth(line[i]!))),
+    cells.reduce((widest, line) => Math.max(widest, displayWidth(line[i]!)), displayWidth(c.header)),
   );
   const line = (values: readonly string[]) =>
     values

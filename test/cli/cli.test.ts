@@ -213,6 +213,46 @@ describe('wecom-chain-sync CLI', () => {
     expect(tables.rows[0].n).toBeGreaterThanOrEqual(4);
   });
 
+  describe('sql into a pipe', () => {
+    const query = "select g, repeat('x', 50) as x from generate_series(1, 50000) g";
+
+    it('writes all it has for a reader slow to read, before it exits', async () => {
+      const proc = startCli(['sql', query], { DATABASE_URL: db.url });
+      // The reader takes nothing for a while: the pipe fills and the rest waits in the process.
+      proc.child.stdout!.pause();
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      proc.child.stdout!.resume();
+      const result = await proc.exited;
+      expect(result.code).toBe(0);
+      expect(result.stdout.split('\n').at(-2)).toBe('(50000 rows)');
+    });
+
+    it("says a missing table is the query's own, also to a role that may not see the job's schema", async () => {
+      const role = `wcs_cli_outsider_${process.pid}`;
+      await db.pool.query(`create role ${role} login`);
+      try {
+        const url = new URL(db.url);
+        url.username = role;
+        const result = await runCli(['sql', 'select * from nosuch'], { DATABASE_URL: url.toString() });
+        expect(result).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(
+            /^wecom-chain-sync: query failed: relation "nosuch" does not exist\n/,
+          ),
+        });
+      } finally {
+        await db.pool.query(`drop role ${role}`);
+      }
+    });
+
+    it('stops quietly when the reader goes away, as `| head` does', async () => {
+      const proc = startCli(['sql', query], { DATABASE_URL: db.url });
+      proc.child.stdout!.once('data', () => proc.child.stdout!.destroy());
+      const result = await proc.exited;
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+    });
+  });
+
   it('exits 4 when WeCom refuses the secret, and never prints it', async () => {
     const result = await runCli(['run'], { ...env, WECOM_CORP_SECRET: 'wrong-secret-value' });
     expect(result.code).toBe(4);

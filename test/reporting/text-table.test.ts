@@ -35,6 +35,12 @@ describe('text tables', () => {
     expect(sanitize('a\u0000b\u2028c')).toBe('a b c');
   });
 
+  it('lays out as many rows as a query returns (sql prints them all)', () => {
+    const rows = Array.from({ length: 300_000 }, (_, i) => i);
+    const text = renderTable([{ header: 'N', align: 'right', value: (n: number) => String(n) }], rows);
+    expect(text.split('\n').at(-1)).toBe('299999');
+  });
+
   it('formats ages', () => {
     expect([
       formatAge(null),
