@@ -22,11 +22,19 @@ export interface MigrationResult {
 
 export async function applyMigrations(session: Session): Promise<MigrationResult> {
   const migrations = readMigrationFiles({ migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER) });
-  const schema = await session.query(`select 1 from pg_namespace where nspname = 'wecom'`);
-  if (schema.rows.length === 0) await session.query('create schema wecom');
-  await session.query(
-    'create table if not exists wecom.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)',
+  // Each created only when missing: PostgreSQL checks the privilege to create before it looks whether the
+  // object exists, and a role that may only use the schema (its owner migrated it) has nothing to create.
+  const { rows: found } = await session.query<{ schema: boolean; table: boolean }>(
+    `select exists (select 1 from pg_namespace where nspname = 'wecom') as schema,
+            exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                    where n.nspname = 'wecom' and c.relname = '__drizzle_migrations') as table`,
   );
+  if (!found[0]!.schema) await session.query('create schema wecom');
+  if (!found[0]!.table) {
+    await session.query(
+      'create table wecom.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)',
+    );
+  }
   const { rows } = await session.query<{ created_at: number }>(
     'select created_at from wecom.__drizzle_migrations',
   );

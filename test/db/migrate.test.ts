@@ -82,6 +82,25 @@ describe('migrations', () => {
     });
   });
 
+  it('let a role that may only use the schema its owner migrated start, with nothing to apply', async () => {
+    const db = await fresh();
+    await db.database.migrate();
+    const role = `wcs_migrate_user_${process.pid}`;
+    await db.pool.query(`create role ${role} login`);
+    try {
+      await db.pool.query(`grant usage on schema wecom to ${role}`);
+      await db.pool.query(`grant select on all tables in schema wecom to ${role}`);
+      const url = new URL(db.url);
+      url.username = role;
+      const result = await runCli(['migrate'], { DATABASE_URL: url.toString() });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+    } finally {
+      await db.pool.query(`drop owned by ${role}`);
+      await db.pool.query(`drop role ${role}`);
+    }
+  });
+
   it('leave a database that a newer version migrated further as it is, and say so', async () => {
     const db = await fresh();
     await db.database.migrate();
