@@ -5,6 +5,7 @@ import { changedRows, type RowCounts, TABLES, type TableName, zeroCounts } from 
 import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
 import { encodeCopyRow } from './copy.ts';
 import type { Database, QueryResult, Session } from './database.ts';
+import { assertRunning } from './errors.ts';
 import * as q from './merge-sql.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
@@ -58,14 +59,6 @@ function encode({ corp, detail }: StagedCorp, listing: number, seq: number): str
     fetched !== null,
     detail === 'failed',
   ]);
-}
-
-/** The run is no longer running: another sync took its lock over and marked it aborted. */
-export class RunEndedError extends Error {
-  override name = 'RunEndedError';
-  constructor(runId: number, status: string) {
-    super(`run ${runId} is ${status}, no longer running: another sync has taken over, so nothing was merged`);
-  }
 }
 
 export class ChainStage {
@@ -179,8 +172,7 @@ export class ChainStage {
     const scoped = [...this.#scope, runId];
     let refused = 0;
     await this.#transaction(q.MERGE_SETTINGS, async () => {
-      const run = await this.#run(q.LOCK_RUN, [runId]);
-      if (run.rows[0]?.status !== 'running') throw new RunEndedError(runId, run.rows[0]?.status ?? 'missing');
+      assertRunning(runId, await this.#run(q.RUN_STATUS, [runId]));
       const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
       await this.#run(q.UPSERT_CHAIN, [...scoped, chain.chainName]);
       counts.chains = chainCounts(previous.rows[0], chain.chainName);

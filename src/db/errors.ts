@@ -57,3 +57,17 @@ export function unavailableReason(err: Error): string {
     ? 'the server asks for a password, and none is given (in DATABASE_URL, PGPASSWORD or ~/.pgpass)'
     : cause.message;
 }
+
+/** The run is no longer running: another sync took its lock over and marked it aborted. */
+export class RunEndedError extends Error {
+  override name = 'RunEndedError';
+  constructor(runId: number, status: string) {
+    super(`run ${runId} is ${status}, no longer running: another sync has taken over, so nothing was merged`);
+  }
+}
+
+/** Throws RunEndedError unless merge-sql's RUN_STATUS found the run still running. */
+export function assertRunning(runId: number, status: { rows: { status: string }[] }): void {
+  const found = status.rows[0]?.status ?? 'missing';
+  if (found !== 'running') throw new RunEndedError(runId, found);
+}

@@ -61,11 +61,12 @@ where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
 export const MERGE_SETTINGS = `select set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
 
 /**
- * $1 run id. Its status, locked for the merge: a process that was cut off long enough for another sync to
- * take its lock over (run-lock.ts), and then resumed, finds its run marked aborted and merges nothing; the
- * taking over waits for a merge already under way. The lock blocks the run's own heartbeat for as long.
+ * $1 run id. Read first in every transaction that writes a chain: a process cut off long enough for another
+ * sync to take its lock over (run-lock.ts), and then resumed, finds its run marked aborted and writes nothing.
+ * No row lock is needed (one would hold up the run's own heartbeat): a write that read 'running' just before
+ * the takeover holds its chains' rows, so the new sync's writes to them come after it, and win.
  */
-export const LOCK_RUN = 'select status from wecom.sync_runs where id = $1 for share';
+export const RUN_STATUS = 'select status from wecom.sync_runs where id = $1';
 
 /** Returns the chain's previous name and state, locking the row against a concurrent writer. */
 export const LOCK_CHAIN = `

@@ -4,12 +4,12 @@ import type { RunStats } from '../sync/stats.ts';
 import type { PriorCalls } from '../wecom/prior-calls.ts';
 import type { Database, Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
-import { isDatabaseUnavailable } from './errors.ts';
-import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS } from './merge-sql.ts';
+import { assertRunning, isDatabaseUnavailable } from './errors.ts';
+import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS, RUN_STATUS } from './merge-sql.ts';
 import { syncRuns } from './schema.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
-const { eq } = drizzleModule('drizzle-orm');
+const { and, eq } = drizzleModule('drizzle-orm');
 
 export type FinishedStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
 
@@ -19,8 +19,10 @@ export async function startRun(orm: Orm, upstreamCorpid: string): Promise<number
 }
 
 // A database that restarts or fails over as a run ends would leave the run 'running', and the next run would
-// take it for one whose process died: its end is written again while the server comes back (7 s in all).
+// take it for one whose process died: its end is written again while the server comes back, for 7 s at most
+// from the first attempt (one attempt may itself take the pool's 10 s connect timeout).
 const FINISH_RETRY_MS = [1_000, 2_000, 4_000];
+const FINISH_DEADLINE_MS = 7_000;
 
 export async function finishRun(
   orm: Orm,
@@ -29,16 +31,19 @@ export async function finishRun(
   stats: RunStats,
   error: string | null,
 ): Promise<void> {
+  const started = performance.now();
   for (let attempt = 0; ; attempt++) {
     try {
+      // Only a run still running: one another sync took over stays as that sync marked it (aborted).
       await orm
         .update(syncRuns)
         .set({ status, stats, error, finishedAt: new Date() })
-        .where(eq(syncRuns.id, runId));
+        .where(and(eq(syncRuns.id, runId), eq(syncRuns.status, 'running')));
       return;
     } catch (err) {
       const wait = FINISH_RETRY_MS[attempt];
-      if (wait === undefined || !isDatabaseUnavailable(err)) throw err;
+      const late = wait === undefined || performance.now() - started + wait > FINISH_DEADLINE_MS;
+      if (late || !isDatabaseUnavailable(err)) throw err;
       await delay(wait);
     }
   }
@@ -61,6 +66,7 @@ export async function removeUnlistedChains(
   let broken = false;
   try {
     await session.query('begin');
+    assertRunning(runId, await session.query(RUN_STATUS, [runId]));
     const { rows } = await session.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
     for (const statement of CLOSE_REMOVED_CHAINS_HISTORY)
       await session.query(statement, [upstreamCorpid, runId]);

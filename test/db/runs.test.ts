@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
-import { finishRun, recentCalls } from '../../src/db/runs.ts';
+import { finishRun, recentCalls, removeUnlistedChains } from '../../src/db/runs.ts';
 import { emptyStats } from '../../src/sync/stats.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -81,5 +81,31 @@ describe('finishRun', () => {
     } finally {
       await pool.end();
     }
+  });
+});
+
+describe('a run another sync took over', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  it('writes nothing more: no chain removed, and its record stays as the taking over marked it', async () => {
+    await db.pool.query(
+      `insert into wecom.chains (upstream_corpid, chain_id, chain_name) values ('ww', 'c', 'x')`,
+    );
+    const { rows } = await db.pool.query(
+      `insert into wecom.sync_runs (upstream_corpid, status) values ('ww', 'aborted') returning id`,
+    );
+    const runId = rows[0].id as number;
+    await expect(removeUnlistedChains(db.database, 'ww', runId, [])).rejects.toThrow(
+      `run ${runId} is aborted, no longer running`,
+    );
+    await finishRun(db.database.orm, runId, 'failed', emptyStats(), 'lock lost');
+    const chain = await db.pool.query(`select removed_at from wecom.chains where chain_id = 'c'`);
+    expect(chain.rows).toEqual([{ removed_at: null }]);
+    const run = await db.pool.query('select status, error from wecom.sync_runs where id = $1', [runId]);
+    expect(run.rows).toEqual([{ status: 'aborted', error: null }]);
   });
 });
