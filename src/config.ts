@@ -118,7 +118,8 @@ const KNOWN = new Set([
   'SYNC_CRON',
   'LOG_LEVEL',
 ]);
-const OURS = /^(WECOM|SYNC|PGLITE|PUSHGATEWAY|METRICS|SHUTDOWN)_/;
+// Prefixes no other program is likely to use (METRICS_ and SHUTDOWN_ are everybody's).
+const OURS = /^(WECOM|SYNC|PGLITE)_/;
 // What Kubernetes sets for each Service in the namespace (a Service named wecom-sync: WECOM_SYNC_PORT, …).
 const SERVICE_LINK = /_SERVICE_(HOST|PORT)(_\w+)?$|_PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?$/;
 

@@ -184,6 +184,7 @@ describe('unknownVariables', () => {
         SYNC_TZ: 'UTC',
         // Not ours: another program's, and what Kubernetes sets for a Service named wecom-sync.
         LOGLEVEL: 'debug',
+        METRICS_ENABLED: 'true',
         WECOM_SYNC_SERVICE_HOST: '10.0.0.1',
         WECOM_SYNC_PORT_9464_TCP_ADDR: '10.0.0.1',
       }),
