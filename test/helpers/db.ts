@@ -27,8 +27,11 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const adminUrl = inject('adminDatabaseUrl');
+/** `adminUrl`: the server to create it on, for scripts outside vitest (default: the test run's server). */
+export async function createTestDatabase(
+  options: { migrate?: boolean; adminUrl?: string } = {},
+): Promise<TestDatabase> {
+  const adminUrl = options.adminUrl ?? inject('adminDatabaseUrl');
   const name = `wcs_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

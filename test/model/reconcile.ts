@@ -1,0 +1,125 @@
+// What a completed chain's crawl listed, when that is not simply the network before the run. A corp that
+// changed mid-crawl may be stored as it was before or after (its page was read before or after the
+// change); and a corp asked about twice (a listing restarted after 50100, or listed in two groups) ends
+// with whichever answer came last. Here the stored row decides which happened, and anything it cannot
+// explain is a problem; the model then merges the listing the run actually saw.
+import type { Queryable } from '../../src/db/database.ts';
+import { rowsOf } from './diff.ts';
+import type { FaultPlan } from './faults.ts';
+import { type ListedChain, type ListedCorp, listingOf, type World } from './network.ts';
+
+export interface Reconciled {
+  problems: string[];
+  /** Whether a refusal may have been asked again: stats.details_failed cannot be predicted then. */
+  refusalsUncertain: boolean;
+}
+
+/** Replaces, in `listings`, each completed chain's corps by those its crawl saw around the mid-crawl change. */
+export async function reconcileMidCrawl(
+  db: Queryable,
+  upstream: string,
+  ctx: { world: World; listings: Map<string, ListedChain>; completed: Set<string>; plan: FaultPlan },
+): Promise<Reconciled> {
+  const result: Reconciled = { problems: [], refusalsUncertain: false };
+  const rows = await rowsOf(
+    db,
+    `select chain_id, corp_key, corp_name, custom_id, groupid, removed_at is null cur, details_fetched_at d
+     from wecom.chain_corps where upstream_corpid = $1`,
+    [upstream],
+  );
+  const stored = new Map(rows.map((r) => [`${r.chain_id}/${r.corp_key}`, r]));
+  for (const [chainId, before] of ctx.listings) {
+    const chain = ctx.world.net.chains.get(chainId);
+    if (!chain || !ctx.completed.has(chainId)) continue;
+    const after = listingOf(chain);
+    const seen = (key: string, a: ListedCorp | undefined, b: ListedCorp | undefined) =>
+      whichWasSeen({
+        ...ctx,
+        result,
+        chainId,
+        key,
+        before: a,
+        after: b,
+        row: stored.get(`${chainId}/${key}`),
+      });
+    const corps = pairs(before.corps, after.corps)
+      .map(([key, a, b]) => seen(key, a, b))
+      .filter((c) => c !== undefined);
+    ctx.listings.set(chainId, { ...before, corps });
+  }
+  return result;
+}
+
+/** Every key of either listing, with its corp before and after. */
+function pairs(before: ListedCorp[], after: ListedCorp[]): [string, ListedCorp?, ListedCorp?][] {
+  const a = new Map(before.map((c) => [c.key, c]));
+  const b = new Map(after.map((c) => [c.key, c]));
+  return [...new Set([...a.keys(), ...b.keys()])].map((k) => [k, a.get(k), b.get(k)]);
+}
+
+function whichWasSeen(x: {
+  world: World;
+  plan: FaultPlan;
+  result: Reconciled;
+  chainId: string;
+  key: string;
+  before: ListedCorp | undefined;
+  after: ListedCorp | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: a row of the query above
+  row: any;
+}): ListedCorp | undefined {
+  const { before, after, row, chainId, key } = x;
+  const log = (what: string) => x.world.log.push(`(mid ${chainId}/${key}: ${what})`);
+  if (before && after && JSON.stringify(before) === JSON.stringify(after)) return before;
+  const storedAs = (c: ListedCorp | undefined) =>
+    c && row && c.name === row.corp_name && c.groupid === row.groupid && c.custom === row.custom_id;
+  if (!row?.cur) {
+    log('absent');
+    return;
+  }
+  if (storedAs(after)) {
+    log('post');
+    return after;
+  }
+  if (!storedAs(before)) {
+    x.result.problems.push(
+      `mid-crawl corp ${chainId}/${key} stored as neither before nor after: ${JSON.stringify(row)}`,
+    );
+    return;
+  }
+  log('pre');
+  // Listed before it left, its details asked after: refused for it alone (documented).
+  if (!after && row.d === null && before!.corpid !== null) {
+    if (!x.plan.refusedDetails.has(chainId)) x.plan.refusedDetails.set(chainId, new Set());
+    x.plan.refusedDetails.get(chainId)!.add(key);
+    x.result.refusalsUncertain = true;
+  }
+  return before;
+}
+
+/**
+ * The corps of a completed chain whose details the model must treat as refused. A refused corp asked
+ * again may have got its details the second time: the stored details_fetched_at tells.
+ */
+export async function refusalsOf(
+  db: Queryable,
+  upstream: string,
+  ctx: { chainId: string; plan: FaultPlan; detailCalls: Map<string, number> },
+): Promise<{ refused: Set<string>; uncertain: boolean }> {
+  const planned = ctx.plan.refusedDetails.get(ctx.chainId) ?? new Set<string>();
+  const refused = new Set(planned);
+  let uncertain = false;
+  const rows = await rowsOf(
+    db,
+    `select corp_key, details_fetched_at is null n from wecom.chain_corps
+     where upstream_corpid = $1 and chain_id = $2`,
+    [upstream, ctx.chainId],
+  );
+  for (const r of rows) {
+    if ((ctx.detailCalls.get(`${ctx.chainId}/${r.corp_key}`) ?? 0) <= 1 || !planned.has(r.corp_key)) continue;
+    uncertain = true;
+    if (r.n) refused.add(r.corp_key);
+    else refused.delete(r.corp_key);
+  }
+  return { refused, uncertain };
+}
