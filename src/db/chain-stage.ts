@@ -172,9 +172,10 @@ export class ChainStage {
     const scoped = [...this.#scope, runId];
     let refused = 0;
     await this.#transaction(q.MERGE_SETTINGS, async () => {
-      assertRunning(runId, await this.#run(q.RUN_STATUS, [runId]));
       const previous = await this.#run(q.LOCK_CHAIN, this.#scope);
       await this.#run(q.UPSERT_CHAIN, [...scoped, chain.chainName]);
+      // Read once the chain's row is locked (see RUN_STATUS).
+      assertRunning(runId, await this.#run(q.RUN_STATUS, [runId]));
       counts.chains = chainCounts(previous.rows[0], chain.chainName);
 
       const groupJson = JSON.stringify(

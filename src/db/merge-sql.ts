@@ -61,10 +61,12 @@ where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
 export const MERGE_SETTINGS = `select set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
 
 /**
- * $1 run id. Read first in every transaction that writes a chain: a process cut off long enough for another
- * sync to take its lock over (run-lock.ts), and then resumed, finds its run marked aborted and writes nothing.
- * No row lock is needed (one would hold up the run's own heartbeat): a write that read 'running' just before
- * the takeover holds its chains' rows, so the new sync's writes to them come after it, and win.
+ * $1 run id. Read in every transaction that writes a chain, once it holds the chain's row: a process cut off
+ * long enough for another sync to take its lock over (run-lock.ts), and then resumed, finds its run marked
+ * aborted and writes nothing. Read after the row lock, a status of 'running' means the new sync's writes to
+ * that chain, which need the same row, come after this transaction, and win; read before it, the process
+ * could freeze between the two and merge a stale crawl over the new sync's. The run's row itself is not
+ * locked: that would hold up its own heartbeat.
  */
 export const RUN_STATUS = 'select status from wecom.sync_runs where id = $1';
 

@@ -9,7 +9,7 @@ import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS, RUN_STATUS } from
 import { syncRuns } from './schema.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
-const { and, eq } = drizzleModule('drizzle-orm');
+const { eq, sql } = drizzleModule('drizzle-orm');
 
 export type FinishedStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
 
@@ -19,10 +19,10 @@ export async function startRun(orm: Orm, upstreamCorpid: string): Promise<number
 }
 
 // A database that restarts or fails over as a run ends would leave the run 'running', and the next run would
-// take it for one whose process died: its end is written again while the server comes back, for 7 s at most
-// from the first attempt (one attempt may itself take the pool's 10 s connect timeout).
-const FINISH_RETRY_MS = [1_000, 2_000, 4_000];
-const FINISH_DEADLINE_MS = 7_000;
+// take it for one whose process died: its end is written again while the server comes back, at these times
+// after the first attempt. An attempt that overran its slot (the pool's 10 s connect timeout, against an
+// address that never answers) is the last.
+const FINISH_RETRY_AT_MS = [1_000, 3_000, 7_000];
 
 export async function finishRun(
   orm: Orm,
@@ -32,19 +32,26 @@ export async function finishRun(
   error: string | null,
 ): Promise<void> {
   const started = performance.now();
+  // A run another sync took over keeps the status and error that sync gave it (aborted), but gets its stats:
+  // the calls it made count against WeCom's hour for the runs after it (recentCalls).
+  const running = sql`${syncRuns.status} = 'running'`;
   for (let attempt = 0; ; attempt++) {
     try {
-      // Only a run still running: one another sync took over stays as that sync marked it (aborted).
       await orm
         .update(syncRuns)
-        .set({ status, stats, error, finishedAt: new Date() })
-        .where(and(eq(syncRuns.id, runId), eq(syncRuns.status, 'running')));
+        .set({
+          stats,
+          status: sql`case when ${running} then ${status}::wecom.sync_run_status else ${syncRuns.status} end`,
+          error: sql`case when ${running} then ${error} else ${syncRuns.error} end`,
+          finishedAt: sql`case when ${running} then now() else ${syncRuns.finishedAt} end`,
+        })
+        .where(eq(syncRuns.id, runId));
       return;
     } catch (err) {
-      const wait = FINISH_RETRY_MS[attempt];
-      const late = wait === undefined || performance.now() - started + wait > FINISH_DEADLINE_MS;
-      if (late || !isDatabaseUnavailable(err)) throw err;
-      await delay(wait);
+      const at = FINISH_RETRY_AT_MS[attempt];
+      const elapsed = performance.now() - started;
+      if (at === undefined || elapsed > at || !isDatabaseUnavailable(err)) throw err;
+      await delay(at - elapsed);
     }
   }
 }
@@ -66,10 +73,11 @@ export async function removeUnlistedChains(
   let broken = false;
   try {
     await session.query('begin');
-    assertRunning(runId, await session.query(RUN_STATUS, [runId]));
     const { rows } = await session.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
     for (const statement of CLOSE_REMOVED_CHAINS_HISTORY)
       await session.query(statement, [upstreamCorpid, runId]);
+    // Read once the chains' rows are locked (see RUN_STATUS).
+    assertRunning(runId, await session.query(RUN_STATUS, [runId]));
     await session.query(FLUSH_WRITE_COUNTERS);
     await session.query('commit');
     return rows[0];

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
 import type { Database, QueryResult, Session } from '../../src/db/database.ts';
 import * as q from '../../src/db/merge-sql.ts';
@@ -221,6 +221,35 @@ describe('ChainStage', () => {
     await expect(sync([{ corp: joined('wwa'), detail: detail(3) }])).rejects.toThrow(
       `run ${run} is aborted, no longer running: another sync has taken over, so nothing was merged`,
     );
+    expect(await corpRows()).toEqual(before);
+  });
+
+  it("reads the run's status once it holds the chain's row, so a takeover meanwhile is seen", async () => {
+    const before = await corpRows();
+    // Another transaction holds the chain's row (the new holder's merge, say) while the run is taken over.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query(`select 1 from wecom.chains where chain_id = $1 for update`, [CHAIN.chainId]);
+      const merging = sync([{ corp: joined('wwa'), detail: detail(1) }]).then(
+        () => 'merged',
+        (err: Error) => err.message,
+      );
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select count(*)::int as n from pg_locks where locktype = 'transactionid' and not granted`,
+          );
+          expect(rows[0].n).toBe(1);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      await blocker.query(`update wecom.sync_runs set status = 'aborted' where id = $1`, [run]);
+      await blocker.query('commit');
+      expect(await merging).toContain(`run ${run} is aborted, no longer running`);
+    } finally {
+      blocker.release();
+    }
     expect(await corpRows()).toEqual(before);
   });
 });

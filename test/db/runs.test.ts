@@ -65,9 +65,10 @@ describe('finishRun', () => {
     url.username = role;
     const pool = createPool(url.toString(), 1);
     try {
-      // The database is out of reach as the run ends (a restart, a failover) and back a moment later.
+      // The database is out of reach as the run ends (a restart, a failover) and back 4 s later: after the
+      // retries at 1 and 3 s, before the one at 7 s.
       await db.pool.query(`alter role ${role} connection limit 0`);
-      const back = setTimeout(() => void db.pool.query(`alter role ${role} connection limit -1`), 500);
+      const back = setTimeout(() => void db.pool.query(`alter role ${role} connection limit -1`), 4_000);
       try {
         await finishRun(postgresDatabase(pool).orm, rows[0].id, 'succeeded', emptyStats(), null);
       } finally {
@@ -91,7 +92,7 @@ describe('a run another sync took over', () => {
   });
   afterAll(() => db?.drop());
 
-  it('writes nothing more: no chain removed, and its record stays as the taking over marked it', async () => {
+  it('removes no chain, and keeps the status the taking over gave it, with its own stats', async () => {
     await db.pool.query(
       `insert into wecom.chains (upstream_corpid, chain_id, chain_name) values ('ww', 'c', 'x')`,
     );
@@ -102,10 +103,15 @@ describe('a run another sync took over', () => {
     await expect(removeUnlistedChains(db.database, 'ww', runId, [])).rejects.toThrow(
       `run ${runId} is aborted, no longer running`,
     );
-    await finishRun(db.database.orm, runId, 'failed', emptyStats(), 'lock lost');
+    const stats = emptyStats();
+    stats.pages = 7;
+    await finishRun(db.database.orm, runId, 'failed', stats, 'lock lost');
     const chain = await db.pool.query(`select removed_at from wecom.chains where chain_id = 'c'`);
     expect(chain.rows).toEqual([{ removed_at: null }]);
-    const run = await db.pool.query('select status, error from wecom.sync_runs where id = $1', [runId]);
-    expect(run.rows).toEqual([{ status: 'aborted', error: null }]);
+    const run = await db.pool.query(
+      `select status, error, (stats ->> 'pages')::int as pages from wecom.sync_runs where id = $1`,
+      [runId],
+    );
+    expect(run.rows).toEqual([{ status: 'aborted', error: null, pages: 7 }]);
   });
 });
