@@ -127,6 +127,27 @@ group by 1`;
  * 30 s: reading costs the server ~17 ms of CPU per MB written, which on two cores competes with the work
  * measured, so a pass of a few seconds must not be read until it is over.
  */
+let slots = 0;
+
+/**
+ * A temporary replication slot, which keeps the server from recycling WAL from now on until its session
+ * ends: on a shared server other sessions' checkpoints (every DROP DATABASE forces one) recycled WAL before
+ * it was read back, within seconds. Null without the privilege (superuser or REPLICATION), and the reading
+ * then may fail as before.
+ */
+async function holdWal(pool: pg.Pool): Promise<pg.PoolClient | null> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_create_physical_replication_slot($1, true, true)', [
+      `wcs_bench_wal_${process.pid}_${++slots}`,
+    ]);
+    return client;
+  } catch {
+    client.release(true);
+    return null;
+  }
+}
+
 export class OwnWalTracker {
   readonly #client: pg.Pool;
   #from: string;
@@ -134,19 +155,22 @@ export class OwnWalTracker {
   #failed = false;
   #busy: Promise<void> = Promise.resolve();
   readonly #timer: NodeJS.Timeout;
+  readonly #slot: pg.PoolClient | null;
   #result: Promise<OwnWal | null> | undefined;
 
-  private constructor(client: pg.Pool, from: string, everyMs: number) {
+  private constructor(client: pg.Pool, from: string, everyMs: number, slot: pg.PoolClient | null) {
     this.#client = client;
     this.#from = from;
+    this.#slot = slot;
     this.#timer = setInterval(() => {
       this.#busy = this.#busy.then(() => this.#read());
     }, everyMs);
   }
 
   static async start(client: pg.Pool, everyMs = 30_000): Promise<OwnWalTracker> {
+    const slot = await holdWal(client);
     const { rows } = await client.query('select pg_current_wal_flush_lsn()::text as lsn');
-    return new OwnWalTracker(client, rows[0].lsn, everyMs);
+    return new OwnWalTracker(client, rows[0].lsn, everyMs, slot);
   }
 
   /**
@@ -158,6 +182,8 @@ export class OwnWalTracker {
       clearInterval(this.#timer);
       await this.#busy;
       await this.#read();
+      // Closing the slot's session drops the slot, and lets the server recycle the WAL again.
+      this.#slot?.release(true);
       if (this.#failed) return null;
       const parts = [...this.#parts.values()].sort((a, b) => b.bytes - a.bytes);
       return { bytes: parts.reduce((a, p) => a + p.bytes, 0), parts };

@@ -54,14 +54,20 @@ export interface SizeSummary {
 const mb = (bytes: number) => bytes / 1e6;
 const med = (runs: readonly SyncMeasurement[], f: (m: SyncMeasurement) => number) => median(runs.map(f));
 /**
- * WAL of a set of runs: the median of the bench database's own WAL over the runs where it could be read
- * back, else of the cluster's (which may include other databases' writes).
+ * WAL of the first runs and of the re-runs, from one source for both, so that their ratio means something:
+ * the median of the bench database's own WAL over the runs where it could be read back, else of the
+ * cluster's (which may include other databases' writes).
  */
-function walOf(runs: readonly SyncMeasurement[]): { bytes: number; own: boolean } {
-  const own = runs.flatMap((m) => (m.ownWal ? [m.ownWal.bytes] : []));
-  return own.length > 0
-    ? { bytes: median(own), own: true }
-    : { bytes: median(runs.map((m) => m.walBytes)), own: false };
+function walOf(
+  first: readonly SyncMeasurement[],
+  again: readonly SyncMeasurement[],
+): { first: number; again: number; own: boolean } {
+  const own = (runs: readonly SyncMeasurement[]) => runs.flatMap((m) => (m.ownWal ? [m.ownWal.bytes] : []));
+  const cluster = (runs: readonly SyncMeasurement[]) => median(runs.map((m) => m.walBytes));
+  const [ownFirst, ownAgain] = [own(first), own(again)];
+  return ownFirst.length > 0 && ownAgain.length > 0
+    ? { first: median(ownFirst), again: median(ownAgain), own: true }
+    : { first: cluster(first), again: cluster(again), own: false };
 }
 const sum = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
 
@@ -72,8 +78,7 @@ export function summariseSize(r: SizeResult, s: SyncSettings): SizeSummary {
   const wallS = med(first, (m) => m.wallS);
   const calibratedConcurrencyS = (totalCalls * r.calibration.latencyMs) / 1000 / s.concurrency;
   const calibratedBoundS = Math.max(first[0]!.bounds.rateS, calibratedConcurrencyS);
-  const firstWal = walOf(first);
-  const againWal = walOf(r.again);
+  const wal = walOf(first, r.again);
   const rates = Object.fromEntries(
     Object.keys(calls).map((e) => [
       e,
@@ -106,17 +111,24 @@ export function summariseSize(r: SizeResult, s: SyncSettings): SizeSummary {
     machineBusy: med(first, (m) => m.machineBusy),
     simCpuS: med(first, (m) => m.simCpuS),
     corpRowsPerS: med(first, (m) => m.corpRows.inserted / m.wallS),
-    firstWalMb: mb(firstWal.bytes),
-    walSource: firstWal.own && againWal.own ? 'own' : 'cluster',
+    firstWalMb: mb(wal.first),
+    walSource: wal.own ? 'own' : 'cluster',
     plainCopyRowsPerS: median(r.plainCopy.map((p) => p.rows / p.s)),
-    plainCopyWalMb: mb(median(r.plainCopy.map((p) => p.ownWalBytes ?? p.walBytes))),
+    // One source for every pass, as for the runs.
+    plainCopyWalMb: mb(
+      median(
+        r.plainCopy.every((p) => p.ownWalBytes !== null)
+          ? r.plainCopy.map((p) => p.ownWalBytes!)
+          : r.plainCopy.map((p) => p.walBytes),
+      ),
+    ),
     again: {
       wallS: med(r.again, (m) => m.wallS),
       cpuS: med(r.again, (m) => m.cpuS),
       peakRssMb: med(r.again, (m) => m.peakRssMb),
       rewrittenMax: Math.max(...r.again.map((m) => m.corpWrites.ins + m.corpWrites.upd)),
-      walMb: mb(againWal.bytes),
-      walPctOfFirst: (againWal.bytes / firstWal.bytes) * 100,
+      walMb: mb(wal.again),
+      walPctOfFirst: (wal.again / wal.first) * 100,
       totalCalls: sum(r.again[0]!.calls),
     },
     inFlightMax: Math.max(...first.map((m) => m.inFlightMax)),
