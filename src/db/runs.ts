@@ -43,7 +43,7 @@ export async function finishRun(
           stats,
           status: sql`case when ${running} then ${status}::wecom.sync_run_status else ${syncRuns.status} end`,
           error: sql`case when ${running} then ${error} else ${syncRuns.error} end`,
-          finishedAt: sql`case when ${running} then now() else ${syncRuns.finishedAt} end`,
+          finishedAt: sql`case when ${running} then ${new Date().toISOString()}::timestamptz else ${syncRuns.finishedAt} end`,
         })
         .where(eq(syncRuns.id, runId));
       return;
