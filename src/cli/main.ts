@@ -85,6 +85,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
   process.exit(process.exitCode ?? EXIT.ok);
 });
+// Nobody reads the messages any more: the exit code still says what happened.
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 
 process.exitCode = await main(process.argv.slice(2));
 // Every command has finished its work here. A handle left open must not keep the process alive: node-postgres

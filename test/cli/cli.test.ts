@@ -245,6 +245,12 @@ describe('wecom-chain-sync CLI', () => {
       }
     });
 
+    it('exits with its own code when nobody reads its messages any more', async () => {
+      const proc = startCli(['sql', 'select * from nosuch'], { DATABASE_URL: db.url });
+      proc.child.stderr!.destroy();
+      expect((await proc.exited).code).toBe(2);
+    });
+
     it('stops quietly when the reader goes away, as `| head` does', async () => {
       const proc = startCli(['sql', query], { DATABASE_URL: db.url });
       proc.child.stdout!.once('data', () => proc.child.stdout!.destroy());
