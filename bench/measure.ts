@@ -2,7 +2,7 @@
 // the machine's CPU and TCP sockets, and PostgreSQL's WAL position and per-table write counters.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type pg from 'pg';
+import pg from 'pg';
 
 // Linux reports /proc/<pid>/stat times in clock ticks; USER_HZ is 100 on every mainstream build.
 const CLOCK_TICKS_PER_S = 100;
@@ -118,6 +118,52 @@ from pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
 where block_ref like '%/' || (select oid from pg_database where datname = current_database()) || '/%'
 group by 1`;
 
+let slots = 0;
+
+/**
+ * A temporary replication slot, which keeps the server from recycling the WAL not read back yet: on a shared
+ * server other sessions' checkpoints (every DROP DATABASE forces one) recycled it within seconds. On a client
+ * of its own, not the pool's (a pooled client checked out for a whole pass has no error listener, and its
+ * connection dropping would crash the benchmark). Advanced as the WAL is read, so that a benchmark stopped
+ * mid-pass (Ctrl-Z, a hung sync) holds back no more than 30 s of the cluster's WAL. Null without the privilege
+ * (superuser or REPLICATION): the reading then may fail, as it did before.
+ */
+class WalSlot {
+  readonly #client: pg.Client;
+  readonly #name: string;
+
+  private constructor(client: pg.Client, name: string) {
+    this.#client = client;
+    this.#name = name;
+  }
+
+  static async open(pool: pg.Pool): Promise<WalSlot | null> {
+    const client = new pg.Client(pool.options);
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const name = `wcs_bench_wal_${process.pid}_${++slots}`;
+      await client.query('select pg_create_physical_replication_slot($1, true, true)', [name]);
+      return new WalSlot(client, name);
+    } catch {
+      await client.end().catch(() => {});
+      return null;
+    }
+  }
+
+  /** Lets the server recycle the WAL before `lsn`, read back already. */
+  async advance(lsn: string): Promise<void> {
+    await this.#client
+      .query('select pg_replication_slot_advance($1, $2::pg_lsn)', [this.#name, lsn])
+      .catch(() => {});
+  }
+
+  /** Ending the session drops the (temporary) slot. */
+  close(): Promise<void> {
+    return this.#client.end().catch(() => {});
+  }
+}
+
 /**
  * Follows the WAL this database writes, with pg_walinspect (PostgreSQL 15+). The WAL is the whole
  * cluster's: on a shared server other databases' writes (a test suite's CREATE DATABASE, say) land in
@@ -127,27 +173,6 @@ group by 1`;
  * 30 s: reading costs the server ~17 ms of CPU per MB written, which on two cores competes with the work
  * measured, so a pass of a few seconds must not be read until it is over.
  */
-let slots = 0;
-
-/**
- * A temporary replication slot, which keeps the server from recycling WAL from now on until its session
- * ends: on a shared server other sessions' checkpoints (every DROP DATABASE forces one) recycled WAL before
- * it was read back, within seconds. Null without the privilege (superuser or REPLICATION), and the reading
- * then may fail as before.
- */
-async function holdWal(pool: pg.Pool): Promise<pg.PoolClient | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('select pg_create_physical_replication_slot($1, true, true)', [
-      `wcs_bench_wal_${process.pid}_${++slots}`,
-    ]);
-    return client;
-  } catch {
-    client.release(true);
-    return null;
-  }
-}
-
 export class OwnWalTracker {
   readonly #client: pg.Pool;
   #from: string;
@@ -155,10 +180,10 @@ export class OwnWalTracker {
   #failed = false;
   #busy: Promise<void> = Promise.resolve();
   readonly #timer: NodeJS.Timeout;
-  readonly #slot: pg.PoolClient | null;
+  readonly #slot: WalSlot | null;
   #result: Promise<OwnWal | null> | undefined;
 
-  private constructor(client: pg.Pool, from: string, everyMs: number, slot: pg.PoolClient | null) {
+  private constructor(client: pg.Pool, from: string, everyMs: number, slot: WalSlot | null) {
     this.#client = client;
     this.#from = from;
     this.#slot = slot;
@@ -168,7 +193,7 @@ export class OwnWalTracker {
   }
 
   static async start(client: pg.Pool, everyMs = 30_000): Promise<OwnWalTracker> {
-    const slot = await holdWal(client);
+    const slot = await WalSlot.open(client);
     const { rows } = await client.query('select pg_current_wal_flush_lsn()::text as lsn');
     return new OwnWalTracker(client, rows[0].lsn, everyMs, slot);
   }
@@ -182,8 +207,7 @@ export class OwnWalTracker {
       clearInterval(this.#timer);
       await this.#busy;
       await this.#read();
-      // Closing the slot's session drops the slot, and lets the server recycle the WAL again.
-      this.#slot?.release(true);
+      await this.#slot?.close();
       if (this.#failed) return null;
       const parts = [...this.#parts.values()].sort((a, b) => b.bytes - a.bytes);
       return { bytes: parts.reduce((a, p) => a + p.bytes, 0), parts };
@@ -208,6 +232,7 @@ export class OwnWalTracker {
         this.#parts.set(r.record, p);
       }
       this.#from = to;
+      await this.#slot?.advance(to);
     } catch {
       this.#failed = true;
     }

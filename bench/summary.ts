@@ -54,20 +54,28 @@ export interface SizeSummary {
 const mb = (bytes: number) => bytes / 1e6;
 const med = (runs: readonly SyncMeasurement[], f: (m: SyncMeasurement) => number) => median(runs.map(f));
 /**
- * WAL of the first runs and of the re-runs, from one source for both, so that their ratio means something:
- * the median of the bench database's own WAL over the runs where it could be read back, else of the
- * cluster's (which may include other databases' writes).
+ * WAL of the first runs, the re-runs and the plain COPYs, from one source for all, so that their ratios mean
+ * something and the table's heading names it: the median of the bench database's own WAL over the runs where
+ * it could be read back, else of the cluster's (which may include other databases' writes).
  */
-function walOf(
-  first: readonly SyncMeasurement[],
-  again: readonly SyncMeasurement[],
-): { first: number; again: number; own: boolean } {
+function walOf(r: SizeResult): { first: number; again: number; copy: number; own: boolean } {
   const own = (runs: readonly SyncMeasurement[]) => runs.flatMap((m) => (m.ownWal ? [m.ownWal.bytes] : []));
   const cluster = (runs: readonly SyncMeasurement[]) => median(runs.map((m) => m.walBytes));
-  const [ownFirst, ownAgain] = [own(first), own(again)];
-  return ownFirst.length > 0 && ownAgain.length > 0
-    ? { first: median(ownFirst), again: median(ownAgain), own: true }
-    : { first: cluster(first), again: cluster(again), own: false };
+  const [ownFirst, ownAgain] = [own(r.first), own(r.again)];
+  const copiesOwn = r.plainCopy.every((p) => p.ownWalBytes !== null);
+  return ownFirst.length > 0 && ownAgain.length > 0 && copiesOwn
+    ? {
+        first: median(ownFirst),
+        again: median(ownAgain),
+        copy: median(r.plainCopy.map((p) => p.ownWalBytes!)),
+        own: true,
+      }
+    : {
+        first: cluster(r.first),
+        again: cluster(r.again),
+        copy: median(r.plainCopy.map((p) => p.walBytes)),
+        own: false,
+      };
 }
 const sum = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
 
@@ -78,7 +86,7 @@ export function summariseSize(r: SizeResult, s: SyncSettings): SizeSummary {
   const wallS = med(first, (m) => m.wallS);
   const calibratedConcurrencyS = (totalCalls * r.calibration.latencyMs) / 1000 / s.concurrency;
   const calibratedBoundS = Math.max(first[0]!.bounds.rateS, calibratedConcurrencyS);
-  const wal = walOf(first, r.again);
+  const wal = walOf(r);
   const rates = Object.fromEntries(
     Object.keys(calls).map((e) => [
       e,
@@ -114,14 +122,7 @@ export function summariseSize(r: SizeResult, s: SyncSettings): SizeSummary {
     firstWalMb: mb(wal.first),
     walSource: wal.own ? 'own' : 'cluster',
     plainCopyRowsPerS: median(r.plainCopy.map((p) => p.rows / p.s)),
-    // One source for every pass, as for the runs.
-    plainCopyWalMb: mb(
-      median(
-        r.plainCopy.every((p) => p.ownWalBytes !== null)
-          ? r.plainCopy.map((p) => p.ownWalBytes!)
-          : r.plainCopy.map((p) => p.walBytes),
-      ),
-    ),
+    plainCopyWalMb: mb(wal.copy),
     again: {
       wallS: med(r.again, (m) => m.wallS),
       cpuS: med(r.again, (m) => m.cpuS),
