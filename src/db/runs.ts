@@ -19,9 +19,9 @@ export async function startRun(orm: Orm, upstreamCorpid: string): Promise<number
 }
 
 // A database that restarts or fails over as a run ends would leave the run 'running', and the next run would
-// take it for one whose process died: its end is written again while the server comes back, at these times
-// after the first attempt. An attempt that overran its slot (the pool's 10 s connect timeout, against an
-// address that never answers) is the last.
+// take it for one whose process died: its end is written again while the server comes back, at the first of
+// these times after the first attempt that is still ahead (an attempt may itself take the pool's 10 s connect
+// timeout, against an address that never answers): 7 s at most, then it gives up.
 const FINISH_RETRY_AT_MS = [1_000, 3_000, 7_000];
 
 export async function finishRun(
@@ -35,7 +35,7 @@ export async function finishRun(
   // A run another sync took over keeps the status and error that sync gave it (aborted), but gets its stats:
   // the calls it made count against WeCom's hour for the runs after it (recentCalls).
   const running = sql`${syncRuns.status} = 'running'`;
-  for (let attempt = 0; ; attempt++) {
+  for (;;) {
     try {
       await orm
         .update(syncRuns)
@@ -48,10 +48,10 @@ export async function finishRun(
         .where(eq(syncRuns.id, runId));
       return;
     } catch (err) {
-      const at = FINISH_RETRY_AT_MS[attempt];
       const elapsed = performance.now() - started;
-      if (at === undefined || elapsed > at || !isDatabaseUnavailable(err)) throw err;
-      await delay(at - elapsed);
+      const next = FINISH_RETRY_AT_MS.find((at) => at > elapsed);
+      if (next === undefined || !isDatabaseUnavailable(err)) throw err;
+      await delay(next - elapsed);
     }
   }
 }
