@@ -44,7 +44,7 @@ const EXIT_CODES = `Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad configura
 export const COMMANDS = {
   migrate: {
     summary: 'apply pending database migrations and exit',
-    help: 'Usage: wecom-chain-sync migrate\n\nApplies pending migrations to DATABASE_URL. Safe to run from several processes at once.',
+    help: 'Usage: wecom-chain-sync migrate\n\nApplies pending migrations to DATABASE_URL, or to the embedded database under PGLITE_DIR when it is not set. Safe to run from several processes at once.\n\nExit codes: 0 ok, 3 bad configuration, 5 database unreachable, 8 the embedded database is open in another process.',
     options: {},
     run: async () => (await import('./migrate-command.ts')).migrateCommand(),
   },
@@ -70,7 +70,7 @@ Environment, besides those of "run":
   METRICS_PORT   default ${d.METRICS_PORT}
 
 Exit codes: 0 stopped by a signal while idle, 9 stopped while a sync was running (recorded as aborted),
-  3 bad configuration, 5 database unreachable at start.`,
+  3 bad configuration, 5 database unreachable at start, 8 the embedded database is open in another process.`,
     options: { now: { type: 'boolean' } },
     run: async (values) => (await import('./schedule-command.ts')).scheduleCommand(values),
   },
@@ -122,7 +122,8 @@ Runs the query in a read-only transaction against DATABASE_URL, or the embedded 
 and prints an aligned table (--json: the rows as a JSON array).
 Example: wecom-chain-sync sql "select chain_name, corps_joined, corps_pending from wecom.chain_summary"
 
-Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration, 5 database unreachable.`,
+Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration (or the database is not migrated), 5 database
+  unreachable, 8 the embedded database is open in another process.`,
     options: { json: { type: 'boolean' } },
     positionals: true,
     run: async (values, positionals) => (await import('./sql-command.ts')).sqlCommand(positionals, values),
@@ -140,7 +141,8 @@ Options:
 Environment:
   DATABASE_URL   postgres:// URL of the database; unset: the embedded PGlite under PGLITE_DIR (./data)
 
-Exit codes: 0 ok, 2 usage, 3 bad configuration (or the database is not migrated), 5 database unreachable.`,
+Exit codes: 0 ok, 2 usage, 3 bad configuration (or the database is not migrated), 5 database unreachable,
+  8 the embedded database is open in another process.`,
     options: { json: { type: 'boolean' } },
     run: async (values) => (await import('./report-command.ts')).reportCommand(values),
   },
@@ -173,7 +175,7 @@ and the same user id start sooner and never load Node's TypeScript stripper: abo
 for a sync. The Dockerfile runs it when the image is built. A cache that is missing, stale, filled by
 another user or read-only costs only that.
 
-Exit codes: 0 ok, 3 bad configuration (NODE_COMPILE_CACHE unset).`,
+Exit codes: 0 ok, 3 bad configuration (NODE_COMPILE_CACHE unset or not a usable directory).`,
     options: {},
     run: async () => (await import('./compile-cache-command.ts')).compileCacheCommand(),
   },

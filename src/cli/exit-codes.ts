@@ -13,7 +13,7 @@ export const EXIT = {
   refused: 4,
   /** The database could not be reached or refused the login. */
   database: 5,
-  /** The sync ran and no chain could be synced (or it stopped on an error); stored data is unchanged. */
+  /** The sync ran and no chain could be synced, or it stopped on an error: chains merged before it are kept. */
   failed: 6,
   /** Some chains synced, some did not; those that did not keep their previous rows. */
   partial: 7,
