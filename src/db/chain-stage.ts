@@ -242,12 +242,14 @@ export class ChainStage {
   }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {
+    // A connection that failed (ended by the server while it sat between two pages, say) answers every later
+    // query with node-postgres's "not queryable", which hides why: the reason it was lost is given instead.
+    const { lost } = this.#session;
     const result = this.#tail.then(() => {
-      // A connection that failed (ended by the server while it sat between two pages, say) answers every
-      // later query with node-postgres's "not queryable", which hides why and reads as no database error.
-      const { lost } = this.#session;
       if (lost.aborted) throw lost.reason;
-      return work();
+      return work().catch((err: unknown) => {
+        throw lost.aborted ? lost.reason : err;
+      });
     });
     this.#tail = result.catch(() => {
       // After a failed statement the connection may be mid-transaction or gone: never reuse it.

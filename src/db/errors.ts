@@ -40,9 +40,10 @@ function isUnavailable(err: Error): boolean {
     if (/^(08|28)/.test(code) || code.startsWith('57P') || code === '3D000' || code === '53300') return true;
   }
   if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
-  // node-postgres reports its own connect timeout and lost connections only in the message, and SASL:
-  // its SCRAM login failing on our side (no password to answer with, a server proof that is wrong).
-  return /timeout expired|Connection terminated|connect ECONNREFUSED|does not support SSL|^SASL: /i.test(
+  // node-postgres reports its own connect timeout and lost connections only in the message ("not queryable":
+  // a query on a client whose connection already failed), and SASL: its SCRAM login failing on our side (no
+  // password to answer with, a server proof that is wrong).
+  return /timeout expired|Connection terminated|connect ECONNREFUSED|does not support SSL|not queryable|^SASL: /i.test(
     err.message,
   );
 }

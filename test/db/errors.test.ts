@@ -1,4 +1,5 @@
 // Which failures read as "the database is not there" (exit 5), through the layers that wrap them.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { drizzleModule } from '../../src/db/drizzle.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../../src/db/errors.ts';
@@ -39,6 +40,19 @@ describe('isDatabaseUnavailable', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it('sees a query on a client whose connection already failed ("not queryable")', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    const failed = new Promise((resolve) => client.on('error', resolve));
+    await client.connect();
+    const { rows } = await client.query('select pg_backend_pid() as pid');
+    await db.pool.query('select pg_terminate_backend($1)', [rows[0].pid]);
+    await failed;
+    const err = (await client.query('select 1').catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('not queryable');
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    await client.end().catch(() => {});
   });
 
   it('is false for a statement the database refused', async () => {
