@@ -2,14 +2,12 @@
 import { parseDatabase } from '../config.ts';
 import type { QueryResult } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
+import { wecomCatalog } from '../db/migrations.ts';
 import { createLogger } from '../log.ts';
 import { databaseVariable, explainDatabaseError } from '../reporting/errors.ts';
 import { type Column, renderTable } from '../reporting/text-table.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
-
-const JOB_TABLES_MISSING = `select not exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where n.nspname = 'wecom' and c.relname = 'sync_runs') as missing`;
 
 function show(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
@@ -35,11 +33,14 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
         // A table the query names is missing: a typo, unless the job's own tables are missing too.
         if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
           // From the catalog, which any role may read (to_regclass needs USAGE on the schema).
-          const { rows } = await session
+          const migrated = await session
             .query('rollback')
-            .then(() => session.query(JOB_TABLES_MISSING))
-            .catch(() => ({ rows: [{ missing: false }] }));
-          if (rows[0].missing) explainDatabaseError(err, databaseVariable(db.driver));
+            .then(() => wecomCatalog(session, 'sync_runs'))
+            .then(
+              (found) => found.table,
+              () => true,
+            );
+          if (!migrated) explainDatabaseError(err, databaseVariable(db.driver));
         }
         throw new ExitError(EXIT.usage, `query failed: ${err.message}`);
       });

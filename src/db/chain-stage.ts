@@ -4,7 +4,7 @@
 import { changedRows, type RowCounts, TABLES, type TableName, zeroCounts } from '../sync/stats.ts';
 import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
 import { encodeCopyRow } from './copy.ts';
-import type { Database, QueryResult, Session } from './database.ts';
+import { type Database, inTransaction, type QueryResult, type Session } from './database.ts';
 import { assertRunning } from './errors.ts';
 import * as q from './merge-sql.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
@@ -214,20 +214,12 @@ export class ChainStage {
   }
 
   /** `work` in a transaction that `settings` (a statement of set_config(..., true) calls) starts with. */
-  async #transaction<T>(settings: string, work: () => Promise<T>): Promise<T> {
-    await this.#run('begin');
-    try {
+  #transaction<T>(settings: string, work: () => Promise<T>): Promise<T> {
+    // Rolled back, after a failure, though the failed statement marked the session broken (see inTransaction).
+    return inTransaction({ query: (text, params) => this.#run(text, params) }, async () => {
       await this.#run(settings);
-      const result = await work();
-      await this.#run('commit');
-      return result;
-    } catch (err) {
-      // Always, though the failed statement marked the session broken: on PGlite, whose one connection
-      // every session shares and release() never closes, an aborted transaction left open would fail every
-      // later query of the process. On a server the connection may be gone, and then this fails quietly.
-      await this.#session.query('rollback').catch(() => {});
-      throw err;
-    }
+      return work();
+    });
   }
 
   async #flush(): Promise<void> {
@@ -242,15 +234,7 @@ export class ChainStage {
   }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {
-    // A connection that failed (ended by the server while it sat between two pages, say) answers every later
-    // query with node-postgres's "not queryable", which hides why: the reason it was lost is given instead.
-    const { lost } = this.#session;
-    const result = this.#tail.then(() => {
-      if (lost.aborted) throw lost.reason;
-      return work().catch((err: unknown) => {
-        throw lost.aborted ? lost.reason : err;
-      });
-    });
+    const result = this.#tail.then(work);
     this.#tail = result.catch(() => {
       // After a failed statement the connection may be mid-transaction or gone: never reuse it.
       this.#broken = true;

@@ -7,7 +7,7 @@
 // beforehand for the sync's role (docs/schema.md, "Access") could not be used. And it passes over migrations
 // that a newer version applied without a word.
 import { fileURLToPath } from 'node:url';
-import { MIGRATIONS_FOLDER, type Session } from './database.ts';
+import { inTransaction, MIGRATIONS_FOLDER, type Queryable, type Session } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 
 const { readMigrationFiles } = drizzleModule('drizzle-orm/migrator');
@@ -20,17 +20,27 @@ export interface MigrationResult {
   unknown: number;
 }
 
+/** Whether schema wecom and its relation `name` exist: from the catalog, which any role may read. */
+export async function wecomCatalog(
+  db: Queryable,
+  name: string,
+): Promise<{ schema: boolean; table: boolean }> {
+  const { rows } = await db.query(
+    `select exists (select 1 from pg_namespace where nspname = 'wecom') as schema,
+            exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                    where n.nspname = 'wecom' and c.relname = $1) as table`,
+    [name],
+  );
+  return rows[0];
+}
+
 export async function applyMigrations(session: Session): Promise<MigrationResult> {
   const migrations = readMigrationFiles({ migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER) });
   // Each created only when missing: PostgreSQL checks the privilege to create before it looks whether the
   // object exists, and a role that may only use the schema (its owner migrated it) has nothing to create.
-  const { rows: found } = await session.query<{ schema: boolean; table: boolean }>(
-    `select exists (select 1 from pg_namespace where nspname = 'wecom') as schema,
-            exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                    where n.nspname = 'wecom' and c.relname = '__drizzle_migrations') as table`,
-  );
-  if (!found[0]!.schema) await session.query('create schema wecom');
-  if (!found[0]!.table) {
+  const found = await wecomCatalog(session, '__drizzle_migrations');
+  if (!found.schema) await session.query('create schema wecom');
+  if (!found.table) {
     await session.query(
       'create table wecom.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)',
     );
@@ -44,8 +54,7 @@ export async function applyMigrations(session: Session): Promise<MigrationResult
   const last = done.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
   const pending = migrations.filter((m) => m.folderMillis > last);
   if (pending.length > 0) {
-    await session.query('begin');
-    try {
+    await inTransaction(session, async () => {
       for (const m of pending) {
         for (const statement of m.sql) {
           if (statement.trim() !== CREATE_SCHEMA) await session.query(statement);
@@ -55,11 +64,7 @@ export async function applyMigrations(session: Session): Promise<MigrationResult
           m.folderMillis,
         ]);
       }
-      await session.query('commit');
-    } catch (err) {
-      await session.query('rollback').catch(() => {});
-      throw err;
-    }
+    });
   }
   return { applied: pending.length, unknown: done.filter((t) => !known.has(t)).length };
 }

@@ -33,15 +33,21 @@ function wrapClient(client: pg.PoolClient): Session {
   const lost = new AbortController();
   const onError = (err: Error) => lost.abort(err);
   client.on('error', onError);
+  // A connection that failed (ended by the server while idle, say) answers every later statement with
+  // node-postgres's "not queryable", which hides why: the reason it was lost is given instead.
+  const why = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((err: unknown) => {
+      throw lost.signal.aborted ? lost.signal.reason : err;
+    });
   return {
     lost: lost.signal,
-    query: async (text, params) => result(await client.query(text, params)),
+    query: async (text, params) => result(await why(client.query(text, params))),
     statement: async (text) => {
       // queryMode is pg's (8.12+), not yet in its types.
       const config: pg.QueryConfig = { text };
-      return result(await client.query(Object.assign(config, { queryMode: 'extended' })));
+      return result(await why(client.query(Object.assign(config, { queryMode: 'extended' }))));
     },
-    copyFrom: (target, rows) => copyRows(client, target, rows),
+    copyFrom: (target, rows) => why(copyRows(client, target, rows)),
     release(broken = false) {
       client.off('error', onError);
       const gone = broken || lost.signal.aborted;

@@ -2,7 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RunStats } from '../sync/stats.ts';
 import type { PriorCalls } from '../wecom/prior-calls.ts';
-import type { Database, Queryable } from './database.ts';
+import { type Database, inTransaction, type Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
 import { assertRunning, isDatabaseUnavailable } from './errors.ts';
 import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS, RUN_STATUS } from './merge-sql.ts';
@@ -70,24 +70,23 @@ export async function removeUnlistedChains(
   listedChainIds: readonly string[],
 ): Promise<RemovedChains> {
   const session = await db.session();
-  let broken = false;
+  let failed = false;
   try {
-    await session.query('begin');
-    const { rows } = await session.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
-    for (const statement of CLOSE_REMOVED_CHAINS_HISTORY)
-      await session.query(statement, [upstreamCorpid, runId]);
-    // Read once the chains' rows are locked (see RUN_STATUS).
-    assertRunning(runId, await session.query(RUN_STATUS, [runId]));
-    await session.query(FLUSH_WRITE_COUNTERS);
-    await session.query('commit');
-    return rows[0];
-  } catch (err) {
-    await session.query('rollback').catch(() => {
-      broken = true;
+    return await inTransaction(session, async () => {
+      const { rows } = await session.query(REMOVE_UNLISTED_CHAINS, [upstreamCorpid, runId, listedChainIds]);
+      for (const statement of CLOSE_REMOVED_CHAINS_HISTORY)
+        await session.query(statement, [upstreamCorpid, runId]);
+      // Read once the chains' rows are locked (see RUN_STATUS).
+      assertRunning(runId, await session.query(RUN_STATUS, [runId]));
+      await session.query(FLUSH_WRITE_COUNTERS);
+      return rows[0] as RemovedChains;
     });
+  } catch (err) {
+    failed = true;
     throw err;
   } finally {
-    session.release(broken);
+    // After a failure the connection may be gone or mid-transaction: never reuse it.
+    session.release(failed);
   }
 }
 
