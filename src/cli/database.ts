@@ -15,8 +15,8 @@ export async function openConfigured(config: DatabaseConfig, log: Logger, poolSi
  * warning: every migration keeps the version before it working (as Flyway passes over "future" migrations),
  * so a rollback, or a run of the old image between the migrate Job and the new one, still syncs.
  */
-export async function migrate(db: Database, log: Logger): Promise<void> {
-  const { applied, unknown } = await db.migrate();
+export async function migrate(db: Database, log: Logger, signal?: AbortSignal): Promise<void> {
+  const { applied, unknown } = await db.migrate(signal);
   if (applied > 0) log.info({ applied }, 'migrations applied');
   if (unknown > 0) {
     log.warn(

@@ -86,7 +86,7 @@ export async function demoCommand(values: Record<string, unknown>): Promise<Exit
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(database, log, poolSizeFor(config));
   try {
-    await migrate(db, log);
+    await migrate(db, log, shutdown.signal);
     log.info(
       { chains: spec.chains, groups: spec.groups, corps: spec.corps, latencyMs, faultRate },
       'demo: syncing the simulated network',

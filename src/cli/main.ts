@@ -14,6 +14,7 @@ import { LockHeldError } from '../db/run-lock.ts';
 import { WecomRefusedError } from '../wecom/errors.ts';
 import { COMMANDS, type Command, UsageError, usage } from './commands.ts';
 import { EXIT, type ExitCode, ExitError } from './exit-codes.ts';
+import { ShutdownRequested } from './shutdown.ts';
 
 const PROGRAM = 'wecom-chain-sync';
 
@@ -31,6 +32,8 @@ export function exitFor(err: unknown): ExitCode {
   if (err instanceof ConfigError) return fail(`configuration error: ${err.message}`, EXIT.config);
   if (err instanceof WecomRefusedError)
     return fail(`WeCom refused the credentials: ${err.message}`, EXIT.refused);
+  // A stop before any run began (waiting for another process's migrations): nothing to record.
+  if (err instanceof ShutdownRequested) return fail(`${err.message} before a sync started`, EXIT.aborted);
   if (isDatabaseUnavailable(err))
     return fail(`database unreachable: ${unavailableReason(err as Error)}`, EXIT.database);
   return fail(

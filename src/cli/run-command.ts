@@ -18,7 +18,7 @@ export async function runCommand(): Promise<ExitCode> {
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(config.database, log, poolSizeFor(config));
   try {
-    await migrate(db, log);
+    await migrate(db, log, shutdown.signal);
     const started = performance.now();
     const outcome = await syncWithProgress({ config, db, log, signal: shutdown.signal }, terminal);
     const { pushgatewayUrl } = config.metrics;

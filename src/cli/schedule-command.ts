@@ -12,7 +12,7 @@ import { describe } from '../sync/run.ts';
 import { migrate, openConfigured } from './database.ts';
 import { warnUnknownVariables } from './environment.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import { handleShutdown } from './shutdown.ts';
+import { handleShutdown, ShutdownRequested } from './shutdown.ts';
 
 async function databaseAnswers(db: Queryable): Promise<boolean> {
   const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref());
@@ -36,13 +36,16 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
   });
   let aborted = false;
   try {
-    await migrate(db, log);
-    // Read before a restarted scheduler's first sync ends, or staleness alerts would fire on every deploy.
-    metrics.lastSuccess(await lastSuccessAt(db, config.wecom.corpId));
-    metrics.lastRun(await lastRun(db, config.wecom.corpId));
-    // A signal that came while starting up (waiting for another process's migrations, say) has already
-    // fired: waiting for it would never end, and the scheduler would sync until the deadline killed it.
-    // Checked after the last await of the start-up, not before it.
+    try {
+      await migrate(db, log, shutdown.signal);
+      // Read before a restarted scheduler's first sync ends, or staleness alerts would fire on every deploy.
+      metrics.lastSuccess(await lastSuccessAt(db, config.wecom.corpId));
+      metrics.lastRun(await lastRun(db, config.wecom.corpId));
+    } catch (err) {
+      if (!(err instanceof ShutdownRequested)) throw err;
+    }
+    // A signal that came while starting up has already fired: waiting for it would never end, and the
+    // scheduler would sync until the deadline killed it. Checked after the last await of the start-up.
     if (shutdown.signal.aborted) {
       log.info('scheduler stopped before it started');
       return EXIT.ok;

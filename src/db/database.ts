@@ -43,8 +43,11 @@ export interface Database extends Queryable {
    */
   readonly concurrentSessions: number;
   session(): Promise<Session>;
-  /** Applies pending migrations; safe when several processes start at once. */
-  migrate(): Promise<MigrationResult>;
+  /**
+   * Applies pending migrations; safe when several processes start at once. `signal` ends a wait for another
+   * process's migrations (it rejects with the signal's reason), never migrations under way.
+   */
+  migrate(signal?: AbortSignal): Promise<MigrationResult>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 // The Database seam over a PostgreSQL server, with node-postgres.
 import type pg from 'pg';
+import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
 import type { Database, QueryResult, Session } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
@@ -59,6 +60,29 @@ function wrapClient(client: pg.PoolClient): Session {
   };
 }
 
+/**
+ * Waits for the migration lock. A stop asked for meanwhile cancels the wait, as another process's
+ * migrations may outlast the shutdown deadline; closing the connection would not do, since a backend
+ * waiting for a lock does not notice its client has gone. A stop that comes as the lock is granted wins too,
+ * and the caller closes the connection, which lets the lock go.
+ */
+async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  const pid: number = (await migrating.query('select pg_backend_pid() as pid')).rows[0].pid;
+  const cancel = () => {
+    pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
+  };
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    await migrating.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  } catch (err) {
+    throw signal?.aborted === true ? abortReason(signal) : err;
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+  }
+  if (signal?.aborted) throw abortReason(signal);
+}
+
 export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): Database {
   const setUp = new WeakSet<pg.PoolClient>();
   const idleInTransaction = Math.round(options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS);
@@ -89,18 +113,22 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
     concurrentSessions: Number.POSITIVE_INFINITY,
     query: async (text, params) => result(await pool.query(text, params)),
     session,
-    async migrate() {
+    async migrate(signal) {
       const migrating = await session();
+      let broken = false;
       try {
         // Two processes starting at once serialise here; the second then finds nothing left to do.
-        await migrating.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        await lockMigrations(pool, migrating, signal).catch((err: unknown) => {
+          broken = true;
+          throw err;
+        });
         try {
           return await applyMigrations(migrating);
         } finally {
           await migrating.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
         }
       } finally {
-        migrating.release();
+        migrating.release(broken);
       }
     },
     close: () => pool.end(),

@@ -67,17 +67,15 @@ describe('in production', () => {
       METRICS_PORT: '0',
       ...extra,
     });
+  const waitingForLocks = async () =>
+    (
+      await db.pool.query(
+        `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+      )
+    ).rows[0].n as number;
   /** Waits until a process is blocked on the migration lock the test holds. */
   const untilWaitingForMigrationLock = () =>
-    vi.waitFor(
-      async () => {
-        const { rows } = await db.pool.query(
-          `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
-        );
-        expect(rows[0].n).toBe(1);
-      },
-      { timeout: 20_000, interval: 20 },
-    );
+    vi.waitFor(async () => expect(await waitingForLocks()).toBe(1), { timeout: 20_000, interval: 20 });
   /** Waits until `query` finds exactly one backend, then terminates it, as an administrator or a failover would. */
   const terminateBackend = async (query: string) => {
     const pid = await vi.waitFor(
@@ -395,20 +393,41 @@ describe('in production', () => {
     }
   });
 
-  it('schedule stopped while it waits for migrations exits 0 without syncing', async () => {
+  it('schedule stopped while it waits for migrations exits 0 at once, without syncing', async () => {
     const before = (await latestRun()).id;
     const holder = await db.pool.connect();
     try {
-      // Another process migrating: this one waits for the migration lock.
+      // Another process migrating, for longer than the deadline: this one waits for the migration lock.
       await holder.query('select pg_advisory_lock(7413020001)');
-      const proc = startSchedule(['--now']);
+      const proc = startSchedule(['--now'], { SHUTDOWN_TIMEOUT_MS: '600000' });
       await untilWaitingForMigrationLock();
       proc.child.kill('SIGTERM');
-      await holder.query('select pg_advisory_unlock(7413020001)');
       const result = await proc.exited;
       expect(result.code).toBe(0);
+      expect(logLines(result.stderr).some((l) => l.msg === 'scheduler stopped before it started')).toBe(true);
       expect((await latestRun()).id).toBe(before);
+      expect(await waitingForLocks()).toBe(0);
     } finally {
+      await holder.query('select pg_advisory_unlock(7413020001)');
+      holder.release();
+    }
+  });
+
+  it('run stopped while it waits for migrations exits 9 at once in one line, and withdraws its wait', async () => {
+    const before = (await latestRun()).id;
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('select pg_advisory_lock(7413020001)');
+      const proc = startCli(['run'], { ...env, SHUTDOWN_TIMEOUT_MS: '600000' });
+      await untilWaitingForMigrationLock();
+      proc.child.kill('SIGTERM');
+      const result = await proc.exited;
+      expect(result.code).toBe(9);
+      expect(result.stderr).toMatch(/\nwecom-chain-sync: stopped by SIGTERM before a sync started\n$/);
+      expect((await latestRun()).id).toBe(before);
+      expect(await waitingForLocks()).toBe(0);
+    } finally {
+      await holder.query('select pg_advisory_unlock(7413020001)');
       holder.release();
     }
   });
