@@ -18,9 +18,14 @@ const flag = z
 
 /**
  * Text to be stored. PostgreSQL cannot store a NUL character: let through, one would fail the chain's
- * merge as a database error, which stops the whole run, on every run, as long as WeCom sends it.
+ * merge as a database error, which stops the whole run, on every run, as long as WeCom sends it. Nor half
+ * a surrogate pair (valid in JSON, not in UTF-8): that one is replaced with U+FFFD, as encoding it for
+ * PostgreSQL would, so that what is compared with the stored text is what was stored.
  */
-const text = z.string().regex(/^[^\0]*$/, 'contains a NUL character, which PostgreSQL cannot store');
+const text = z
+  .string()
+  .regex(/^[^\0]*$/, 'contains a NUL character, which PostgreSQL cannot store')
+  .overwrite((s) => s.toWellFormed());
 
 /** Absent, null or '' all mean "not set". */
 const optionalText = text.nullish();
@@ -156,7 +161,18 @@ export function envelopeFailure(endpoint: Endpoint, body: unknown): Failure | nu
     throw new WecomResponseError(endpoint, 'errcode', 'expected an integer');
   }
   if (errcode === 0) return null;
-  return { kind: 'errcode', errcode, errmsg: typeof errmsg === 'string' ? errmsg : '' };
+  return { kind: 'errcode', errcode, errmsg: typeof errmsg === 'string' ? storableMessage(errmsg) : '' };
+}
+
+const MAX_ERRMSG_CHARS = 500;
+
+/**
+ * An errmsg ends up in logs and in the run's record: one PostgreSQL cannot store (a NUL, half a surrogate
+ * pair) would fail the write of the run's end and leave it `running`; a huge one would flood both.
+ */
+function storableMessage(errmsg: string): string {
+  const clean = errmsg.replaceAll('\0', '\uFFFD').toWellFormed();
+  return clean.length > MAX_ERRMSG_CHARS ? `${clean.slice(0, MAX_ERRMSG_CHARS).toWellFormed()}…` : clean;
 }
 
 /** Validates an errcode-0 body; a mismatch names the first offending field, e.g. `group_corps[3].corp_name`. */
