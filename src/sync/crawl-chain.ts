@@ -1,9 +1,10 @@
 // Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
 // that need them while other groups are still being listed, staging as it goes; then asks about the stored
 // corps no listing returned, and merges.
+import { createHash } from 'node:crypto';
 import { ChainStage, type MissingCorp, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
-import type { Chain, CorpDetail, ListedCorp } from '../wecom/types.ts';
+import { type Chain, type CorpDetail, corpKey, type ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
 import { CrawlError, hasErrcode, isCorpScoped } from './errors.ts';
@@ -112,6 +113,7 @@ async function crawlGroup(ctx: CrawlContext, group: GroupListing): Promise<void>
 async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number): Promise<void> {
   const { stage, chainId, groupid, signal } = group;
   const seenCursors = new Set<string>();
+  const progress = new ListingProgress();
   let cursor = '';
   for (;;) {
     signal.throwIfAborted();
@@ -129,8 +131,37 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
     const where = `group ${groupid ?? ROOT_GROUP_ID}`;
     if (!page.nextCursor) throw new CrawlError(chainId, `${where}: has_more without a next_cursor`);
     if (seenCursors.has(page.nextCursor)) throw new CrawlError(chainId, `${where}: next_cursor repeated`);
+    if (!progress.advances(page.corps)) {
+      throw new CrawlError(
+        chainId,
+        `${where}: ${STALLED_PAGES} pages in a row with has_more brought no corp the pages before had not`,
+      );
+    }
     seenCursors.add(page.nextCursor);
     cursor = page.nextCursor;
+  }
+}
+
+// A page that repeats one of the last RECENT_PAGES (empty ones included) brings nothing new. WeCom may
+// return fewer rows than asked, even none, so a few such pages are tolerated; STALLED_PAGES in a row is a
+// listing that would never end, a new next_cursor every time or not.
+const RECENT_PAGES = 16;
+const STALLED_PAGES = 100;
+
+/** Whether a listing still gets anywhere, from a digest of each page's corps: a few bytes a page. */
+class ListingProgress {
+  readonly #recent: string[] = [];
+  #stalled = 0;
+
+  advances(corps: readonly ListedCorp[]): boolean {
+    const digest = createHash('sha1')
+      .update(corps.map((c) => corpKey(c)).join('\n'))
+      .digest('base64');
+    if (this.#recent.includes(digest)) return ++this.#stalled < STALLED_PAGES;
+    this.#recent.push(digest);
+    if (this.#recent.length > RECENT_PAGES) this.#recent.shift();
+    this.#stalled = 0;
+    return true;
   }
 }
 

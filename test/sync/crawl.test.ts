@@ -102,6 +102,51 @@ describe('crawler paging and failures', () => {
     expect(run.error).toContain('next_cursor repeated');
   });
 
+  // A cursor never seen before each time, so only the pages themselves can tell that the listing is stuck.
+  it.each([
+    ['empty pages', () => []],
+    ['the same two corps again and again', () => corpsFor(3, 2, 'x')],
+  ])(
+    'fails a chain whose listing goes on with %s and a new cursor each time, after 100 of them',
+    async (_name, corps) => {
+      const before = await storedKeys('a');
+      let n = 0;
+      api.onList = (req) =>
+        req.chainId === 'a' && req.groupid === 3 && req.cursor !== ''
+          ? { corps: corps(), hasMore: true, nextCursor: `loop${n++}` }
+          : undefined;
+      const outcome = await sync();
+      expect(outcome.status).toBe('partial');
+      expect(outcome.stats.failures).toEqual([
+        {
+          chain_id: 'a',
+          error:
+            'chain a: group 3: 100 pages in a row with has_more brought no corp the pages before had not',
+        },
+      ]);
+      // The first page, the first of the repeats (new then), and 100 more.
+      const group3 = api.calls.filter((c) => {
+        const args = c.args as { chainId?: string; groupid?: number };
+        return c.endpoint === 'get_chain_corpinfo_list' && args.chainId === 'a' && args.groupid === 3;
+      });
+      expect(group3).toHaveLength(102);
+      expect(await storedKeys('a')).toEqual(before);
+    },
+  );
+
+  it('lists on through 99 empty pages in a row: WeCom may answer with fewer rows than asked, even none', async () => {
+    // The fake reads "c0…02" as "from the third corp on", as it reads "c2": a new cursor for the same place.
+    let empties = 0;
+    api.onList = (req) =>
+      req.chainId === 'a' && req.groupid === 3 && /^c0*2$/.test(req.cursor) && empties < 99
+        ? { corps: [], hasMore: true, nextCursor: `c${'0'.repeat(++empties)}2` }
+        : undefined;
+    const outcome = await sync();
+    expect(empties).toBe(99);
+    expect(outcome.status).toBe('succeeded');
+    expect(await storedKeys('a')).toEqual(expectedKeys('a'));
+  });
+
   it('crawls and stores a group that get_chain_group lists twice once, as its last listing says', async () => {
     const [first, second] = api.chains[0]!.groups;
     api.chains[0]!.groups = [first!, second!, { ...first!, groupName: '一级（新）' }];
