@@ -119,7 +119,8 @@ Exit codes: as for "run".`,
     help: `Usage: wecom-chain-sync sql "<query>" [--json]
 
 Runs the query in a read-only transaction against DATABASE_URL, or the embedded database when it is not set,
-and prints an aligned table (--json: the rows as a JSON array).
+and prints an aligned table (--json: the rows as a JSON array). Times are printed as PostgreSQL prints them, to
+the microsecond, so a printed time can be pasted back into a query.
 Example: wecom-chain-sync sql "select chain_name, corps_joined, corps_pending from wecom.chain_summary"
 
 Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration (or the database is not migrated), 5 database

@@ -22,6 +22,8 @@ export interface Session extends Queryable {
   /**
    * Runs `text` as exactly one statement, whatever it holds: the extended protocol refuses a string with
    * several, so a `commit;` inside cannot end the caller's transaction. For text from outside the program.
+   * Timestamps come back as the text PostgreSQL prints: a Date would drop their microseconds, and a value
+   * copied from the output into a query (an as-of filter) would then miss the row it came from.
    */
   // biome-ignore lint/suspicious/noExplicitAny: as query
   statement<R = any>(text: string): Promise<QueryResult<R>>;
@@ -67,6 +69,9 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
   const { openPglite } = await import('./pglite.ts');
   return openPglite(config.dir);
 }
+
+/** The type oids of timestamp and timestamptz, which `statement` leaves as text. */
+export const TIMESTAMP_OIDS = [1114, 1184] as const;
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
 

@@ -1,8 +1,8 @@
 // The Database seam over PGlite: PostgreSQL compiled to WASM, in this process, persisted in a directory.
 // One connection: every session shares it, so a session's release never closes anything.
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type QueryOptions } from '@electric-sql/pglite';
 import { ConfigError } from '../config.ts';
-import type { Database, Queryable, Session } from './database.ts';
+import { type Database, type Session, TIMESTAMP_OIDS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
 import { lockDirectory, makeDirectory } from './pglite-dir.ts';
@@ -27,6 +27,8 @@ function failure(err: unknown): string {
   return typeof errno === 'number' ? (WASI_ERRNO[errno] ?? `errno ${errno}`) : String(err);
 }
 
+const TEXT_TIMESTAMPS = Object.fromEntries(TIMESTAMP_OIDS.map((oid) => [oid, (v: string) => v]));
+
 export async function openPglite(dir: string | null): Promise<Database> {
   let unlock = () => {};
   if (dir) {
@@ -44,8 +46,8 @@ export async function openPglite(dir: string | null): Promise<Database> {
     // cannot read. WASM reports the first as an emscripten ErrnoError, which is no Error and has no message.
     throw new ConfigError('PGLITE_DIR', `cannot open the embedded database in ${dir}: ${failure(err)}`);
   }
-  const query: Queryable['query'] = async (text, params) => {
-    const r = await client.query<Record<string, unknown>>(text, params);
+  const query = async (text: string, params?: unknown[], options?: QueryOptions) => {
+    const r = await client.query<Record<string, unknown>>(text, params, options);
     return {
       // biome-ignore lint/suspicious/noExplicitAny: see Queryable
       rows: r.rows as any[],
@@ -58,7 +60,7 @@ export async function openPglite(dir: string | null): Promise<Database> {
     lost: never,
     query,
     // PGlite's query() always takes the extended protocol: one statement.
-    statement: (text) => query(text),
+    statement: (text) => query(text, [], { parsers: TEXT_TIMESTAMPS }),
     async copyFrom(target, rows) {
       if (rows.length === 0) return;
       await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows.join('')]) });

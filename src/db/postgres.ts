@@ -1,8 +1,8 @@
 // The Database seam over a PostgreSQL server, with node-postgres.
-import type pg from 'pg';
+import pg from 'pg';
 import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
-import type { Database, QueryResult, Session } from './database.ts';
+import { type Database, type QueryResult, type Session, TIMESTAMP_OIDS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
 import { createPool } from './pool.ts';
@@ -30,6 +30,12 @@ function result<R>(r: pg.QueryResult): QueryResult<R> {
   return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, fields: r.fields.map((f) => f.name) };
 }
 
+/** pg's own parsers, but for timestamps, which stay as PostgreSQL printed them (see Session.statement). */
+const textTimestamps = ((oid: number, format?: 'text' | 'binary') =>
+  (TIMESTAMP_OIDS as readonly number[]).includes(oid)
+    ? (value: string) => value
+    : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
+
 function wrapClient(client: pg.PoolClient): Session {
   const lost = new AbortController();
   const onError = (err: Error) => lost.abort(err);
@@ -45,7 +51,7 @@ function wrapClient(client: pg.PoolClient): Session {
     query: async (text, params) => result(await why(client.query(text, params))),
     statement: async (text) => {
       // queryMode is pg's (8.12+), not yet in its types.
-      const config: pg.QueryConfig = { text };
+      const config: pg.QueryConfig = { text, types: { getTypeParser: textTimestamps } };
       return result(await why(client.query(Object.assign(config, { queryMode: 'extended' }))));
     },
     copyFrom: (target, rows) => why(copyRows(client, target, rows)),

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { killLeftovers, logLines, runCli, startCli } from '../helpers/cli.ts';
+import { expectExactTimes, killLeftovers, logLines, runCli, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { CORP_ID, expectedSnapshot, SECRET, type Snapshot, storedSnapshot } from '../helpers/simulated.ts';
 
@@ -100,6 +100,8 @@ describe('in production', () => {
     for (const c of s.corps) m.set(c.chain_id as string, [...(m.get(c.chain_id as string) ?? []), c]);
     return m;
   }
+
+  it('sql prints times to the microsecond, as PostgreSQL has them', () => expectExactTimes(env));
 
   it('lets exactly one of two concurrent runs sync; the other exits 8 naming the holder and writes nothing', async () => {
     renameEverything('a');

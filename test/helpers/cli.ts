@@ -1,6 +1,7 @@
 // Runs the real CLI in a child process, as a scheduler would.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -70,4 +71,26 @@ export function logLines(stderr: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l));
+}
+
+/**
+ * `sql` prints times to the microsecond: one copied from its output into a query (an as-of filter) finds
+ * the row it came from. Needs a database with at least one run.
+ */
+export async function expectExactTimes(env: Record<string, string>): Promise<void> {
+  const shown = await runCli(
+    [
+      'sql',
+      `select started_at, timestamp '2026-11-29 15:02:09.187566' as t
+       from wecom.sync_runs order by started_at desc limit 1`,
+    ],
+    env,
+  );
+  const [startedAt, t] = shown.stdout.split('\n')[2]!.split(/ {2,}/);
+  expect(t).toBe('2026-11-29 15:02:09.187566');
+  const found = await runCli(
+    ['sql', `select count(*)::int as n from wecom.sync_runs where started_at = '${startedAt}'`, '--json'],
+    env,
+  );
+  expect(JSON.parse(found.stdout)).toEqual([{ n: 1 }]);
 }
