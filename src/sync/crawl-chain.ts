@@ -7,7 +7,7 @@ import type { Database } from '../db/database.ts';
 import { type Chain, type CorpDetail, corpKey, type ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
-import { CrawlError, hasErrcode, isCorpScoped } from './errors.ts';
+import { CrawlError, hasErrcode, isCorpScoped, isDetailsFailure } from './errors.ts';
 import { GroupSlots } from './group-slots.ts';
 import { PriorityLimit } from './priority-limit.ts';
 import type { RowCounts, RunStats, TableName } from './stats.ts';
@@ -196,7 +196,7 @@ async function withDetails(
 
 /**
  * One corp's details, or 'failed' when WeCom refused them for this corp alone (an errcode it does not
- * document, as for a corp that left the chain meanwhile). A refusal never fails the chain: its listing is
+ * document, as for a corp that left the chain meanwhile, or an answer that does not fit the schema). A refusal never fails the chain: its listing is
  * sound, and failing it would hold back every change the listing shows (a chain whose corps WeCom keeps
  * refusing would never sync again). The corp is stored as listed, its details due again next run, and the
  * run counts it (stats.details_failed, a warning, a metric).
@@ -211,7 +211,7 @@ async function detailOf(
     ctx.stats.details_fetched += 1;
     return detail;
   } catch (err) {
-    if (!isCorpScoped(err)) throw err;
+    if (!isDetailsFailure(err)) throw err;
     return 'failed';
   }
 }

@@ -47,6 +47,15 @@ export function isCorpScoped(err: unknown): boolean {
   );
 }
 
+/**
+ * A corp's details that cannot be had, for that corp alone: refused (isCorpScoped), or answered in a shape
+ * that does not fit. Either way its listing stands and its details are due again; failing the chain would
+ * hold back every change its listing shows, on every run, for one corp's answer.
+ */
+export function isDetailsFailure(err: unknown): boolean {
+  return isCorpScoped(err) || (err instanceof WecomResponseError && err.endpoint === 'get_chain_corpinfo');
+}
+
 export function hasErrcode(err: unknown, errcode: number): boolean {
   return err instanceof WecomApiError && err.errcode === errcode;
 }

@@ -347,9 +347,12 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
   });
 
-  it('asks again next run for details refused for one corp, whatever made them due', async () => {
+  it.each([
+    ['refused with a code WeCom does not document', { errcode: 301002 }, 9],
+    ['answered in a shape that does not fit', { malformed: 'schema' } as const, 10],
+  ])('asks again next run for details %s for one corp, whatever made them due', async (_name, fault, nth) => {
     const b = chainIds[1]!;
-    const key = keysOf(1, true)[9]!;
+    const key = keysOf(1, true)[nth]!;
     const stored = async () =>
       (
         await db.query(
@@ -362,12 +365,12 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     const status = before.qualification_status === 3 ? 2 : 3;
     network.renameCorp(b, key, `${key} 改`);
     network.setQualification(b, key, status);
-    // Due because renamed; WeCom refuses its details once, with a code it does not document.
+    // Due because renamed; WeCom fails its details once.
     sim.faults.inject({
       endpoint: 'get_chain_corpinfo',
       count: 1,
       match: { chainId: b, corpid: key },
-      fault: { errcode: 301002 },
+      fault,
     });
     const refused = await syncAgainst(sim, db.database);
     expect(refused.status).toBe('succeeded');
