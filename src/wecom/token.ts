@@ -10,27 +10,36 @@ export interface FetchedToken {
 // Refresh this long before expiry (a few minutes), but never more than a tenth of the lifetime, so a
 // short-lived token (simulators, tests) is still reused.
 const REFRESH_EARLY_MS = 5 * 60_000;
+// After an early refresh failed, the next waits this long: WeCom blocks apps that call gettoken too often.
+const EARLY_RETRY_MS = 30_000;
 
 export class TokenCache {
   readonly #fetch: () => Promise<FetchedToken>;
   readonly #now: Now;
-  #current: { token: string; refreshAt: number } | null = null;
+  #current: { token: string; refreshAt: number; expiresAt: number } | null = null;
   #refreshing: Promise<string> | null = null;
+  #earlyRetryAt = 0;
 
   constructor(fetch: () => Promise<FetchedToken>, now: Now) {
     this.#fetch = fetch;
     this.#now = now;
   }
 
-  /** A token believed valid: the cached one, or the result of the one refresh in progress. */
+  /**
+   * A token believed valid: the cached one, or the result of the one refresh in progress. In its last
+   * minutes the cached one still serves while a refresh runs in the background: a gettoken failing then
+   * fails no call, and the calls do not wait for it.
+   */
   get(): Promise<string> {
     const current = this.#current;
-    if (current !== null && this.#now() < current.refreshAt) return Promise.resolve(current.token);
-    // .finally runs asynchronously, so it cannot clear #refreshing before it is assigned.
-    this.#refreshing ??= this.#refresh().finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
+    const now = this.#now();
+    if (current === null || now >= current.expiresAt) return this.#refreshOnce();
+    if (now >= current.refreshAt && now >= this.#earlyRetryAt && this.#refreshing === null) {
+      this.#refreshOnce().catch(() => {
+        this.#earlyRetryAt = this.#now() + EARLY_RETRY_MS;
+      });
+    }
+    return Promise.resolve(current.token);
   }
 
   /**
@@ -54,12 +63,21 @@ export class TokenCache {
     return this.get();
   }
 
+  #refreshOnce(): Promise<string> {
+    // .finally runs asynchronously, so it cannot clear #refreshing before it is assigned.
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
   async #refresh(): Promise<string> {
     // Measured before the request: the token's lifetime starts no later than WeCom's answer.
     const requestedAt = this.#now();
     const { token, expiresInMs } = await this.#fetch();
     const early = Math.min(REFRESH_EARLY_MS, expiresInMs / 10);
-    this.#current = { token, refreshAt: requestedAt + expiresInMs - early };
+    const expiresAt = requestedAt + expiresInMs;
+    this.#current = { token, refreshAt: expiresAt - early, expiresAt };
     return token;
   }
 }

@@ -35,7 +35,7 @@ describe('TokenCache', () => {
     return { clock, cache, fetches: () => n, answer };
   }
 
-  it('reuses the token until a few minutes before it expires, then refreshes', async () => {
+  it('reuses the token until a few minutes before it expires, then refreshes while it still serves', async () => {
     const { clock, cache, fetches, answer } = setup();
     const first = cache.get();
     await answer();
@@ -44,9 +44,42 @@ describe('TokenCache', () => {
     expect(await cache.get()).toBe('T1');
     expect(fetches()).toBe(1);
     await clock.advance(1);
-    const second = cache.get();
+    // The refresh starts, but the calls need not wait for it.
+    expect(await cache.get()).toBe('T1');
+    expect(await cache.get()).toBe('T1');
+    expect(fetches()).toBe(2);
     await answer();
-    expect(await second).toBe('T2');
+    expect(await cache.get()).toBe('T2');
+    expect(fetches()).toBe(2);
+  });
+
+  it('keeps serving a token whose early refresh failed until it expires, trying again every 30 s', async () => {
+    const clock = new FakeClock();
+    const outcomes: Array<'fail' | string> = ['T1', 'fail', 'fail', 'T2'];
+    let fetches = 0;
+    const cache = new TokenCache(async () => {
+      fetches += 1;
+      const next = outcomes.shift()!;
+      if (next === 'fail') throw new Error('gettoken: HTTP 502');
+      return { token: next, expiresInMs: 7_200_000 };
+    }, clock.now);
+    expect(await cache.get()).toBe('T1');
+    await clock.advance(7_200_000 - 4 * 60_000);
+    expect(await cache.get()).toBe('T1');
+    await flush();
+    expect(fetches).toBe(2);
+    await clock.advance(29_999);
+    expect(await cache.get()).toBe('T1');
+    await flush();
+    expect(fetches).toBe(2);
+    await clock.advance(1);
+    expect(await cache.get()).toBe('T1');
+    await flush();
+    expect(fetches).toBe(3);
+    // Expired: now the calls wait for a refresh, and would fail with it.
+    await clock.advance(4 * 60_000);
+    expect(await cache.get()).toBe('T2');
+    expect(fetches).toBe(4);
   });
 
   it('refreshes a short-lived token a tenth of its lifetime early', async () => {
