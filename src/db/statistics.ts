@@ -3,7 +3,7 @@
 // what share of a freshly loaded table a condition selects. So the run does what autovacuum would. (The
 // merges themselves plan without them: merge-sql.ts, MERGE_SETTINGS.)
 
-import type { Queryable } from './database.ts';
+import type { Database } from './database.ts';
 
 /**
  * Last before a commit that wrote to the analysed tables. A backend reports its write counters when idle, but
@@ -32,11 +32,25 @@ interface TableState {
 }
 
 /**
+ * How long an ANALYZE waits for its table's lock (held by a manual VACUUM, a CREATE INDEX CONCURRENTLY,
+ * another ANALYZE) before leaving the table to autovacuum: a run must not wait for someone else's
+ * maintenance to end, nor keep a shutdown waiting past its deadline.
+ */
+const LOCK_TIMEOUT_MS = 1_000;
+const LOCK_NOT_AVAILABLE = '55P03';
+
+export interface StatisticsRefresh {
+  analysed: AnalysedTable[];
+  /** Due, but their lock was held by someone else for LOCK_TIMEOUT_MS. */
+  busy: AnalysedTable[];
+}
+
+/**
  * Analyses each table whose rows changed since its last analysis (n_mod_since_analyze, which every writer of
  * these tables reports as it commits: FLUSH_WRITE_COUNTERS) beyond autovacuum's threshold
- * (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × rows`). Returns the tables analysed.
+ * (`autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × rows`).
  */
-export async function refreshStatistics(db: Queryable): Promise<AnalysedTable[]> {
+export async function refreshStatistics(db: Database): Promise<StatisticsRefresh> {
   const { rows } = await db.query<TableState>(
     `select s.relname, s.n_mod_since_analyze::float8 as modified, c.reltuples::float8 as reltuples,
             current_setting('autovacuum_analyze_threshold')::float8 as threshold,
@@ -50,6 +64,25 @@ export async function refreshStatistics(db: Queryable): Promise<AnalysedTable[]>
     .map((t) => t.relname);
   // One statement per table, at once: on a pool they run on as many connections, which halves the wait for
   // the two big tables on two cores.
-  await Promise.all(stale.map((t) => db.query(`analyze wecom.${t}`)));
-  return stale;
+  const done = await Promise.all(stale.map((t) => analyze(db, t)));
+  return { analysed: stale.filter((_, i) => done[i]), busy: stale.filter((_, i) => !done[i]) };
+}
+
+/** Analyses `table`; false when its lock stayed held by someone else. */
+async function analyze(db: Database, table: AnalysedTable): Promise<boolean> {
+  const session = await db.session();
+  try {
+    await session.query(`select set_config('lock_timeout', $1, false)`, [String(LOCK_TIMEOUT_MS)]);
+    try {
+      await session.query(`analyze wecom.${table}`);
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE) return false;
+      throw err;
+    } finally {
+      await session.query('reset lock_timeout');
+    }
+  } finally {
+    session.release();
+  }
 }

@@ -79,7 +79,11 @@ function logPriorCalls(log: Logger, prior: readonly PriorCalls[], perHour: numbe
   }
 }
 
-/** Connections a sync needs: one per chain being staged, the lock's, the run record's, one spare. */
+/**
+ * Connections a sync needs: one per chain being staged, the lock's, the run record's, one spare. The
+ * ANALYZEs as a run starts borrow from them too (db/statistics.ts): chains starting then wait for them,
+ * for a second at most beyond the ANALYZEs' own time.
+ */
 export function poolSizeFor(config: Config): number {
   return config.sync.chainConcurrency + 3;
 }

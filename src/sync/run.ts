@@ -55,6 +55,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   const stop = new AbortController();
   const signal = AbortSignal.any([deps.signal, deps.lost, stop.signal].filter((s) => s !== undefined));
   let fatal: unknown;
+  let complete = false;
   log.info({ upstreamCorpid: deps.upstreamCorpid }, 'sync started');
   // What an earlier run merged but did not analyse (it was killed before its end, say) is analysed while
   // the first calls go out, for the dashboards: a run that never ends (a deadline shorter than a first load)
@@ -118,7 +119,9 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
         }),
       ),
     );
-    if (deps.signal?.aborted) fatal ??= deps.signal.reason;
+    // A signal that came once every chain was merged stopped nothing: the run is complete.
+    complete = stats.chains.completed === chains.length;
+    if (deps.signal?.aborted && !complete) fatal ??= deps.signal.reason;
     else if (deps.lost?.aborted) fatal ??= deps.lost.reason;
     else if (fatal === undefined) await refreshPlannerStatistics(db, log);
   } catch (err) {
@@ -126,7 +129,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   }
   await statisticsRefreshed;
   stats.api = deps.api.stats();
-  const status = statusOf(stats, fatal, deps.signal?.aborted ?? false);
+  const status = statusOf(stats, fatal, (deps.signal?.aborted ?? false) && !complete);
   const error = fatal !== undefined ? describe(fatal) : summariseFailures(stats);
   await finishRun(db.orm, runId, status, stats, error);
   if (stats.details_failed > 0) {
@@ -147,12 +150,14 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
 async function refreshPlannerStatistics(db: Database, log: Logger): Promise<void> {
   const started = performance.now();
   try {
-    const analysed = await refreshStatistics(db);
+    const { analysed, busy } = await refreshStatistics(db);
     if (analysed.length > 0)
       log.info(
         { tables: analysed, ms: Math.round(performance.now() - started) },
         'planner statistics refreshed',
       );
+    if (busy.length > 0)
+      log.warn({ tables: busy }, 'planner statistics left to autovacuum: another session holds the tables');
   } catch (err) {
     log.warn({ err: describe(err) }, 'planner statistics not refreshed');
   }

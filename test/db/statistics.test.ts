@@ -36,16 +36,33 @@ describe('refreshStatistics', () => {
   it('analyses a table written beyond autovacuum threshold, and only such a table', async () => {
     await addGroups(1, 1000);
     expect(await rowsKnown('chain_groups')).toBe(-1);
-    expect(await refreshStatistics(db.database)).toContain('chain_groups');
+    expect((await refreshStatistics(db.database)).analysed).toContain('chain_groups');
     expect(await rowsKnown('chain_groups')).toBe(1000);
     expect(await rowsKnown('chain_corps')).toBe(-1);
 
     // The threshold grows with the table: 50 + 10% of 1,000 rows.
     await addGroups(1001, 1120);
-    expect(await refreshStatistics(db.database)).not.toContain('chain_groups');
+    expect((await refreshStatistics(db.database)).analysed).not.toContain('chain_groups');
     expect(await rowsKnown('chain_groups')).toBe(1000);
     await addGroups(1121, 1200);
-    expect(await refreshStatistics(db.database)).toContain('chain_groups');
+    expect((await refreshStatistics(db.database)).analysed).toContain('chain_groups');
     expect(await rowsKnown('chain_groups')).toBe(1200);
+  });
+
+  it('leaves a table whose lock another session holds to autovacuum, after a second', async () => {
+    await addGroups(1201, 2000);
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('lock table wecom.chain_groups in share update exclusive mode');
+      expect(await refreshStatistics(db.database)).toEqual({ analysed: [], busy: ['chain_groups'] });
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+    expect(await rowsKnown('chain_groups')).toBe(1200);
+    // The sessions it used wait again as long as they are told to.
+    const { rows } = await db.pool.query(`select current_setting('lock_timeout') as t`);
+    expect(rows[0].t).toBe('0');
   });
 });
