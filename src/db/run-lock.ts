@@ -5,6 +5,8 @@ import type { Database, Session } from './database.ts';
 // Two-key form: the first key namespaces our locks, the second is the corp.
 const LOCK_NAMESPACE = 7_413_020;
 const HEARTBEAT_MS = 10_000;
+/** Heartbeats in a row the database may leave unanswered before the lock counts as lost. */
+const STALLED_BEATS = 3;
 /** A holder whose lock connection has been idle this long has stopped beating: its process is gone. */
 const DEAD_HOLDER_MS = 120_000;
 
@@ -35,6 +37,8 @@ export interface DeadHolder {
 export interface AcquireOptions {
   /** How long the holder's connection must have been idle to count as dead (default 120 s). */
   deadAfterMs?: number;
+  /** How often the run's heartbeat is written (default 10 s); unanswered for 3 of them, the lock is lost. */
+  heartbeatMs?: number;
 }
 
 // The backend holding our lock for the corp, when it has been idle (no heartbeat, no query) for $3
@@ -56,17 +60,25 @@ export class RunLock {
   readonly #session: Session;
   readonly #upstreamCorpid: string;
   readonly #failed = new AbortController();
+  readonly #heartbeatMs: number;
   #heartbeat: NodeJS.Timeout | undefined;
-  #beat: Promise<unknown> = Promise.resolve();
+  /** The heartbeat being written, and when it was sent; null between beats. */
+  #beat: { written: Promise<unknown>; sentAt: number } | null = null;
   #released = false;
 
   /** Set when the lock was taken over from a holder whose process is gone. */
   readonly tookOverFrom: DeadHolder | null;
 
-  private constructor(session: Session, upstreamCorpid: string, tookOverFrom: DeadHolder | null) {
+  private constructor(
+    session: Session,
+    upstreamCorpid: string,
+    tookOverFrom: DeadHolder | null,
+    heartbeatMs: number,
+  ) {
     this.#session = session;
     this.#upstreamCorpid = upstreamCorpid;
     this.tookOverFrom = tookOverFrom;
+    this.#heartbeatMs = heartbeatMs;
   }
 
   /**
@@ -77,10 +89,11 @@ export class RunLock {
     const session = await db.session();
     const tryLock = async () =>
       (await session.query(TRY_LOCK, [LOCK_NAMESPACE, upstreamCorpid])).rows[0].locked;
+    const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
     try {
-      if (await tryLock()) return new RunLock(session, upstreamCorpid, null);
+      if (await tryLock()) return new RunLock(session, upstreamCorpid, null, heartbeatMs);
       const dead = await terminateDeadHolder(session, upstreamCorpid, options.deadAfterMs ?? DEAD_HOLDER_MS);
-      if (dead && (await tryLock())) return new RunLock(session, upstreamCorpid, dead);
+      if (dead && (await tryLock())) return new RunLock(session, upstreamCorpid, dead, heartbeatMs);
       const holder = await session.query(
         `select id, started_at from wecom.sync_runs where upstream_corpid = $1 and status = 'running'
          order by id desc limit 1`,
@@ -113,14 +126,28 @@ export class RunLock {
   }
 
   startHeartbeat(runId: number): void {
+    // The cause keeps the driver's error: a lost connection is then told apart as the database's.
+    const fail = (err: Error) =>
+      this.#failed.abort(new Error(`sync lock heartbeat failed: ${err.message}`, { cause: err }));
     this.#heartbeat = setInterval(() => {
-      this.#beat = this.#session
+      // One beat at a time. A database that stopped answering without closing the connection (a network
+      // that drops packets, a failover to another address) would otherwise never fail the run: TCP would
+      // take a quarter of an hour to give up, while a scheduler skipped every tick.
+      if (this.#beat !== null) {
+        const silentMs = performance.now() - this.#beat.sentAt;
+        if (silentMs >= STALLED_BEATS * this.#heartbeatMs) {
+          const seconds = Math.round(silentMs / 1000);
+          fail(Object.assign(new Error(`no answer for ${seconds} s`), { code: 'ETIMEDOUT' }));
+        }
+        return;
+      }
+      const written = this.#session
         .query('update wecom.sync_runs set heartbeat_at = now() where id = $1', [runId])
-        .catch((err: Error) =>
-          // The cause keeps the driver's error: a lost connection is then told apart as the database's.
-          this.#failed.abort(new Error(`sync lock heartbeat failed: ${err.message}`, { cause: err })),
-        );
-    }, HEARTBEAT_MS);
+        .then(() => {
+          this.#beat = null;
+        }, fail);
+      this.#beat = { written, sentAt: performance.now() };
+    }, this.#heartbeatMs);
     this.#heartbeat.unref();
   }
 
@@ -128,7 +155,8 @@ export class RunLock {
     if (this.#released) return;
     this.#released = true;
     clearInterval(this.#heartbeat);
-    await this.#beat;
+    // A beat the database does not answer would keep the run from ending: the connection is closed instead.
+    if (!this.lost.aborted) await this.#beat?.written;
     if (this.lost.aborted) {
       this.#session.release(true);
       return;

@@ -2,6 +2,7 @@
 // the lock, alive until TCP keepalive gives up), and never from one that is alive.
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isDatabaseUnavailable } from '../../src/db/errors.ts';
 import { LockHeldError, RunLock } from '../../src/db/run-lock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -74,5 +75,36 @@ describe('RunLock', () => {
       pid,
     ]);
     expect(still.rows[0].n).toBe(1);
+  });
+
+  it('counts the lock lost when the database leaves its heartbeat unanswered for three beats, and lets go', async () => {
+    const lock = await RunLock.acquire(db.database, CORP, { heartbeatMs: 50 });
+    const { rows } = await db.pool.query(
+      `insert into wecom.sync_runs (upstream_corpid, status) values ($1, 'running') returning id`,
+      [CORP],
+    );
+    // A server that never answers: the heartbeat's update waits for a row lock the test holds.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select 1 from wecom.sync_runs where id = $1 for update', [rows[0].id]);
+      lock.startHeartbeat(rows[0].id);
+      await vi.waitFor(() => expect(lock.lost.aborted).toBe(true), { timeout: 5_000, interval: 10 });
+      expect(String(lock.lost.reason)).toMatch(/^Error: sync lock heartbeat failed: no answer for \d+ s$/);
+      expect(isDatabaseUnavailable(lock.lost.reason)).toBe(true);
+      // Not waiting for the beat the database will never answer: the connection is closed instead.
+      await lock.release();
+    } finally {
+      await blocker.query('rollback');
+      blocker.release();
+    }
+    // The server notices once the beat's statement ends, and the lock is free again.
+    await vi.waitFor(
+      async () => {
+        const again = await RunLock.acquire(db.database, CORP);
+        await again.release();
+      },
+      { timeout: 5_000, interval: 20 },
+    );
   });
 });
