@@ -1,5 +1,10 @@
 // `schedule`: a long-running process that syncs on a cron expression and serves metrics and probes.
-import { schedule as cronSchedule, validate as validateCron } from 'node-cron';
+import {
+  type Logger as CronLogger,
+  schedule as cronSchedule,
+  type ScheduledTask,
+  validate as validateCron,
+} from 'node-cron';
 import { type Config, parseConfig, parseScheduleConfig } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { LockHeldError } from '../db/run-lock.ts';
@@ -51,7 +56,7 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
       return EXIT.ok;
     }
     const syncs = new Syncs(config, db, log, metrics, shutdown.signal);
-    const task = cronSchedule(cron, () => syncs.tick('schedule'), { timezone, name: 'wecom-chain-sync' });
+    const task = scheduleTicks(cron, timezone, log, () => syncs.tick('schedule'));
     log.info({ cron, timezone, metricsPort: server.port, next: task.getNextRun() }, 'scheduler started');
     if (values.now) void syncs.tick('start');
     await new Promise((resolve) => shutdown.signal.addEventListener('abort', resolve, { once: true }));
@@ -63,6 +68,33 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
     await Promise.allSettled([server.close(), db.close()]);
   }
   return aborted ? EXIT.aborted : EXIT.ok;
+}
+
+/** Calls `tick` on the cron expression's times, in `timezone`. */
+export function scheduleTicks(cron: string, timezone: string, log: Logger, tick: () => void): ScheduledTask {
+  const task = cronSchedule(cron, tick, {
+    timezone,
+    name: 'wecom-chain-sync',
+    // node-cron drops a tick more than a second late (a paused VM, a clock step, a busy second): an hourly
+    // schedule would then lose an hour's sync. Up to a minute late it still runs, never a whole interval.
+    missedExecutionTolerance: 60_000,
+    logger: cronLogger(log),
+  });
+  task.on('execution:missed', ({ date }) =>
+    log.warn({ scheduledFor: date }, 'tick missed: the process was held up past it by more than a minute'),
+  );
+  return task;
+}
+
+/** node-cron's own messages, as JSON lines like every other. */
+function cronLogger(log: Logger): CronLogger {
+  const cronLog = log.child({ component: 'node-cron' });
+  return {
+    info: (message) => cronLog.info(message),
+    warn: (message) => cronLog.warn(message),
+    error: (message, err) => cronLog.error({ err: err ?? message }, String(message)),
+    debug: (message, err) => cronLog.debug({ err }, String(message)),
+  };
 }
 
 /** Runs syncs one at a time: a tick that comes while one is running is skipped, never queued. */
