@@ -23,7 +23,7 @@ export interface Config {
   database: DatabaseConfig;
   wecom: WecomConfig;
   sync: SyncConfig;
-  /** After SIGTERM/SIGINT the process exits within this, whatever it is doing. */
+  /** After SIGTERM, SIGINT or SIGHUP the process exits within this, whatever it is doing. */
   shutdownTimeoutMs: number;
   metrics: { port: number; pushgatewayUrl: string | null };
 }

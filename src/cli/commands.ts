@@ -34,7 +34,7 @@ const ENVIRONMENT = `Environment:
   SYNC_CHAIN_CONCURRENCY       chains crawled at once, default ${d.SYNC_CHAIN_CONCURRENCY}
   SYNC_DETAILS                 changed | all | none: which corps get get_chain_corpinfo, default ${d.SYNC_DETAILS}
   SYNC_DETAILS_MAX_AGE_HOURS   with "changed", re-fetch details older than this, default ${d.SYNC_DETAILS_MAX_AGE_HOURS}
-  SHUTDOWN_TIMEOUT_MS          after SIGTERM/SIGINT, exit within this, default ${d.SHUTDOWN_TIMEOUT_MS}
+  SHUTDOWN_TIMEOUT_MS          after SIGTERM/SIGINT/SIGHUP, exit within this, default ${d.SHUTDOWN_TIMEOUT_MS}
   PUSHGATEWAY_URL              push metrics to this Prometheus Pushgateway at the end of "run"
   LOG_LEVEL                    fatal | error | warn | info | debug | trace | silent, default info`;
 
@@ -60,7 +60,7 @@ export const COMMANDS = {
 
 Applies pending migrations, then runs a sync on the cron expression SYNC_CRON in time zone SYNC_TZ. A tick
 that comes while a sync is still running is skipped and logged. Serves /metrics, /healthz and /readyz on
-METRICS_PORT. SIGTERM or SIGINT stops it cleanly (see "run --help").
+METRICS_PORT. SIGTERM, SIGINT or SIGHUP stops it cleanly (see "run --help").
 Options:
   --now       also sync once at start
 

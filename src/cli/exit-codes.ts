@@ -19,7 +19,7 @@ export const EXIT = {
   partial: 7,
   /** Another sync of the same corp holds the lock; this one wrote nothing. */
   locked: 8,
-  /** Stopped by SIGTERM or SIGINT; the run is recorded as aborted, finished chains are kept. */
+  /** Stopped by SIGTERM, SIGINT or SIGHUP; the run is recorded as aborted, finished chains are kept. */
   aborted: 9,
 } as const;
 

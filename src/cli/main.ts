@@ -14,7 +14,7 @@ import { LockHeldError } from '../db/run-lock.ts';
 import { WecomRefusedError } from '../wecom/errors.ts';
 import { COMMANDS, type Command, UsageError, usage } from './commands.ts';
 import { EXIT, type ExitCode, ExitError } from './exit-codes.ts';
-import { ShutdownRequested } from './shutdown.ts';
+import { ShutdownRequested, STOP_SIGNALS } from './shutdown.ts';
 
 const PROGRAM = 'wecom-chain-sync';
 
@@ -81,8 +81,7 @@ async function main(argv: string[]): Promise<ExitCode> {
 function stopUnlessHandled(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) === 1) process.exit(EXIT.aborted);
 }
-process.on('SIGTERM', stopUnlessHandled);
-process.on('SIGINT', stopUnlessHandled);
+for (const name of STOP_SIGNALS) process.on(name, stopUnlessHandled);
 // A reader that has gone (`sql "…" | head`) ends the output, as SIGPIPE would, not in an unhandled 'error'.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;

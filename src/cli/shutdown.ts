@@ -1,7 +1,10 @@
-// SIGTERM/SIGINT: the first asks the work to stop cleanly and starts a deadline; a second, or the deadline,
-// ends the process at once. Either way the exit code is EXIT.aborted.
+// SIGTERM/SIGINT/SIGHUP: the first asks the work to stop cleanly and starts a deadline; a second, or the
+// deadline, ends the process at once. Either way the exit code is EXIT.aborted.
 import type { Logger } from '../log.ts';
 import { EXIT } from './exit-codes.ts';
+
+/** What stops the process: Kubernetes' SIGTERM, Ctrl-C, and a closing terminal or ssh session. */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 export class ShutdownRequested extends Error {
   override name = 'ShutdownRequested';
@@ -32,13 +35,11 @@ export function handleShutdown(log: Logger, timeoutMs: number): Shutdown {
       process.exit(EXIT.aborted);
     }, timeoutMs).unref();
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
   return {
     signal: controller.signal,
     dispose() {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      for (const name of STOP_SIGNALS) process.off(name, onSignal);
     },
   };
 }

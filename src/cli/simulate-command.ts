@@ -1,7 +1,8 @@
-// `simulate`: the built-in WeCom simulator on a port, until SIGINT or SIGTERM.
+// `simulate`: the built-in WeCom simulator on a port, until SIGTERM, SIGINT or SIGHUP.
 import { SimNetwork, startSimulator } from '../simulator/index.ts';
 import { EXIT, type ExitCode, ExitError } from './exit-codes.ts';
 import { numberOption, parseNetworkOptions } from './network-options.ts';
+import { STOP_SIGNALS } from './shutdown.ts';
 
 type Values = Record<string, unknown>;
 
@@ -42,8 +43,7 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
       `Point the job at it with:\n  WECOM_API_BASE=${sim.url} WECOM_CORP_ID=${corpId} WECOM_CORP_SECRET=${shownSecret}\n`,
   );
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    for (const name of STOP_SIGNALS) process.once(name, resolve);
   });
   await sim.close();
   return EXIT.ok;

@@ -119,45 +119,49 @@ describe('in production', () => {
     expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
   });
 
-  it('on SIGTERM exits 9 in time, records the run aborted, keeps each chain whole, and the next run completes', async () => {
-    const before = perChain(await storedSnapshot(db.pool));
-    renameEverything('b');
-    const after = perChain(expectedSnapshot(network));
-    const proc = startCli(['run'], env);
-    // Interrupt once the first chain is merged and the second is being crawled.
-    await vi.waitFor(
-      async () => {
-        const { rows } = await db.pool.query(
-          `select count(*)::int as n from wecom.chains c join wecom.sync_runs r on r.id = c.last_run_id
+  // SIGHUP: the terminal or ssh session of a `schedule` run by hand closing.
+  it.each(['SIGTERM', 'SIGHUP'] as const)(
+    'on %s exits 9 in time, records the run aborted, keeps each chain whole, and the next run completes',
+    async (signal) => {
+      const before = perChain(await storedSnapshot(db.pool));
+      renameEverything(`b-${signal}`);
+      const after = perChain(expectedSnapshot(network));
+      const proc = startCli(['run'], env);
+      // Interrupt once the first chain is merged and the second is being crawled.
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select count(*)::int as n from wecom.chains c join wecom.sync_runs r on r.id = c.last_run_id
            where r.status = 'running'`,
-        );
-        expect(rows[0].n).toBeGreaterThanOrEqual(1);
-      },
-      { timeout: 30_000, interval: 20 },
-    );
-    const signalled = performance.now();
-    proc.child.kill('SIGTERM');
-    const result = await proc.exited;
-    expect(performance.now() - signalled).toBeLessThan(10_000);
-    expect(result.code).toBe(9);
-    expect(result.stderr).toContain('sync aborted');
-    const run = await latestRun();
-    expect(run.status).toBe('aborted');
-    expect(run.finished_at).not.toBeNull();
+          );
+          expect(rows[0].n).toBeGreaterThanOrEqual(1);
+        },
+        { timeout: 30_000, interval: 20 },
+      );
+      const signalled = performance.now();
+      proc.child.kill(signal);
+      const result = await proc.exited;
+      expect(performance.now() - signalled).toBeLessThan(10_000);
+      expect(result.code).toBe(9);
+      expect(result.stderr).toContain('sync aborted');
+      const run = await latestRun();
+      expect(run.status).toBe('aborted');
+      expect(run.finished_at).not.toBeNull();
 
-    const stored = perChain(await storedSnapshot(db.pool));
-    const states = [...stored].map(([chainId, rows]) => {
-      if (JSON.stringify(rows) === JSON.stringify(after.get(chainId))) return 'new';
-      if (JSON.stringify(rows) === JSON.stringify(before.get(chainId))) return 'old';
-      return 'mixed';
-    });
-    expect(states).not.toContain('mixed');
-    expect(states).toContain('new');
-    expect(states).toContain('old');
+      const stored = perChain(await storedSnapshot(db.pool));
+      const states = [...stored].map(([chainId, rows]) => {
+        if (JSON.stringify(rows) === JSON.stringify(after.get(chainId))) return 'new';
+        if (JSON.stringify(rows) === JSON.stringify(before.get(chainId))) return 'old';
+        return 'mixed';
+      });
+      expect(states).not.toContain('mixed');
+      expect(states).toContain('new');
+      expect(states).toContain('old');
 
-    expect((await runCli(['run'], env)).code).toBe(0);
-    expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
-  });
+      expect((await runCli(['run'], env)).code).toBe(0);
+      expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
+    },
+  );
 
   it('exits 5 and records the run failed, not aborted, when the connection holding the lock is lost', async () => {
     // A run that is still listing chains when its lock's connection is killed.
