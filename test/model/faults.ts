@@ -6,6 +6,7 @@ import type { Simulator } from '../../src/simulator/index.ts';
 import type { Rng } from '../../src/simulator/random.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
 import type { ApiStats, WecomClient } from '../../src/wecom/client.ts';
+import { WecomResponseError } from '../../src/wecom/errors.ts';
 import { mutateMidCrawl } from './mutations.ts';
 import type { World } from './network.ts';
 
@@ -125,6 +126,8 @@ export interface InterceptedCrawl {
   abort: AbortController;
   /** get_chain_corpinfo calls per `chain/corp_key`. */
   detailCalls: Map<string, number>;
+  /** `chain/corp_key` of the get_chain_corpinfo calls answered in a shape that does not fit (random faults). */
+  misfitDetails: Set<string>;
   /** What changed mid-crawl. */
   midCrawl: string[];
 }
@@ -139,6 +142,7 @@ export function interceptCrawl(
     api: client,
     abort: new AbortController(),
     detailCalls: new Map(),
+    misfitDetails: new Set(),
     midCrawl: [],
   };
   let calls = 0;
@@ -162,7 +166,10 @@ export function interceptCrawl(
     getCorpInfo: (req, signal) => {
       const key = `${req.chainId}/${'corpid' in req ? req.corpid : `pending:${req.pendingCorpid}`}`;
       crawl.detailCalls.set(key, (crawl.detailCalls.get(key) ?? 0) + 1);
-      return client.getCorpInfo(req, signal);
+      return client.getCorpInfo(req, signal).catch((err: unknown) => {
+        if (err instanceof WecomResponseError) crawl.misfitDetails.add(key);
+        throw err;
+      });
     },
     stats: () => client.stats(),
   };

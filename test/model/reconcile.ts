@@ -98,15 +98,20 @@ function whichWasSeen(x: {
 }
 
 /**
- * The corps of a completed chain whose details the model must treat as refused. A refused corp asked
- * again may have got its details the second time: the stored details_fetched_at tells.
+ * The corps of a completed chain whose details the model must treat as refused: refused by the plan, or
+ * answered in a shape that does not fit (a random fault the client does not retry through). A refused corp
+ * asked again may have got its details the second time: the stored details_fetched_at tells.
  */
 export async function refusalsOf(
   db: Queryable,
   upstream: string,
-  ctx: { chainId: string; plan: FaultPlan; detailCalls: Map<string, number> },
+  ctx: { chainId: string; plan: FaultPlan; detailCalls: Map<string, number>; misfitDetails: Set<string> },
 ): Promise<{ refused: Set<string>; uncertain: boolean }> {
-  const planned = ctx.plan.refusedDetails.get(ctx.chainId) ?? new Set<string>();
+  const prefix = `${ctx.chainId}/`;
+  const misfit = [...ctx.misfitDetails]
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length));
+  const planned = new Set([...(ctx.plan.refusedDetails.get(ctx.chainId) ?? []), ...misfit]);
   const refused = new Set(planned);
   let uncertain = false;
   const rows = await rowsOf(

@@ -172,7 +172,8 @@ async function mergeCompleted(s: SeedState, r: RunResult, completed: Set<string>
       problems.push(`chain ${chainId} completed but not in the simulator`);
       continue;
     }
-    const refusals = await refusalsOf(s.db, CORP_ID, { chainId, plan, detailCalls: r.crawl.detailCalls });
+    const { detailCalls, misfitDetails } = r.crawl;
+    const refusals = await refusalsOf(s.db, CORP_ID, { chainId, plan, detailCalls, misfitDetails });
     uncertain ||= refusals.uncertain;
     s.model.merge(listing, r.outcome.runId, s.mode, refusals.refused);
   }

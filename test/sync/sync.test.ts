@@ -170,11 +170,16 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     await session.query(FLUSH_WRITE_COUNTERS);
     session.release();
     const ran: string[] = [];
+    const record = (queryable: Pick<Database, 'query'>) => (text: string, params?: unknown[]) => {
+      ran.push(text);
+      return queryable.query(text, params);
+    };
     const recording: Database = Object.create(db.database, {
-      query: {
-        value: (text: string, params?: unknown[]) => {
-          ran.push(text);
-          return db.database.query(text, params);
+      query: { value: record(db.database) },
+      session: {
+        value: async () => {
+          const opened = await db.database.session();
+          return { ...opened, query: record(opened) };
         },
       },
     });
