@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ChainStage, type MissingCorp, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
+import { ERRCODE } from '../wecom/errcodes.ts';
 import { type Chain, type CorpDetail, corpKey, type ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
@@ -50,10 +51,8 @@ export function crawlLimits(
 }
 
 const ROOT_GROUP_ID = 1;
-const INVALID_CURSOR = 50100;
 // More corps missing than this is a mass removal, which the listing is trusted with, unchecked.
 const RECHECK_MAX = 1_000;
-const NO_PRIVILEGE = 60011;
 
 /** Crawls the chain completely and merges it; throws, having changed nothing, if any part fails. */
 export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
@@ -102,7 +101,7 @@ async function crawlGroup(ctx: CrawlContext, group: GroupListing): Promise<void>
     try {
       return await listGroup(ctx, group, listing);
     } catch (err) {
-      if (restarted || !hasErrcode(err, INVALID_CURSOR)) throw err;
+      if (restarted || !hasErrcode(err, ERRCODE.invalidCursor)) throw err;
       // What the abandoned listing staged may be stale by now: a corp gone since would stay staged and
       // never be marked removed.
       await group.stage.discard(listing);
@@ -249,7 +248,7 @@ async function stillThere(
     detail = await ctx.api.getCorpInfo(req, signal);
   } catch (err) {
     // An undocumented code (WeCom's "no such corp"), or 60011 (out of the app's sight): gone for us.
-    if (isCorpScoped(err) || hasErrcode(err, NO_PRIVILEGE)) return null;
+    if (isCorpScoped(err) || hasErrcode(err, ERRCODE.noPrivilege)) return null;
     throw err;
   }
   // Asked as pending, answered as joined (or the reverse): that record is gone, whatever became of the corp.

@@ -1,3 +1,4 @@
+import { ERRCODE, TOKEN_ERRCODES } from '../wecom/errcodes.ts';
 import {
   WecomApiError,
   WecomRefusedError,
@@ -29,11 +30,16 @@ export function isChainScoped(err: unknown): boolean {
   );
 }
 
-// The codes WeCom documents, each with what it means for a crawl (wecom-conventions.md). Any other code is
-// "fatal for that call": for a corp's details, the one corp, not its chain (a corp that left the chain
-// while it was being crawled, say).
+// The codes WeCom documents for these endpoints and their calls, each with what it means for a crawl. Any
+// other code is "fatal for that call": for a corp's details, the one corp, not its chain (a corp that left
+// the chain while it was being crawled, say).
 const DOCUMENTED_ERRCODES: ReadonlySet<number> = new Set([
-  -1, 40014, 41001, 42001, 45009, 45033, 50100, 60011,
+  ERRCODE.busy,
+  ...TOKEN_ERRCODES,
+  ERRCODE.frequency,
+  ERRCODE.concurrency,
+  ERRCODE.invalidCursor,
+  ERRCODE.noPrivilege,
 ]);
 
 /** A failure of one corp's details call that leaves the rest of its chain's crawl sound. */

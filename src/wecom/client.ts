@@ -8,21 +8,13 @@ import type { Dispatcher } from 'undici';
 import type * as z from 'zod';
 import { AbortFanout, abortReason, untilAborted } from './abort.ts';
 import { ConcurrencyCap } from './concurrency.ts';
+import { ERRCODE } from './errcodes.ts';
 import { WecomResponseError } from './errors.ts';
 import { HttpTransport, type Reply } from './http.ts';
 import { type PriorCalls, seedPriorCalls } from './prior-calls.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Redactor } from './redact.ts';
-import {
-  type Action,
-  backoffDelay,
-  classify,
-  ERRCODE_CONCURRENCY,
-  ERRCODE_FREQUENCY,
-  type Failure,
-  failureError,
-  statsKey,
-} from './retry.ts';
+import { type Action, classify, type Failure, failureError, retryDelay, statsKey } from './retry.ts';
 import {
   chainListSchema,
   corpDetailSchema,
@@ -235,7 +227,10 @@ export class WecomClient {
         throw failureError(endpoint, this.#redacted(failure));
       }
       increment(this.#stats.retries, endpoint);
-      await this.#waitBeforeRetry(failure, action, failedAttempts, signal);
+      // After a 45009 the endpoint's pause (see #adapt) replaces the backoff.
+      if (action !== 'pause') {
+        await this.#sleep(retryDelay(failure, failedAttempts, this.#options, this.#random), signal);
+      }
       // A backoff can outlast the token: ask again (the cached one, unless it is due for refresh).
       if (usesToken) token = await untilAborted(this.#tokens.get(), signal);
     }
@@ -289,29 +284,13 @@ export class WecomClient {
    */
   #adapt(endpoint: Endpoint, failure: Failure): void {
     if (failure.kind !== 'errcode') return;
-    if (failure.errcode === ERRCODE_FREQUENCY) {
+    if (failure.errcode === ERRCODE.frequency) {
       // WeCom blocks the endpoint for the rest of its window: every call to it waits in the limiter,
       // without holding a slot, while the other endpoints carry on.
       this.#limiters[endpoint].pauseUntil(this.#now() + this.#options.rateLimitPauseMs);
-    } else if (failure.errcode === ERRCODE_CONCURRENCY) {
+    } else if (failure.errcode === ERRCODE.concurrency) {
       this.#cap.overloaded();
     }
-  }
-
-  async #waitBeforeRetry(
-    failure: Failure,
-    action: Action,
-    failedAttempts: number,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const { backoffBaseMs, backoffMaxMs, rateLimitPauseMs } = this.#options;
-    if (action === 'pause') return; // the endpoint's pause (see #adapt) replaces the backoff
-    const retryAfterMs = failure.kind === 'http' ? failure.retryAfterMs : null;
-    const delay =
-      retryAfterMs !== null
-        ? Math.min(retryAfterMs, Math.max(backoffMaxMs, rateLimitPauseMs))
-        : backoffDelay(failedAttempts - 1, backoffBaseMs, backoffMaxMs, this.#random);
-    await this.#sleep(delay, signal);
   }
 
   #redacted(failure: Failure): Failure {

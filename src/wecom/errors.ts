@@ -15,9 +15,6 @@ export class WecomApiError extends Error {
   }
 }
 
-/** Codes that mean the credentials or the app's configuration are wrong: no point going on. */
-export const REFUSED_ERRCODES: ReadonlySet<number> = new Set([40001, 40013, 48002, 60020]);
-
 /** WeCom refused the app: wrong secret or corp id, no permission for these APIs, IP not allowed. */
 export class WecomRefusedError extends WecomApiError {
   override name = 'WecomRefusedError';

@@ -1,5 +1,6 @@
 // What went wrong with one request, what to do about it, and how long to wait before trying again.
-import { REFUSED_ERRCODES, WecomApiError, WecomRefusedError, WecomTransportError } from './errors.ts';
+import { ERRCODE, REFUSED_ERRCODES, TOKEN_ERRCODES } from './errcodes.ts';
+import { WecomApiError, WecomRefusedError, WecomTransportError } from './errors.ts';
 import type { Endpoint } from './types.ts';
 
 /** One request's failure, reduced to what the retry decision and the final error need. Never holds a URL. */
@@ -22,16 +23,11 @@ export type Failure =
  */
 export type Action = 'retry' | 'pause' | 'token' | 'fail';
 
-export const ERRCODE_BUSY = -1;
-export const ERRCODE_FREQUENCY = 45009;
-export const ERRCODE_CONCURRENCY = 45033;
-const TOKEN_ERRCODES: ReadonlySet<number> = new Set([40014, 41001, 42001]);
-
 export function classify(failure: Failure): Action {
   switch (failure.kind) {
     case 'errcode':
-      if (failure.errcode === ERRCODE_BUSY || failure.errcode === ERRCODE_CONCURRENCY) return 'retry';
-      if (failure.errcode === ERRCODE_FREQUENCY) return 'pause';
+      if (failure.errcode === ERRCODE.busy || failure.errcode === ERRCODE.concurrency) return 'retry';
+      if (failure.errcode === ERRCODE.frequency) return 'pause';
       if (TOKEN_ERRCODES.has(failure.errcode)) return 'token';
       return 'fail';
     case 'http':
@@ -91,6 +87,28 @@ export function failureError(endpoint: Endpoint, failure: Failure): Error {
 export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry, 52));
   return Math.floor(random() * ceiling);
+}
+
+export interface BackoffOptions {
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  rateLimitPauseMs: number;
+}
+
+/**
+ * How long to wait before retrying a call that failed `failedAttempts` times: the Retry-After its server
+ * gave, capped at the longest wait the client would choose itself; otherwise the backoff.
+ */
+export function retryDelay(
+  failure: Failure,
+  failedAttempts: number,
+  o: BackoffOptions,
+  random: () => number,
+): number {
+  const retryAfterMs = failure.kind === 'http' ? failure.retryAfterMs : null;
+  return retryAfterMs !== null
+    ? Math.min(retryAfterMs, Math.max(o.backoffMaxMs, o.rateLimitPauseMs))
+    : backoffDelay(failedAttempts - 1, o.backoffBaseMs, o.backoffMaxMs, random);
 }
 
 /** Parses Retry-After (delta seconds or an HTTP date) into milliseconds from now; null when absent or unusable. */
