@@ -6,12 +6,13 @@ import { type Database, inTransaction, type Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
 import { assertRunning, isDatabaseUnavailable } from './errors.ts';
 import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS, RUN_STATUS } from './merge-sql.ts';
-import { syncRuns } from './schema.ts';
+import { type runStatus, syncRuns } from './schema.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
 const { eq, sql } = drizzleModule('drizzle-orm');
 
-export type FinishedStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
+/** How a run can end: the enum's values but 'running'. */
+export type FinishedStatus = Exclude<(typeof runStatus.enumValues)[number], 'running'>;
 
 export async function startRun(orm: Orm, upstreamCorpid: string): Promise<number> {
   const [row] = await orm.insert(syncRuns).values({ upstreamCorpid }).returning({ id: syncRuns.id });

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { SyncConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
+import { type FinishedStatus, finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
 import { refreshStatistics } from '../db/statistics.ts';
 import type { ApiStats } from '../wecom/client.ts';
 import type { Chain } from '../wecom/types.ts';
@@ -12,11 +12,9 @@ import { type CrawlContext, crawlLimits, syncChain } from './crawl-chain.ts';
 import { isChainScoped } from './errors.ts';
 import { addCounts, emptyStats, type RunStats, TABLES } from './stats.ts';
 
-export type RunStatus = 'succeeded' | 'partial' | 'failed' | 'aborted';
-
 export interface RunOutcome {
   runId: number;
-  status: RunStatus;
+  status: FinishedStatus;
   stats: RunStats;
   /** What stopped the whole run (credentials refused, database lost, aborted), if anything did. */
   fatal: unknown;
@@ -87,38 +85,8 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       now: deps.now ?? Date.now,
     };
     // Each chain stages on a session of its own; PGlite's sessions share one connection.
-    const chainLimit = pLimit(Math.min(deps.sync.chainConcurrency, db.concurrentSessions));
-    await Promise.all(
-      chains.map((chain) =>
-        chainLimit(async () => {
-          if (signal.aborted) return;
-          const started = performance.now();
-          try {
-            const counts = await syncChain(ctx, chain);
-            for (const t of TABLES) addCounts(stats.rows[t], counts[t]);
-            stats.chains.completed += 1;
-            log.info(
-              { chainId: chain.chainId, ms: Math.round(performance.now() - started), rows: counts },
-              'chain synced',
-            );
-          } catch (err) {
-            if (signal.aborted && !isChainScoped(err)) return;
-            stats.chains.failed += 1;
-            if (stats.failures.length < MAX_FAILURES_KEPT) {
-              stats.failures.push({ chain_id: chain.chainId, error: describe(err) });
-            }
-            log.warn(
-              { chainId: chain.chainId, err: describe(err) },
-              'chain not synced: its stored rows are unchanged',
-            );
-            if (!isChainScoped(err)) {
-              fatal ??= err;
-              stop.abort(err);
-            }
-          }
-        }),
-      ),
-    );
+    const concurrency = Math.min(deps.sync.chainConcurrency, db.concurrentSessions);
+    fatal = await syncChains(ctx, chains, concurrency, log, stop);
     // A signal that came once every chain was merged stopped nothing: the run is complete.
     complete = stats.chains.completed === chains.length;
     if (deps.signal?.aborted && !complete) fatal ??= deps.signal.reason;
@@ -143,6 +111,61 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
 }
 
 /**
+ * Crawls and merges the chains, `concurrency` at a time. A chain that fails is recorded and the others go
+ * on, unless its error is not the chain's own (isChainScoped): that one stops them all, and is returned.
+ */
+async function syncChains(
+  ctx: CrawlContext,
+  chains: readonly Chain[],
+  concurrency: number,
+  log: Logger,
+  stop: AbortController,
+): Promise<unknown> {
+  let fatal: unknown;
+  const limit = pLimit(concurrency);
+  await Promise.all(
+    chains.map((chain) =>
+      limit(async () => {
+        if (ctx.signal.aborted) return;
+        const err = await syncOneChain(ctx, chain, log);
+        if (err !== undefined && !isChainScoped(err)) {
+          fatal ??= err;
+          stop.abort(err);
+        }
+      }),
+    ),
+  );
+  return fatal;
+}
+
+/** One chain, counted in the run's stats; the error it failed with, unless the run was stopping anyway. */
+async function syncOneChain(ctx: CrawlContext, chain: Chain, log: Logger): Promise<unknown> {
+  const { stats } = ctx;
+  const started = performance.now();
+  try {
+    const counts = await syncChain(ctx, chain);
+    for (const t of TABLES) addCounts(stats.rows[t], counts[t]);
+    stats.chains.completed += 1;
+    log.info(
+      { chainId: chain.chainId, ms: Math.round(performance.now() - started), rows: counts },
+      'chain synced',
+    );
+    return undefined;
+  } catch (err) {
+    if (ctx.signal.aborted && !isChainScoped(err)) return undefined;
+    stats.chains.failed += 1;
+    if (stats.failures.length < MAX_FAILURES_KEPT) {
+      stats.failures.push({ chain_id: chain.chainId, error: describe(err) });
+    }
+    log.warn(
+      { chainId: chain.chainId, err: describe(err) },
+      'chain not synced: its stored rows are unchanged',
+    );
+    return err;
+  }
+}
+
+/**
  * Analyses the tables changed beyond autovacuum's threshold (db/statistics.ts). A run calls it as it
  * starts, and again once its merges are done. Never throws: the data is merged either way, and stale
  * statistics only make the dashboards' queries slower until autovacuum comes by.
@@ -163,7 +186,7 @@ async function refreshPlannerStatistics(db: Database, log: Logger): Promise<void
   }
 }
 
-function statusOf(stats: RunStats, fatal: unknown, aborted: boolean): RunStatus {
+function statusOf(stats: RunStats, fatal: unknown, aborted: boolean): FinishedStatus {
   if (aborted) return 'aborted';
   if (fatal !== undefined) return 'failed';
   if (stats.chains.failed === 0) return 'succeeded';
