@@ -7,8 +7,11 @@ import type { WecomClientOptions } from './wecom/client.ts';
 
 export type DetailsMode = 'changed' | 'all' | 'none';
 
-/** What the environment sets of the client's options (the rest keep the client's defaults). */
-export type WecomConfig = Omit<WecomClientOptions, 'signal' | 'backoffBaseMs' | 'backoffMaxMs'>;
+/** The client's options the environment sets: the backoff keeps the client's defaults, the job adds the rest. */
+export type WecomConfig = Omit<
+  WecomClientOptions,
+  'signal' | 'priorCalls' | 'backoffBaseMs' | 'backoffMaxMs'
+>;
 
 export interface SyncConfig {
   pageSize: number;

@@ -15,8 +15,6 @@ interface CommandSpec {
   run(values: Values, positionals: string[]): Promise<ExitCode>;
 }
 
-export { UsageError } from './exit-codes.ts';
-
 const d = CONFIG_DEFAULTS;
 const ENVIRONMENT = `Environment:
   DATABASE_URL                 postgres:// URL of the target database; unset: the embedded PGlite

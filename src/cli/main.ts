@@ -12,8 +12,8 @@ import { isDatabaseUnavailable, unavailableReason } from '../db/errors.ts';
 import { DatabaseInUseError } from '../db/pglite-dir.ts';
 import { LockHeldError } from '../db/run-lock.ts';
 import { WecomRefusedError } from '../wecom/errors.ts';
-import { COMMANDS, type Command, UsageError, usage } from './commands.ts';
-import { EXIT, type ExitCode, ExitError } from './exit-codes.ts';
+import { COMMANDS, type Command, usage } from './commands.ts';
+import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
 import { ShutdownRequested, STOP_SIGNALS } from './shutdown.ts';
 
 const PROGRAM = 'wecom-chain-sync';
@@ -24,7 +24,7 @@ function fail(message: string, code: ExitCode): ExitCode {
 }
 
 /** Maps anything a command threw to the exit code and the one line the user sees. */
-export function exitFor(err: unknown): ExitCode {
+function exitFor(err: unknown): ExitCode {
   if (err instanceof ExitError) return fail(err.message, err.code);
   if (err instanceof UsageError) return fail(`${err.message}\n\n${usage(err.command)}`, EXIT.usage);
   if (err instanceof LockHeldError || err instanceof DatabaseInUseError)

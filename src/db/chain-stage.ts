@@ -19,16 +19,12 @@ export interface StagedCorp {
   detail: CorpDetail | null | 'failed';
 }
 
-/** What the table holds for a corp, as far as deciding whether to fetch its details again. */
+/** What the table holds for a joined corp, as far as deciding whether to fetch its details again. */
 export interface StoredCorp {
-  corpid: string | null;
-  pendingCorpid: string | null;
   corpName: string;
   customId: string;
   groupid: number;
   inviteUserid: string | null;
-  isJoined: boolean;
-  qualificationStatus: number | null;
   detailsFetchedAt: Date | null;
   removed: boolean;
 }
@@ -97,14 +93,10 @@ export class ChainStage {
     const { rows } = await this.#run(q.LOOKUP_CORPS, [...this.#scope, keys]);
     for (const r of rows) {
       found.set(r.corp_key, {
-        corpid: r.corpid,
-        pendingCorpid: r.pending_corpid,
         corpName: r.corp_name,
         customId: r.custom_id,
         groupid: r.groupid,
         inviteUserid: r.invite_userid,
-        isJoined: r.is_joined,
-        qualificationStatus: r.qualification_status,
         detailsFetchedAt: r.details_fetched_at,
         removed: r.removed,
       });

@@ -37,7 +37,7 @@ export interface Session extends Queryable {
 
 export interface Database extends Queryable {
   readonly driver: 'postgres' | 'pglite';
-  /** drizzle over the same connection(s), for ordinary queries. */
+  /** drizzle over the same connection(s): the run records are written through it (db/runs.ts). */
   readonly orm: Orm;
   /**
    * How many sessions can do independent work at once. PGlite has a single connection that all

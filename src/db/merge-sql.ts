@@ -1,6 +1,6 @@
 // The SQL that turns one chain's staged crawl into the stored truth. Every statement skips rows whose
 // values did not change: an unchanged row is never rewritten, so a no-change re-sync writes almost no WAL.
-// Parameters: $1 upstream_corpid, $2 chain_id, $3 run id (and $4 as noted).
+// Parameters: $1 upstream_corpid, $2 chain_id, $3 run id (unless noted otherwise) and $4 as noted.
 
 export const CREATE_STAGE = `
 create temp table if not exists wcs_stage_corps (
@@ -41,9 +41,9 @@ export const MISSING_SETTINGS = `select set_config('enable_nestloop', 'off', tru
 /** $1 a listing: what it staged is forgotten, as the group is listed again from the start. */
 export const DISCARD_LISTING = 'delete from pg_temp.wcs_stage_corps where listing = $1';
 
+/** $3 the corp_keys of a listed page's joined corps. */
 export const LOOKUP_CORPS = `
-select corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined,
-       qualification_status, details_fetched_at, removed_at is not null as removed
+select corp_key, corp_name, custom_id, groupid, invite_userid, details_fetched_at, removed_at is not null as removed
 from wecom.chain_corps
 where upstream_corpid = $1 and chain_id = $2 and corp_key = any($3::text[])`;
 
@@ -216,19 +216,19 @@ export const CLOSE_REMOVED_CHAINS_HISTORY = [
 // now() is the transaction's start: a version closed and its successor opened share one instant.
 
 /** $1 upstream_corpid, $2 chain_id, $3 run id. Closes the open versions of what the run changed. */
-export const CLOSE_GROUP_VERSIONS = `
+const CLOSE_GROUP_VERSIONS = `
 update wecom.chain_group_history h set valid_to = now(), closed_run_id = $3
 from wecom.chain_groups c
 where c.upstream_corpid = $1 and c.chain_id = $2 and c.changed_run_id = $3
   and h.upstream_corpid = $1 and h.chain_id = $2 and h.groupid = c.groupid and h.valid_to is null`;
 
 /** Opens a version for each group the run changed that is still there. */
-export const OPEN_GROUP_VERSIONS = `
+const OPEN_GROUP_VERSIONS = `
 insert into wecom.chain_group_history (upstream_corpid, chain_id, groupid, group_name, parentid, sort_order, valid_from, opened_run_id)
 select $1, $2, groupid, group_name, parentid, sort_order, now(), $3 from wecom.chain_groups
 where upstream_corpid = $1 and chain_id = $2 and changed_run_id = $3 and removed_at is null`;
 
-export const CLOSE_CORP_VERSIONS = `
+const CLOSE_CORP_VERSIONS = `
 update wecom.chain_corp_history h set valid_to = now(), closed_run_id = $3
 from wecom.chain_corps c
 where c.upstream_corpid = $1 and c.chain_id = $2 and c.changed_run_id = $3
@@ -240,7 +240,7 @@ where c.upstream_corpid = $1 and c.chain_id = $2 and c.changed_run_id = $3
  * before the joined one appears) when their custom_id is non-empty and names no other corp in the chain: one
  * corp that joined, not one that vanished and a stranger that appeared.
  */
-export const OPEN_CORP_VERSIONS = `
+const OPEN_CORP_VERSIONS = `
 with changed as (
   select * from wecom.chain_corps where upstream_corpid = $1 and chain_id = $2 and changed_run_id = $3
 ), known as (

@@ -8,7 +8,5 @@ export const REPORTING_VIEWS = [
   'sync_freshness',
 ] as const;
 
-export type ReportingView = (typeof REPORTING_VIEWS)[number];
-
 /** The schema every table and view lives in. */
 export const SCHEMA = 'wecom';

@@ -39,14 +39,14 @@ export interface Report {
   freshness: FreshnessRow[];
 }
 
-export const CHAINS_SQL = `
+const CHAINS_SQL = `
 select upstream_corpid, chain_id, chain_name, groups, corps_joined, corps_pending, corps_unverified,
        corps_verified, corps_certified, corps_qualification_unknown, joined_last_7_days, joined_last_30_days,
        last_synced_at
 from wecom.chain_summary
 order by upstream_corpid, chain_name, chain_id`;
 
-export const FRESHNESS_SQL = `
+const FRESHNESS_SQL = `
 select upstream_corpid, last_success_at, extract(epoch from age)::float8 as age_seconds, last_run_id,
        last_run_status, last_run_started_at, last_run_finished_at
 from wecom.sync_freshness
@@ -74,7 +74,7 @@ export function formatAge(seconds: number | null): string {
 }
 
 /** YYYY-MM-DD HH:MM:SS in `timeZone`. */
-export function formatTime(at: Date | null, timeZone: string): string {
+function formatTime(at: Date | null, timeZone: string): string {
   if (at === null) return '-';
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', {

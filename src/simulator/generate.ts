@@ -24,7 +24,7 @@ const SHARED_CORP = 0.03;
 const LATE_GROUP = 0.05;
 const TWO_POW_31 = 2 ** 31;
 
-export function validateSpec(spec: NetworkSpec): void {
+function validateSpec(spec: NetworkSpec): void {
   for (const key of ['chains', 'groups', 'corps'] as const) {
     if (!Number.isSafeInteger(spec[key]) || spec[key] < 0)
       throw new RangeError(`spec.${key} must be a count`);

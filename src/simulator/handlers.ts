@@ -1,6 +1,6 @@
 // The five endpoints, as pure functions of the network and the request: no I/O, no timing. The
 // server has already checked method, token, limits and faults. Field names, types and order follow
-// the official page (wecom-chain-api.md).
+// WeCom's official page for the upstream/downstream (上下游) endpoints.
 import { LIST_START } from './corp-index.ts';
 import type { CursorCodec } from './cursor.ts';
 import {

@@ -84,10 +84,6 @@ export class InFlight {
     this.#limit = limit;
   }
 
-  get current(): number {
-    return this.#current;
-  }
-
   get max(): number {
     return this.#max;
   }

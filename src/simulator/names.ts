@@ -60,7 +60,7 @@ const USERIDS = words(`
 const DIGITS = ['', '一', '二', '三', '四', '五', '六', '七', '八', '九'] as const;
 
 /** 1..99 as Chinese numerals (十二, 二十, 九十九); larger numbers as digits. */
-export function chineseNumber(n: number): string {
+function chineseNumber(n: number): string {
   if (n < 1 || n > 99) return String(n);
   if (n < 10) return DIGITS[n]!;
   const tens = Math.floor(n / 10);

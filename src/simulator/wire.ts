@@ -91,7 +91,7 @@ export class WireError extends Error {
  * WeCom's errmsg shape: text, a hint, the caller's ip and a help link. Clients must branch on errcode
  * only; the varying hint makes matching on errmsg fail in tests as it would in production.
  */
-export function errmsgFor(errcode: number, detail: string | undefined, ip: string): string {
+function errmsgFor(errcode: number, detail: string | undefined, ip: string): string {
   if (errcode === 0) return 'ok';
   const text = detail ?? MESSAGES[errcode] ?? 'error';
   const hint = `${Math.floor(Date.now() / 1000)}_${randomBytes(2).readUInt16BE()}_${randomBytes(16).toString('hex')}`;

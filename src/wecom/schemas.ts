@@ -183,7 +183,7 @@ export function parseBody<T>(endpoint: Endpoint, schema: z.ZodType<T>, body: unk
   throw new WecomResponseError(endpoint, formatPath(issue?.path ?? []), issue?.message ?? 'invalid');
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;

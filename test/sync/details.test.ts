@@ -15,14 +15,10 @@ const joined: JoinedCorp = {
 };
 const pending: PendingCorp = { ...joined, isJoined: false, pendingCorpid: 'wpa' } as PendingCorp;
 const stored: StoredCorp = {
-  corpid: 'wwa',
-  pendingCorpid: null,
   corpName: '美馨粮油',
   customId: 'c1',
   groupid: 2,
   inviteUserid: 'zhangsan',
-  isJoined: true,
-  qualificationStatus: 2,
   detailsFetchedAt: new Date(now - hour),
   removed: false,
 };
@@ -60,7 +56,7 @@ describe('needsDetails', () => {
       ids.filter((corpid) =>
         needsDetails(
           { ...joined, corpid },
-          { ...stored, corpid, detailsFetchedAt: new Date(fetchedAt.getTime()) },
+          { ...stored, detailsFetchedAt: new Date(fetchedAt.getTime()) },
           changed,
           fetchedAt.getTime() + ageHours * hour,
         ),
