@@ -1,12 +1,13 @@
 // One chain's crawl is staged in a temporary table on a connection of its own, then merged into the
 // stored tables in a single short transaction: BI readers see the whole chain change at once or not at all,
 // and a crawl that fails or is cut short changes nothing.
-import { changedRows, type RowCounts, TABLES, type TableName, zeroCounts } from '../sync/stats.ts';
+
 import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
 import { encodeCopyRow } from './copy.ts';
 import { type Database, inTransaction, type QueryResult, type Session } from './database.ts';
 import { assertRunning } from './errors.ts';
 import * as q from './merge-sql.ts';
+import { changedRows, type RowCounts, TABLES, type TableName, zeroCounts } from './row-counts.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
 /** A listed corp, and what this crawl learnt of its details. */
@@ -208,7 +209,7 @@ export class ChainStage {
   /** `work` in a transaction that `settings` (a statement of set_config(..., true) calls) starts with. */
   #transaction<T>(settings: string, work: () => Promise<T>): Promise<T> {
     // Rolled back, after a failure, though the failed statement marked the session broken (see inTransaction).
-    return inTransaction({ query: (text, params) => this.#run(text, params) }, async () => {
+    return inTransaction({ query: (text: string) => this.#run(text) }, async () => {
       await this.#run(settings);
       return work();
     });

@@ -76,11 +76,15 @@ export const TIMESTAMP_OIDS = [1114, 1184] as const;
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
 
 /**
- * `work` between begin and commit on `session` (one connection: a Session, or what runs on one). When it throws, the transaction is rolled back (always: on
- * PGlite, whose one connection every session shares, an aborted transaction left open would fail every later
- * query of the process) and the error passed on; a rollback that fails, on a connection gone, fails quietly.
+ * `work` between begin and commit on `session` (one connection: a Session, or a pg client). When it throws,
+ * the transaction is rolled back (always: on PGlite, whose one connection every session shares, an aborted
+ * transaction left open would fail every later query of the process) and the error passed on; a rollback
+ * that fails, on a connection gone, fails quietly.
  */
-export async function inTransaction<T>(session: Queryable, work: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  session: { query(text: string): Promise<unknown> },
+  work: () => Promise<T>,
+): Promise<T> {
   await session.query('begin');
   try {
     const result = await work();

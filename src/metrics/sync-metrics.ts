@@ -1,9 +1,9 @@
 // What Prometheus sees of the job. Counters add up across runs in a long-running scheduler; a batch `run`
 // pushes them once at the end (one process, one run).
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { TABLES } from '../db/row-counts.ts';
 import type { LastRun } from '../db/runs.ts';
 import type { RunOutcome } from '../sync/run.ts';
-import { TABLES } from '../sync/stats.ts';
 
 const KINDS = ['inserted', 'updated', 'unchanged', 'removed'] as const;
 

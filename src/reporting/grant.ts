@@ -1,5 +1,6 @@
 // A read-only role for BI: USAGE on schema wecom, SELECT on every table and view in it, now and later.
 import type pg from 'pg';
+import { inTransaction } from '../db/database.ts';
 import { SCHEMA } from '../db/views.ts';
 
 // Lower case (what PostgreSQL makes of an unquoted name, so `GRANT bi_reader TO alice` just works), digits,
@@ -70,8 +71,7 @@ export async function grantReadonly(client: pg.ClientBase, role: string): Promis
 async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResult> {
   const r = quoteIdent(role);
   const s = quoteIdent(SCHEMA);
-  await client.query('begin');
-  try {
+  return inTransaction(client, async () => {
     const me = (await client.query('select current_user as name')).rows[0].name as string;
     if (me === role) throw new GrantRefusedError(`"${role}" is the role running this command`);
     const schema = await client.query('select 1 from pg_namespace where nspname = $1', [SCHEMA]);
@@ -114,10 +114,6 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
         `"${me}" could not grant ${missing} to "${role}"; run this as the role that owns the ${SCHEMA} tables (the one that runs the migrations)`,
       );
     }
-    await client.query('commit');
     return { role, created, relations, grantor: me, otherOwners: other_owners, writable };
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  }
+  });
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ChainStage, type MissingCorp, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
+import type { RowCounts, TableName } from '../db/row-counts.ts';
 import { ERRCODE } from '../wecom/errcodes.ts';
 import { type Chain, type CorpDetail, corpKey, type ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
@@ -11,7 +12,7 @@ import { type DetailsPolicy, needsDetails } from './details.ts';
 import { CrawlError, hasErrcode, isCorpScoped, isDetailsFailure } from './errors.ts';
 import { GroupSlots } from './group-slots.ts';
 import { PriorityLimit } from './priority-limit.ts';
-import type { RowCounts, RunStats, TableName } from './stats.ts';
+import type { RunStats } from './stats.ts';
 
 export interface CrawlContext {
   api: ChainApi;

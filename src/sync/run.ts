@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { SyncConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { addCounts, TABLES } from '../db/row-counts.ts';
 import { type FinishedStatus, finishRun, removeUnlistedChains, startRun } from '../db/runs.ts';
 import { refreshStatistics } from '../db/statistics.ts';
 import type { ApiStats } from '../wecom/client.ts';
@@ -10,7 +11,7 @@ import type { Chain } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type CrawlContext, crawlLimits, syncChain } from './crawl-chain.ts';
 import { isChainScoped } from './errors.ts';
-import { addCounts, emptyStats, type RunStats, TABLES } from './stats.ts';
+import { emptyStats, type RunStats } from './stats.ts';
 
 export interface RunOutcome {
   runId: number;

@@ -1,15 +1,6 @@
 // Counters a run accumulates and stores in sync_runs.stats. Plain JSON, so BI can query it.
+import { type RowCounts, type TableName, zeroCounts } from '../db/row-counts.ts';
 import type { ApiStats } from '../wecom/client.ts';
-
-export interface RowCounts {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  removed: number;
-}
-
-export const TABLES = ['chains', 'chain_groups', 'chain_corps'] as const;
-export type TableName = (typeof TABLES)[number];
 
 export interface ChainFailure {
   chain_id: string;
@@ -34,11 +25,6 @@ export interface RunStats {
   failures: ChainFailure[];
 }
 
-export const zeroCounts = (): RowCounts => ({ inserted: 0, updated: 0, unchanged: 0, removed: 0 });
-
-/** Rows written: each carries the run's id in changed_run_id. */
-export const changedRows = (c: RowCounts): number => c.inserted + c.updated + c.removed;
-
 export function emptyStats(): RunStats {
   return {
     chains: { listed: 0, started: 0, completed: 0, failed: 0 },
@@ -53,11 +39,4 @@ export function emptyStats(): RunStats {
     api: { calls: {}, retries: {}, errors: {}, tokenRefreshes: 0 },
     failures: [],
   };
-}
-
-export function addCounts(into: RowCounts, add: RowCounts): void {
-  into.inserted += add.inserted;
-  into.updated += add.updated;
-  into.unchanged += add.unchanged;
-  into.removed += add.removed;
 }
