@@ -2,7 +2,7 @@
 // a full sync into the configured database (the embedded one by default), progress, then the report.
 import { randomBytes } from 'node:crypto';
 import { CONFIG_DEFAULTS, type Config, parseDatabase } from '../config.ts';
-import type { Queryable } from '../db/database.ts';
+import type { DatabaseConfig, Queryable } from '../db/database.ts';
 import { createLogger } from '../log.ts';
 import { loadReport, reportText } from '../reporting/report.ts';
 import { type Column, renderTable } from '../reporting/text-table.ts';
@@ -41,32 +41,15 @@ async function topGroups(db: Queryable): Promise<string> {
   return renderTable(columns, rows);
 }
 
-export async function demoCommand(values: Record<string, unknown>): Promise<ExitCode> {
-  const { spec, latencyMs, faultRate } = parseNetworkOptions('demo', values);
-  const database = parseDatabase(process.env);
-  const terminal = terminalStatus();
-  const log = createLogger({ terminal: terminal?.logStream });
+/** The job's settings for the simulator: the defaults, with WeCom's limits raised as the simulator's are. */
+function demoConfig(database: DatabaseConfig, apiBase: string, corpSecret: string): Config {
   const d = CONFIG_DEFAULTS;
-  const secret = randomBytes(16).toString('hex');
-  // The simulated app is allowed far more than WeCom's 10,000 calls a minute, so a demo of 30,000 corps
-  // is bounded by latency and concurrency and ends in seconds rather than minutes.
-  const sim = await startSimulator({
-    network: SimNetwork.generate(spec),
-    corpId: DEMO_CORP_ID,
-    corpSecret: secret,
-    latencyMs,
-    rateLimitPerMin: 10_000_000,
-    rateLimitPerHour: 600_000_000,
-    maxConcurrent: 1_000,
-    seed: spec.seed,
-  });
-  if (faultRate > 0) sim.faults.setRandom({ rate: faultRate });
-  const config: Config = {
+  return {
     database,
     wecom: {
-      apiBase: sim.url,
+      apiBase,
       corpId: DEMO_CORP_ID,
-      corpSecret: secret,
+      corpSecret,
       ratePerMinute: 1_000_000,
       ratePerHour: 60_000_000,
       concurrency: 48,
@@ -83,6 +66,28 @@ export async function demoCommand(values: Record<string, unknown>): Promise<Exit
     shutdownTimeoutMs: d.SHUTDOWN_TIMEOUT_MS,
     metrics: { port: d.METRICS_PORT, pushgatewayUrl: null },
   };
+}
+
+export async function demoCommand(values: Record<string, unknown>): Promise<ExitCode> {
+  const { spec, latencyMs, faultRate } = parseNetworkOptions('demo', values);
+  const database = parseDatabase(process.env);
+  const terminal = terminalStatus();
+  const log = createLogger({ terminal: terminal?.logStream });
+  const secret = randomBytes(16).toString('hex');
+  // The simulated app is allowed far more than WeCom's 10,000 calls a minute, so a demo of 30,000 corps
+  // is bounded by latency and concurrency and ends in seconds rather than minutes.
+  const sim = await startSimulator({
+    network: SimNetwork.generate(spec),
+    corpId: DEMO_CORP_ID,
+    corpSecret: secret,
+    latencyMs,
+    rateLimitPerMin: 10_000_000,
+    rateLimitPerHour: 600_000_000,
+    maxConcurrent: 1_000,
+    seed: spec.seed,
+  });
+  if (faultRate > 0) sim.faults.setRandom({ rate: faultRate });
+  const config = demoConfig(database, sim.url, secret);
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
   const db = await openConfigured(database, log, poolSizeFor(config));
   try {
