@@ -28,7 +28,6 @@ const UNUSABLE_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_CLOSED',
   'UND_ERR_DESTROYED',
   'UND_ERR_NOT_SUPPORTED',
-  'UND_ERR_RES_EXCEEDED_MAX_SIZE',
   'ERR_INVALID_URL',
 ]);
 
@@ -122,6 +121,7 @@ function describeError(error: unknown, timeoutMs: number): Failure {
   // Socket and undici errors always carry a code; an error without one is a bug, not a flaky network.
   if (code === null) return { kind: 'unusable', code: identifier(error instanceof Error ? error.name : '') };
   if (TIMEOUT_CODES.has(code)) return { kind: 'timeout', timeoutMs };
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return { kind: 'too_large', limitBytes: MAX_RESPONSE_BYTES };
   if (UNUSABLE_CODES.has(code)) return { kind: 'unusable', code };
   return { kind: 'network', code };
 }

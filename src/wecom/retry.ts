@@ -13,7 +13,9 @@ export type Failure =
   /** A 2xx answer whose body is not JSON: what a dropped or mangled connection leaves behind. */
   | { kind: 'bad_json' }
   /** The request could not be made at all (client closed, invalid argument): retrying cannot help. */
-  | { kind: 'unusable'; code: string };
+  | { kind: 'unusable'; code: string }
+  /** An answer larger than the client takes: no WeCom answer is anywhere near it. */
+  | { kind: 'too_large'; limitBytes: number };
 
 /**
  * - retry: transient; back off and send again.
@@ -38,6 +40,7 @@ export function classify(failure: Failure): Action {
     case 'bad_json':
       return 'retry';
     case 'unusable':
+    case 'too_large':
       return 'fail';
   }
 }
@@ -55,6 +58,7 @@ export function statsKey(failure: Failure): string {
     case 'unusable':
       return 'network';
     case 'bad_json':
+    case 'too_large':
       return 'invalid_response';
   }
 }
@@ -76,6 +80,8 @@ export function failureError(endpoint: Endpoint, failure: Failure): Error {
       return new WecomTransportError(endpoint, 'answer is not valid JSON (truncated?)', 200);
     case 'unusable':
       return new WecomTransportError(endpoint, `request could not be sent (${failure.code})`);
+    case 'too_large':
+      return new WecomTransportError(endpoint, `answer larger than ${failure.limitBytes / 2 ** 20} MB`);
   }
 }
 

@@ -158,6 +158,19 @@ describe('giving up', () => {
     });
     expect(calls(server, 'get_chain_list')).toHaveLength(1);
   });
+
+  it('an answer over 64 MB is not retried, and the error says so', async () => {
+    const name = 'x'.repeat(1_000);
+    const chains = Array.from({ length: 68_000 }, (_, i) => ({ chain_id: `c${i}`, chain_name: name }));
+    // Time enough to send it all: only its size may fail it.
+    const { server, client } = await chainListAfter([{ json: { errcode: 0, errmsg: 'ok', chains } }], {
+      timeoutMs: 30_000,
+    });
+    await expect(client.getChainList()).rejects.toThrow(
+      '/cgi-bin/corpgroup/corp/get_chain_list: answer larger than 64 MB',
+    );
+    expect(calls(server, 'get_chain_list')).toHaveLength(1);
+  });
 });
 
 describe('45009', () => {
