@@ -22,6 +22,7 @@ import {
   envelopeFailure,
   groupListSchema,
   parseBody,
+  storableMessage,
   tokenSchema,
 } from './schemas.ts';
 import { type ApiStats, emptyApiStats, increment } from './stats.ts';
@@ -295,7 +296,7 @@ export class WecomClient {
 
   #redacted(failure: Failure): Failure {
     return failure.kind === 'errcode'
-      ? { ...failure, errmsg: this.#redactor.scrub(failure.errmsg) }
+      ? { ...failure, errmsg: storableMessage(this.#redactor.scrub(failure.errmsg)) }
       : failure;
   }
 }

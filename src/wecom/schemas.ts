@@ -18,14 +18,16 @@ const flag = z
 
 /**
  * Text to be stored. PostgreSQL cannot store a NUL character: let through, one would fail the chain's
- * merge as a database error, which stops the whole run, on every run, as long as WeCom sends it. Nor half
- * a surrogate pair (valid in JSON, not in UTF-8): that one is replaced with U+FFFD, as encoding it for
- * PostgreSQL would, so that what is compared with the stored text is what was stored.
+ * merge as a database error, which stops the whole run, on every run, as long as WeCom sends it.
  */
-const text = z
-  .string()
-  .regex(/^[^\0]*$/, 'contains a NUL character, which PostgreSQL cannot store')
-  .overwrite((s) => s.toWellFormed());
+const text = z.string().regex(/^[^\0]*$/, 'contains a NUL character, which PostgreSQL cannot store');
+
+/**
+ * A name, stored and compared with what is stored. Half a surrogate pair (valid in JSON, not in UTF-8) is
+ * replaced with U+FFFD, as encoding it for PostgreSQL would. Ids and cursors keep what WeCom sent: they are
+ * sent back to it.
+ */
+const name = text.overwrite((s) => s.toWellFormed());
 
 /** Absent, null or '' all mean "not set". */
 const optionalText = text.nullish();
@@ -46,7 +48,7 @@ export const tokenSchema = z
 // array is still an empty list.
 export const chainListSchema = z
   .object({
-    chains: z.array(z.object({ chain_id: text.min(1), chain_name: text }), {
+    chains: z.array(z.object({ chain_id: text.min(1), chain_name: name }), {
       error: 'expected an array (a missing chain list would remove every chain)',
     }),
   })
@@ -57,7 +59,7 @@ export const groupListSchema = z
     groups: list(
       z.object({
         groupid,
-        group_name: text,
+        group_name: name,
         parentid: groupid,
         order: z
           .int()
@@ -80,8 +82,8 @@ const listedCorp = z
     groupid,
     corpid: optionalText,
     pending_corpid: optionalText,
-    corp_name: text,
-    custom_id: optionalText,
+    corp_name: name,
+    custom_id: name.nullish(),
     invite_userid: optionalText,
     is_joined: flag,
   })
@@ -131,10 +133,10 @@ export const corpPageSchema = z
 
 export const corpDetailSchema = z
   .object({
-    corp_name: text,
+    corp_name: name,
     // Stored as a smallint; values beyond the documented 1..3 are kept rather than failing the run.
     qualification_status: z.int().min(0).max(32767).nullish(),
-    custom_id: optionalText,
+    custom_id: name.nullish(),
     groupid,
     is_joined: flag,
   })
@@ -161,16 +163,17 @@ export function envelopeFailure(endpoint: Endpoint, body: unknown): Failure | nu
     throw new WecomResponseError(endpoint, 'errcode', 'expected an integer');
   }
   if (errcode === 0) return null;
-  return { kind: 'errcode', errcode, errmsg: typeof errmsg === 'string' ? storableMessage(errmsg) : '' };
+  return { kind: 'errcode', errcode, errmsg: typeof errmsg === 'string' ? errmsg : '' };
 }
 
 const MAX_ERRMSG_CHARS = 500;
 
 /**
  * An errmsg ends up in logs and in the run's record: one PostgreSQL cannot store (a NUL, half a surrogate
- * pair) would fail the write of the run's end and leave it `running`; a huge one would flood both.
+ * pair) would fail the write of the run's end and leave it `running`; a huge one would flood both. Cut only
+ * once the secret and tokens are scrubbed from it: a cut through one would leave its first part unscrubbed.
  */
-function storableMessage(errmsg: string): string {
+export function storableMessage(errmsg: string): string {
   const clean = errmsg.replaceAll('\0', '\uFFFD').toWellFormed();
   return clean.length > MAX_ERRMSG_CHARS ? `${clean.slice(0, MAX_ERRMSG_CHARS).toWellFormed()}…` : clean;
 }

@@ -42,6 +42,18 @@ const scenarios: Array<[string, Script]> = [
     'gettoken malformed expires_in',
     { gettoken: forever({ json: { errcode: 0, access_token: TOKEN, expires_in: 'x' } }) },
   ],
+  // errmsg is cut at 500 characters: a cut through the secret or a token would leave its start unscrubbed.
+  [
+    'gettoken 40001 echoing the secret across the cut of a long errmsg',
+    { gettoken: forever(errcode(40001, `${'x'.repeat(490)} ${SECRET}`)) },
+  ],
+  [
+    'a call answering 60011 echoing the token across the cut of a long errmsg',
+    {
+      gettoken: () => tokenAnswer(TOKEN),
+      get_chain_list: forever(errcode(60011, `${'x'.repeat(480)} ${TOKEN}`)),
+    },
+  ],
   [
     'a call answering 60011 echoing the token',
     { gettoken: () => tokenAnswer(TOKEN), get_chain_list: forever(ECHO_TOKEN(60011)) },
@@ -88,8 +100,9 @@ describe('no secret or token in errors or stats', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).toHaveProperty('endpoint'); // a Wecom*Error, not a raw undici one
     const seen = exposure(error);
-    expect(seen).not.toContain(SECRET);
-    expect(seen).not.toContain(TOKEN);
+    // Not even their start, as a message cut through them would leave.
+    expect(seen).not.toContain(SECRET.slice(0, 8));
+    expect(seen).not.toContain(TOKEN.slice(0, 12));
     expect(seen).not.toContain('corpsecret=');
     expect(seen).not.toContain('access_token=');
     expect(seen).not.toContain(server.url); // no URL at all
