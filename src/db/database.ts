@@ -70,8 +70,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
   return openPglite(config.dir);
 }
 
-/** The type oids of timestamp and timestamptz, which `statement` leaves as text. */
-export const TIMESTAMP_OIDS = [1114, 1184] as const;
+/** The type oids of timestamp and timestamptz, and of their arrays, which `statement` leaves as text. */
+export const TIMESTAMP_OIDS = [1114, 1184, 1115, 1185] as const;
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
 

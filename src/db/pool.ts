@@ -2,12 +2,11 @@ import pg from 'pg';
 
 // bigint columns (ids, groupids, order) stay well inside 2^53: read them as numbers, not strings. Set on
 // our pools only, not on pg's global parsers, so nothing else in the process changes behaviour.
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8
-      ? Number
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+export const typeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === pg.types.builtins.INT8
+    ? Number
+    : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+const types = { getTypeParser: typeParser };
 
 export function createPool(databaseUrl: string, max: number): pg.Pool {
   const pool = new pg.Pool({

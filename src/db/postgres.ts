@@ -1,11 +1,11 @@
 // The Database seam over a PostgreSQL server, with node-postgres.
-import pg from 'pg';
+import type pg from 'pg';
 import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
 import { type Database, type QueryResult, type Session, TIMESTAMP_OIDS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
-import { createPool } from './pool.ts';
+import { createPool, typeParser } from './pool.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
 
@@ -30,11 +30,11 @@ function result<R>(r: pg.QueryResult): QueryResult<R> {
   return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, fields: r.fields.map((f) => f.name) };
 }
 
-/** pg's own parsers, but for timestamps, which stay as PostgreSQL printed them (see Session.statement). */
+/** The pool's parsers, but for timestamps, which stay as PostgreSQL printed them (see Session.statement). */
 const textTimestamps = ((oid: number, format?: 'text' | 'binary') =>
   (TIMESTAMP_OIDS as readonly number[]).includes(oid)
     ? (value: string) => value
-    : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
+    : typeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
 
 function wrapClient(client: pg.PoolClient): Session {
   const lost = new AbortController();
@@ -73,13 +73,14 @@ function wrapClient(client: pg.PoolClient): Session {
  * and the caller closes the connection, which lets the lock go.
  */
 async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortSignal): Promise<void> {
-  signal?.throwIfAborted();
   const pid: number = (await migrating.query('select pg_backend_pid() as pid')).rows[0].pid;
   const cancel = () => {
     pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
   };
   signal?.addEventListener('abort', cancel, { once: true });
   try {
+    // A stop asked for before the listener was added fired nothing.
+    signal?.throwIfAborted();
     await migrating.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
   } catch (err) {
     throw signal?.aborted === true ? abortReason(signal) : err;

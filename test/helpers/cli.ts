@@ -81,16 +81,18 @@ export async function expectExactTimes(env: Record<string, string>): Promise<voi
   const shown = await runCli(
     [
       'sql',
-      `select started_at, timestamp '2026-11-29 15:02:09.187566' as t
+      `select started_at, timestamp '2026-11-29 15:02:09.187566' as t,
+              array[timestamp '2026-11-29 15:02:09.187566'] as ts
        from wecom.sync_runs order by started_at desc limit 1`,
     ],
     env,
   );
-  const [startedAt, t] = shown.stdout.split('\n')[2]!.split(/ {2,}/);
-  expect(t).toBe('2026-11-29 15:02:09.187566');
+  const [startedAt, t, ts] = shown.stdout.split('\n')[2]!.split(/ {2,}/);
+  expect([t, ts]).toEqual(['2026-11-29 15:02:09.187566', '{"2026-11-29 15:02:09.187566"}']);
   const found = await runCli(
-    ['sql', `select count(*)::int as n from wecom.sync_runs where started_at = '${startedAt}'`, '--json'],
+    ['sql', `select count(*) as n from wecom.sync_runs where started_at = '${startedAt}'`, '--json'],
     env,
   );
+  // A bigint (count) is a number, as everywhere else.
   expect(JSON.parse(found.stdout)).toEqual([{ n: 1 }]);
 }
