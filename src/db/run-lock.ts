@@ -62,8 +62,8 @@ export class RunLock {
   readonly #failed = new AbortController();
   readonly #heartbeatMs: number;
   #heartbeat: NodeJS.Timeout | undefined;
-  /** The heartbeat being written, and when it was sent; null between beats. */
-  #beat: { written: Promise<unknown>; sentAt: number } | null = null;
+  /** The heartbeat being written, and how many beats have come since it was sent; null between beats. */
+  #beat: { written: Promise<unknown>; unanswered: number } | null = null;
   #released = false;
 
   /** Set when the lock was taken over from a holder whose process is gone. */
@@ -134,9 +134,9 @@ export class RunLock {
       // that drops packets, a failover to another address) would otherwise never fail the run: TCP would
       // take a quarter of an hour to give up, while a scheduler skipped every tick.
       if (this.#beat !== null) {
-        const silentMs = performance.now() - this.#beat.sentAt;
-        if (silentMs >= STALLED_BEATS * this.#heartbeatMs) {
-          const seconds = Math.round(silentMs / 1000);
+        // Counted in beats, not read off a clock, whose ticks may come a little early.
+        if (++this.#beat.unanswered === STALLED_BEATS) {
+          const seconds = (STALLED_BEATS * this.#heartbeatMs) / 1000;
           fail(Object.assign(new Error(`no answer for ${seconds} s`), { code: 'ETIMEDOUT' }));
         }
         return;
@@ -146,7 +146,7 @@ export class RunLock {
         .then(() => {
           this.#beat = null;
         }, fail);
-      this.#beat = { written, sentAt: performance.now() };
+      this.#beat = { written, unanswered: 0 };
     }, this.#heartbeatMs);
     this.#heartbeat.unref();
   }
