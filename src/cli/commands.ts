@@ -67,7 +67,8 @@ Environment, besides those of "run":
   SYNC_TZ        IANA time zone of the expression, default ${d.SYNC_TZ}
   METRICS_PORT   default ${d.METRICS_PORT}
 
-Exit codes: 0 stopped by a signal while idle, 9 stopped while a sync was running (recorded as aborted),
+Exit codes: 0 stopped by a signal while idle (or once the sync had merged every chain), 9 stopped while a sync
+  was running (recorded as aborted),
   3 bad configuration, 5 database unreachable at start, 8 the embedded database is open in another process.`,
     options: { now: { type: 'boolean' } },
     run: async (values) => (await import('./schedule-command.ts')).scheduleCommand(values),

@@ -30,12 +30,6 @@ export interface StoredCorp {
   removed: boolean;
 }
 
-/** A stored current corp that nothing staged: who it is, and what only the listing says of it. */
-export type MissingCorp = { inviteUserid: string | null } & (
-  | { isJoined: true; corpid: string }
-  | { isJoined: false; pendingCorpid: string }
-);
-
 // Rows are buffered and sent in one COPY per batch: a round trip per page would dominate small pages.
 const FLUSH_ROWS = 2_000;
 
@@ -105,18 +99,26 @@ export class ChainStage {
     return found;
   }
 
-  /** Up to `limit` of the chain's current corps that nothing has staged: the merge would mark them removed. */
-  async missing(limit: number): Promise<MissingCorp[]> {
+  /**
+   * Up to `limit` of the chain's current corps that nothing has staged (the merge would mark them removed),
+   * as stored.
+   */
+  async missing(limit: number): Promise<ListedCorp[]> {
     await this.#flush();
     const { rows } = await this.#transaction(q.MISSING_SETTINGS, () =>
       this.#run(q.MISSING_CORPS, [...this.#scope, limit]),
     );
-    return rows.map((r) => ({
-      inviteUserid: r.invite_userid,
-      ...(r.corpid !== null
-        ? { isJoined: true, corpid: r.corpid }
-        : { isJoined: false, pendingCorpid: r.pending_corpid }),
-    }));
+    return rows.map((r) => {
+      const stored = {
+        corpName: r.corp_name,
+        customId: r.custom_id,
+        groupid: r.groupid,
+        inviteUserid: r.invite_userid,
+      };
+      return r.corpid !== null
+        ? { ...stored, isJoined: true, corpid: r.corpid }
+        : { ...stored, isJoined: false, pendingCorpid: r.pending_corpid };
+    });
   }
 
   /**

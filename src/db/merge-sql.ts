@@ -29,7 +29,7 @@ export const STAGE_COLUMNS =
  * corps, against 0.25 s).
  */
 export const MISSING_CORPS = `
-select c.corpid, c.pending_corpid, c.invite_userid
+select c.corpid, c.pending_corpid, c.corp_name, c.custom_id, c.groupid, c.invite_userid
 from wecom.chain_corps c
 where c.upstream_corpid = $1 and c.chain_id = $2 and c.removed_at is null
   and not exists (select 1 from pg_temp.wcs_stage_corps s where s.corp_key = c.corp_key)

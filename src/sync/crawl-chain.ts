@@ -1,15 +1,14 @@
 // Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
 // that need them while other groups are still being listed, staging as it goes; then asks about the stored
 // corps no listing returned, and merges.
-import { createHash } from 'node:crypto';
-import { ChainStage, type MissingCorp, type StagedCorp } from '../db/chain-stage.ts';
+import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
 import type { RowCounts, TableName } from '../db/row-counts.ts';
 import { ERRCODE } from '../wecom/errcodes.ts';
 import { type Chain, type CorpDetail, corpKey, type ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
-import { CrawlError, hasErrcode, isCorpScoped, isDetailsFailure } from './errors.ts';
+import { CrawlError, hasErrcode, isCorpScoped, isDetailsFailure, isMisfitDetails } from './errors.ts';
 import { GroupSlots } from './group-slots.ts';
 import { PriorityLimit } from './priority-limit.ts';
 import type { RunStats } from './stats.ts';
@@ -134,7 +133,7 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
     if (!progress.advances(page.corps)) {
       throw new CrawlError(
         chainId,
-        `${where}: ${STALLED_PAGES} pages in a row with has_more brought no corp the pages before had not`,
+        `${where}: ${STALLED_PAGES} pages in a row with has_more listed no corp it had not listed before`,
       );
     }
     seenCursors.add(page.nextCursor);
@@ -142,26 +141,22 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
   }
 }
 
-// A page that repeats one of the last RECENT_PAGES (empty ones included) brings nothing new. WeCom may
-// return fewer rows than asked, even none, so a few such pages are tolerated; STALLED_PAGES in a row is a
-// listing that would never end, a new next_cursor every time or not.
-const RECENT_PAGES = 16;
+// WeCom may return fewer rows than asked, even none, so a few pages that bring no corp the listing had not
+// seen yet are tolerated; STALLED_PAGES in a row is a listing that would never end (a new next_cursor every
+// time or not), and fails its chain.
 const STALLED_PAGES = 100;
 
-/** Whether a listing still gets anywhere, from a digest of each page's corps: a few bytes a page. */
+/** Whether a listing still gets anywhere: the keys it has listed, as many as its group holds. */
 class ListingProgress {
-  readonly #recent: string[] = [];
+  readonly #seen = new Set<string>();
   #stalled = 0;
 
   advances(corps: readonly ListedCorp[]): boolean {
-    const digest = createHash('sha1')
-      .update(corps.map((c) => corpKey(c)).join('\n'))
-      .digest('base64');
-    if (this.#recent.includes(digest)) return ++this.#stalled < STALLED_PAGES;
-    this.#recent.push(digest);
-    if (this.#recent.length > RECENT_PAGES) this.#recent.shift();
-    this.#stalled = 0;
-    return true;
+    const before = this.#seen.size;
+    for (const c of corps) this.#seen.add(corpKey(c));
+    if (this.#seen.size > before) this.#stalled = 0;
+    else this.#stalled += 1;
+    return this.#stalled < STALLED_PAGES;
   }
 }
 
@@ -229,36 +224,36 @@ async function recheckMissing(ctx: CrawlContext, stage: ChainStage, chainId: str
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   const asked = missing.map((m) => stillThere(ctx, chainId, m, signal));
   for (const call of asked) call.catch(() => stop.abort());
-  const found = await Promise.all(asked);
-  const staged = found.filter((f): f is StagedCorp => f !== null);
+  const staged = (await Promise.all(asked)).filter((f): f is StagedCorp => f !== null);
   ctx.stats.missing_rechecked += missing.length;
-  ctx.stats.missing_found += staged.length;
+  ctx.stats.missing_found += staged.filter((f) => f.detail !== 'failed').length;
   await stage.add(staged);
 }
 
-/** The missing corp as WeCom has it now, or null when WeCom no longer gives it: then it is removed. */
+/**
+ * The missing corp as WeCom has it now, or null when WeCom no longer gives it: then it is removed. An answer
+ * that does not fit says neither: the corp is kept as stored, its details due again (details_failed).
+ */
 async function stillThere(
   ctx: CrawlContext,
   chainId: string,
-  m: MissingCorp,
+  stored: ListedCorp,
   signal: AbortSignal,
 ): Promise<StagedCorp | null> {
   let detail: CorpDetail;
   try {
-    const req = m.isJoined ? { chainId, corpid: m.corpid } : { chainId, pendingCorpid: m.pendingCorpid };
+    const req = stored.isJoined
+      ? { chainId, corpid: stored.corpid }
+      : { chainId, pendingCorpid: stored.pendingCorpid };
     detail = await ctx.api.getCorpInfo(req, signal);
   } catch (err) {
     // An undocumented code (WeCom's "no such corp"), or 60011 (out of the app's sight): gone for us.
     if (isCorpScoped(err) || hasErrcode(err, ERRCODE.noPrivilege)) return null;
+    if (isMisfitDetails(err)) return { corp: stored, detail: 'failed' };
     throw err;
   }
   // Asked as pending, answered as joined (or the reverse): that record is gone, whatever became of the corp.
-  if (detail.isJoined !== m.isJoined) return null;
-  const listed = { corpName: detail.corpName, customId: detail.customId, groupid: detail.groupid };
-  return m.isJoined
-    ? { corp: { ...listed, isJoined: true, corpid: m.corpid, inviteUserid: m.inviteUserid }, detail }
-    : {
-        corp: { ...listed, isJoined: false, pendingCorpid: m.pendingCorpid, inviteUserid: m.inviteUserid },
-        detail: null,
-      };
+  if (detail.isJoined !== stored.isJoined) return null;
+  const corp = { ...stored, corpName: detail.corpName, customId: detail.customId, groupid: detail.groupid };
+  return { corp, detail: stored.isJoined ? detail : null };
 }

@@ -59,7 +59,12 @@ export function isCorpScoped(err: unknown): boolean {
  * hold back every change its listing shows, on every run, for one corp's answer.
  */
 export function isDetailsFailure(err: unknown): boolean {
-  return isCorpScoped(err) || (err instanceof WecomResponseError && err.endpoint === 'get_chain_corpinfo');
+  return isCorpScoped(err) || isMisfitDetails(err);
+}
+
+/** A get_chain_corpinfo answer that does not fit the schema: it says nothing of the corp. */
+export function isMisfitDetails(err: unknown): boolean {
+  return err instanceof WecomResponseError && err.endpoint === 'get_chain_corpinfo';
 }
 
 export function hasErrcode(err: unknown, errcode: number): boolean {

@@ -5,6 +5,7 @@
 // explain is a problem; the model then merges the listing the run actually saw.
 import type { Queryable } from '../../src/db/database.ts';
 import { rowsOf } from './diff.ts';
+import type { CorpFields } from './expected-state.ts';
 import type { FaultPlan } from './faults.ts';
 import { type ListedChain, type ListedCorp, listingOf, type World } from './network.ts';
 
@@ -127,4 +128,25 @@ export async function refusalsOf(
     else refused.delete(r.corp_key);
   }
   return { refused, uncertain };
+}
+
+/**
+ * `listing` with the corps it left out whose recheck WeCom answered in a shape that does not fit: the crawl
+ * keeps those as stored (their details due again), so the model merges them as the model stores them.
+ */
+export function withKeptMisfits(
+  listing: ListedChain,
+  stored: ReadonlyMap<string, CorpFields & { removed: unknown }> | undefined,
+  misfitDetails: ReadonlySet<string>,
+): ListedChain {
+  const listed = new Set(listing.corps.map((c) => c.key));
+  const kept: ListedCorp[] = [];
+  for (const key of misfitDetails) {
+    const [chainId, corpKey] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+    const row = stored?.get(corpKey);
+    if (chainId !== listing.chainId || listed.has(corpKey) || !row || row.removed !== null) continue;
+    const { corpid, pending, name, custom, groupid, invite, qual } = row;
+    kept.push({ key: corpKey, corpid, pending, name, custom, groupid, invite: invite ?? '', qual });
+  }
+  return kept.length === 0 ? listing : { ...listing, corps: [...listing.corps, ...kept] };
 }

@@ -22,7 +22,7 @@ import {
 } from './faults.ts';
 import { mutateBetweenRuns } from './mutations.ts';
 import { type ListedChain, listingsOf, type World } from './network.ts';
-import { reconcileMidCrawl, refusalsOf } from './reconcile.ts';
+import { reconcileMidCrawl, refusalsOf, withKeptMisfits } from './reconcile.ts';
 import { rowVersions } from './xmin.ts';
 
 const HOUR_MS = 3_600_000;
@@ -175,7 +175,8 @@ async function mergeCompleted(s: SeedState, r: RunResult, completed: Set<string>
     const { detailCalls, misfitDetails } = r.crawl;
     const refusals = await refusalsOf(s.db, CORP_ID, { chainId, plan, detailCalls, misfitDetails });
     uncertain ||= refusals.uncertain;
-    s.model.merge(listing, r.outcome.runId, s.mode, refusals.refused);
+    const merged = withKeptMisfits(listing, s.model.chains.get(chainId)?.corps, misfitDetails);
+    s.model.merge(merged, r.outcome.runId, s.mode, refusals.refused);
   }
   return { uncertain };
 }

@@ -473,6 +473,39 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     expect(events.rows).toEqual([{ event_type: 'moved', old_groupid: from, new_groupid: to }]);
   });
 
+  it('keeps a missing corp as stored when its recheck is answered in a shape that does not fit, and syncs the rest', async () => {
+    const c = chainIds[1]!;
+    const [gone, renamed] = keysOf(1, true).slice(50, 52) as [string, string];
+    const stored = async (key: string) =>
+      (
+        await db.query(
+          `select corp_name, groupid, details_fetched_at is not null as fetched, removed_at is not null as removed
+           from wecom.chain_corps where chain_id = $1 and corp_key = $2`,
+          [c, key],
+        )
+      ).rows[0];
+    const before = await stored(gone);
+    network.removeCorp(c, gone);
+    network.renameCorp(c, renamed, `${renamed} 新`);
+    sim.faults.inject({
+      endpoint: 'get_chain_corpinfo',
+      count: 1,
+      match: { chainId: c, corpid: gone },
+      fault: { malformed: 'schema' },
+    });
+    const outcome = await syncAgainst(sim, db.database);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.stats).toMatchObject({ missing_rechecked: 1, missing_found: 0, details_failed: 1 });
+    // Neither confirmed nor denied: kept as it was, its details due again; the chain's other changes land.
+    expect(await stored(gone)).toEqual({ ...before, fetched: false });
+    expect(await stored(renamed)).toMatchObject({ corp_name: `${renamed} 新` });
+
+    const next = await syncAgainst(sim, db.database);
+    expect(next.stats).toMatchObject({ missing_rechecked: 1, missing_found: 0, details_failed: 0 });
+    expect(await stored(gone)).toMatchObject({ removed: true });
+    expect(await storedSnapshot(db)).toEqual(expectedSnapshot(network));
+  });
+
   it('stops asking about missing corps once one of those calls has failed the chain', async () => {
     const c = chainIds[0]!;
     const [busy, slow] = keysOf(0, true).slice(10, 12) as [string, string];
