@@ -224,22 +224,25 @@ async function recheckMissing(ctx: CrawlContext, stage: ChainStage, chainId: str
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   const asked = missing.map((m) => stillThere(ctx, chainId, m, signal));
   for (const call of asked) call.catch(() => stop.abort());
-  const staged = (await Promise.all(asked)).filter((f): f is StagedCorp => f !== null);
+  const answers = await Promise.all(asked);
+  const found = answers.filter((a) => typeof a === 'object');
+  // Neither found nor gone: kept as stored, and asked about again next run, still missing.
+  const kept = missing.filter((_, i) => answers[i] === 'unknown').map((corp) => ({ corp, detail: null }));
   ctx.stats.missing_rechecked += missing.length;
-  ctx.stats.missing_found += staged.filter((f) => f.detail !== 'failed').length;
-  await stage.add(staged);
+  ctx.stats.missing_found += found.length;
+  await stage.add([...found, ...kept]);
 }
 
 /**
- * The missing corp as WeCom has it now, or null when WeCom no longer gives it: then it is removed. An answer
- * that does not fit says neither: the corp is kept as stored, its details due again (details_failed).
+ * The missing corp as WeCom has it now; 'gone' when WeCom no longer gives it (then it is removed);
+ * 'unknown' when its answer does not fit, which says neither.
  */
 async function stillThere(
   ctx: CrawlContext,
   chainId: string,
   stored: ListedCorp,
   signal: AbortSignal,
-): Promise<StagedCorp | null> {
+): Promise<StagedCorp | 'gone' | 'unknown'> {
   let detail: CorpDetail;
   try {
     const req = stored.isJoined
@@ -248,12 +251,12 @@ async function stillThere(
     detail = await ctx.api.getCorpInfo(req, signal);
   } catch (err) {
     // An undocumented code (WeCom's "no such corp"), or 60011 (out of the app's sight): gone for us.
-    if (isCorpScoped(err) || hasErrcode(err, ERRCODE.noPrivilege)) return null;
-    if (isMisfitDetails(err)) return { corp: stored, detail: 'failed' };
+    if (isCorpScoped(err) || hasErrcode(err, ERRCODE.noPrivilege)) return 'gone';
+    if (isMisfitDetails(err)) return 'unknown';
     throw err;
   }
   // Asked as pending, answered as joined (or the reverse): that record is gone, whatever became of the corp.
-  if (detail.isJoined !== stored.isJoined) return null;
+  if (detail.isJoined !== stored.isJoined) return 'gone';
   const corp = { ...stored, corpName: detail.corpName, customId: detail.customId, groupid: detail.groupid };
   return { corp, detail: stored.isJoined ? detail : null };
 }

@@ -22,6 +22,8 @@ export interface CorpMerge {
   mode: DetailsMode;
   /** Keys whose get_chain_corpinfo is refused (merge applies it only where details are asked). */
   refused: Set<string>;
+  /** Keys listed as stored, and never asked for details: missing corps whose recheck did not fit. */
+  kept: ReadonlySet<string>;
   isOld: AgeRule;
   tally: RoundTally;
 }
@@ -51,7 +53,7 @@ function differs(old: CorpRow, corp: ListedCorp, stagedQual: number | null): boo
 /** Upserts one listed corp; returns whether it changed (and so needs a new version). */
 function mergeListedCorp(m: CorpMerge, corp: ListedCorp): boolean {
   const old = m.state.corps.get(corp.key);
-  const asked = wantsDetails(m.mode, corp, old, m.isOld);
+  const asked = !m.kept.has(corp.key) && wantsDetails(m.mode, corp, old, m.isOld);
   const refused = asked && m.refused.has(corp.key);
   const fetched = asked && !refused;
   // A status only counts when details were fetched: the listing carries none.

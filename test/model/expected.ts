@@ -59,13 +59,22 @@ export class ExpectedStore {
     }
   }
 
-  /** The merge of one completely crawled chain; `refused`: corps whose details WeCom refused. */
-  merge(listing: ListedChain, run: number, mode: DetailsMode, refused: Set<string>): void {
+  /**
+   * The merge of one completely crawled chain; `refused`: corps whose details WeCom refused; `kept`: corps
+   * in `listing` as stored, whose details were not asked.
+   */
+  merge(
+    listing: ListedChain,
+    run: number,
+    mode: DetailsMode,
+    refused: Set<string>,
+    kept: ReadonlySet<string> = new Set(),
+  ): void {
     const at = mergeInstant(run, listing.chainId);
     const state = this.#mergeChainRow(listing, run, at);
     this.#mergeGroups(state, listing, run, at);
     const isOld = ageRule(this.#clock, (i) => this.instants.get(i));
-    mergeCorps({ state, listing, run, at, mode, refused, isOld, tally: this.tally });
+    mergeCorps({ state, listing, run, at, mode, refused, kept, isOld, tally: this.tally });
   }
 
   /** The chain row is always written by its merge (last_synced_at, last_run_id). */

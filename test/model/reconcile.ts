@@ -132,21 +132,22 @@ export async function refusalsOf(
 
 /**
  * `listing` with the corps it left out whose recheck WeCom answered in a shape that does not fit: the crawl
- * keeps those as stored (their details due again), so the model merges them as the model stores them.
+ * keeps those as stored, so the model merges them as the model stores them, their details not asked.
  */
 export function withKeptMisfits(
   listing: ListedChain,
   stored: ReadonlyMap<string, CorpFields & { removed: unknown }> | undefined,
   misfitDetails: ReadonlySet<string>,
-): ListedChain {
+): { listing: ListedChain; kept: Set<string> } {
   const listed = new Set(listing.corps.map((c) => c.key));
-  const kept: ListedCorp[] = [];
+  const corps: ListedCorp[] = [];
   for (const key of misfitDetails) {
     const [chainId, corpKey] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
     const row = stored?.get(corpKey);
     if (chainId !== listing.chainId || listed.has(corpKey) || !row || row.removed !== null) continue;
     const { corpid, pending, name, custom, groupid, invite, qual } = row;
-    kept.push({ key: corpKey, corpid, pending, name, custom, groupid, invite: invite ?? '', qual });
+    corps.push({ key: corpKey, corpid, pending, name, custom, groupid, invite: invite ?? '', qual });
   }
-  return kept.length === 0 ? listing : { ...listing, corps: [...listing.corps, ...kept] };
+  const kept = new Set(corps.map((c) => c.key));
+  return { listing: kept.size === 0 ? listing : { ...listing, corps: [...listing.corps, ...corps] }, kept };
 }

@@ -176,7 +176,7 @@ async function mergeCompleted(s: SeedState, r: RunResult, completed: Set<string>
     const refusals = await refusalsOf(s.db, CORP_ID, { chainId, plan, detailCalls, misfitDetails });
     uncertain ||= refusals.uncertain;
     const merged = withKeptMisfits(listing, s.model.chains.get(chainId)?.corps, misfitDetails);
-    s.model.merge(merged, r.outcome.runId, s.mode, refusals.refused);
+    s.model.merge(merged.listing, r.outcome.runId, s.mode, refusals.refused, merged.kept);
   }
   return { uncertain };
 }
