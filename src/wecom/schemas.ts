@@ -17,17 +17,15 @@ const flag = z
   .transform((v) => v === true || v === 1);
 
 /**
- * Text to be stored. PostgreSQL cannot store a NUL character: let through, one would fail the chain's
- * merge as a database error, which stops the whole run, on every run, as long as WeCom sends it.
+ * Text to be stored, and compared with what is stored. PostgreSQL cannot store a NUL character: let through,
+ * one would fail the chain's merge as a database error, which stops the whole run, on every run, as long as
+ * WeCom sends it. Nor half a surrogate pair (valid in JSON, not in UTF-8): that one is replaced with U+FFFD,
+ * as encoding it for PostgreSQL would, so that an id read back from the tables is the one staged.
  */
-const text = z.string().regex(/^[^\0]*$/, 'contains a NUL character, which PostgreSQL cannot store');
-
-/**
- * A name, stored and compared with what is stored. Half a surrogate pair (valid in JSON, not in UTF-8) is
- * replaced with U+FFFD, as encoding it for PostgreSQL would. Ids and cursors keep what WeCom sent: they are
- * sent back to it.
- */
-const name = text.overwrite((s) => s.toWellFormed());
+const text = z
+  .string()
+  .regex(/^[^\0]*$/, 'contains a NUL character, which PostgreSQL cannot store')
+  .overwrite((s) => s.toWellFormed());
 
 /** Absent, null or '' all mean "not set". */
 const optionalText = text.nullish();
@@ -48,7 +46,7 @@ export const tokenSchema = z
 // array is still an empty list.
 export const chainListSchema = z
   .object({
-    chains: z.array(z.object({ chain_id: text.min(1), chain_name: name }), {
+    chains: z.array(z.object({ chain_id: text.min(1), chain_name: text }), {
       error: 'expected an array (a missing chain list would remove every chain)',
     }),
   })
@@ -59,7 +57,7 @@ export const groupListSchema = z
     groups: list(
       z.object({
         groupid,
-        group_name: name,
+        group_name: text,
         parentid: groupid,
         order: z
           .int()
@@ -82,8 +80,8 @@ const listedCorp = z
     groupid,
     corpid: optionalText,
     pending_corpid: optionalText,
-    corp_name: name,
-    custom_id: name.nullish(),
+    corp_name: text,
+    custom_id: optionalText,
     invite_userid: optionalText,
     is_joined: flag,
   })
@@ -116,7 +114,8 @@ export const corpPageSchema = z
   .object({
     group_corps: list(listedCorp),
     has_more: flag,
-    next_cursor: optionalText,
+    // Never stored, only sent back: as WeCom gave it.
+    next_cursor: z.string().nullish(),
   })
   .transform((r, ctx): CorpPage => {
     if (r.has_more && !r.next_cursor) {
@@ -133,10 +132,10 @@ export const corpPageSchema = z
 
 export const corpDetailSchema = z
   .object({
-    corp_name: name,
+    corp_name: text,
     // Stored as a smallint; values beyond the documented 1..3 are kept rather than failing the run.
     qualification_status: z.int().min(0).max(32767).nullish(),
-    custom_id: name.nullish(),
+    custom_id: optionalText,
     groupid,
     is_joined: flag,
   })

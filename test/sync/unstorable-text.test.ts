@@ -39,10 +39,19 @@ describe('text PostgreSQL cannot store', () => {
   const corpsOf = (chainId: string, name: string): Answer =>
     ok({
       has_more: false,
-      group_corps: [{ groupid: 2, corpid: `ww-${chainId}`, corp_name: name, custom_id: '', is_joined: 1 }],
+      group_corps: [
+        {
+          groupid: 2,
+          corpid: `ww-${chainId}${LONE}`,
+          corp_name: name,
+          custom_id: '',
+          invite_userid: `u${LONE}`,
+          is_joined: 1,
+        },
+      ],
     });
 
-  it('stores half a surrogate pair in a name as U+FFFD, fails nothing, and rewrites nothing next run', async () => {
+  it('stores half a surrogate pair in a name or id as U+FFFD, fails nothing, and rewrites nothing next run', async () => {
     const script: Script = {
       get_chain_group: (req) =>
         ok({
@@ -54,13 +63,17 @@ describe('text PostgreSQL cannot store', () => {
     };
     expect((await sync(script)).status).toBe('succeeded');
     const { rows } = await db.pool.query(
-      `select g.group_name, c.corp_name from wecom.chain_groups g
+      `select g.group_name, c.corp_key, c.corp_name, c.invite_userid from wecom.chain_groups g
        join wecom.chain_corps c using (upstream_corpid, chain_id) order by chain_id`,
     );
-    expect(rows).toEqual([
-      { group_name: 'g c1 \ufffd', corp_name: 'corp \ufffdx' },
-      { group_name: 'g c2 \ufffd', corp_name: 'corp \ufffdx' },
-    ]);
+    expect(rows).toEqual(
+      ['c1', 'c2'].map((chain) => ({
+        group_name: `g ${chain} \ufffd`,
+        corp_key: `ww-${chain}\ufffd`,
+        corp_name: 'corp \ufffdx',
+        invite_userid: 'u\ufffd',
+      })),
+    );
     // Compared with what was stored, not with what came: the names are unchanged, and no details are due.
     const again = await sync(script);
     expect(again.stats.rows).toMatchObject({
