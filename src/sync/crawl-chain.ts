@@ -5,10 +5,11 @@ import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
 import type { RowCounts, TableName } from '../db/row-counts.ts';
 import { ERRCODE } from '../wecom/errcodes.ts';
-import { type Chain, type CorpDetail, corpKey, type ListedCorp } from '../wecom/types.ts';
+import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
 import { CrawlError, hasErrcode, isCorpScoped, isDetailsFailure, isMisfitDetails } from './errors.ts';
+import { fnv1a } from './fnv.ts';
 import { GroupSlots } from './group-slots.ts';
 import { PriorityLimit } from './priority-limit.ts';
 import type { RunStats } from './stats.ts';
@@ -74,7 +75,7 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
       crawlGroup(ctx, { stage, chainId: chain.chainId, groupid, signal }),
     );
     ctx.signal.throwIfAborted();
-    if (ctx.details.mode !== 'none') await recheckMissing(ctx, stage, chain.chainId);
+    if (ctx.details.mode !== 'none') await recheckMissing(ctx, stage, chain.chainId, listed);
     const counts = await stage.commit(chain, groups, ctx.runId);
     // Counted once stored: a refusal in a chain that then failed, or one a listing started again made good,
     // stored nothing without details.
@@ -146,14 +147,19 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
 // time or not), and fails its chain.
 const STALLED_PAGES = 100;
 
-/** Whether a listing still gets anywhere: the keys it has listed, as many as its group holds. */
+/**
+ * Whether a listing still gets anywhere: a 30-bit hash of each key it has listed, a small integer that V8
+ * keeps in the set itself (about 20 bytes a corp, against 70 for the key's string: 20 MB for a group of a
+ * million corps). A new corp whose hash collides with one listed before (odds of one in a thousand at a
+ * million) is missed only if all of its page's corps collide too, 100 pages in a row.
+ */
 class ListingProgress {
-  readonly #seen = new Set<string>();
+  readonly #seen = new Set<number>();
   #stalled = 0;
 
   advances(corps: readonly ListedCorp[]): boolean {
     const before = this.#seen.size;
-    for (const c of corps) this.#seen.add(corpKey(c));
+    for (const c of corps) this.#seen.add(fnv1a(corpKey(c)) & 0x3fffffff);
     if (this.#seen.size > before) this.#stalled = 0;
     else this.#stalled += 1;
     return this.#stalled < STALLED_PAGES;
@@ -216,7 +222,12 @@ async function detailOf(
  * would mark it removed (and the next run restore it). So WeCom is asked about every current corp that
  * nothing staged; one it still answers for is staged as it says now, in the group it names.
  */
-async function recheckMissing(ctx: CrawlContext, stage: ChainStage, chainId: string): Promise<void> {
+async function recheckMissing(
+  ctx: CrawlContext,
+  stage: ChainStage,
+  chainId: string,
+  groups: ReadonlyMap<number, Group>,
+): Promise<void> {
   const missing = await stage.missing(RECHECK_MAX + 1);
   if (missing.length === 0 || missing.length > RECHECK_MAX) return;
   // One call failing fails the chain: the others stop, as a failed chain's calls do.
@@ -226,8 +237,11 @@ async function recheckMissing(ctx: CrawlContext, stage: ChainStage, chainId: str
   for (const call of asked) call.catch(() => stop.abort());
   const answers = await Promise.all(asked);
   const found = answers.filter((a) => typeof a === 'object');
-  // Neither found nor gone: kept as stored, and asked about again next run, still missing.
-  const kept = missing.filter((_, i) => answers[i] === 'unknown').map((corp) => ({ corp, detail: null }));
+  // Neither found nor gone: kept as stored, and asked about again next run, still missing; unless its group
+  // is gone, which it cannot be stored in.
+  const kept = missing
+    .filter((c, i) => answers[i] === 'unknown' && (c.groupid === ROOT_GROUP_ID || groups.has(c.groupid)))
+    .map((corp) => ({ corp, detail: null }));
   ctx.stats.missing_rechecked += missing.length;
   ctx.stats.missing_found += found.length;
   await stage.add([...found, ...kept]);

@@ -4,6 +4,7 @@
 import type { DetailsMode } from '../config.ts';
 import type { StoredCorp } from '../db/chain-stage.ts';
 import type { ListedCorp } from '../wecom/types.ts';
+import { fnv1a } from './fnv.ts';
 
 export interface DetailsPolicy {
   mode: DetailsMode;
@@ -37,12 +38,5 @@ export function needsDetails(
  * each run, and stay spread: each corp keeps its own age.
  */
 function maxAgeOf(corpid: string, maxAgeMs: number): number {
-  return maxAgeMs * (1 - unitHash(corpid) / 2);
-}
-
-/** FNV-1a of the string's UTF-16 code units, as a fraction in [0, 1): stable across runs and versions. */
-function unitHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h >>> 0) / 2 ** 32;
+  return maxAgeMs * (1 - fnv1a(corpid) / 2 ** 33);
 }

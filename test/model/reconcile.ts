@@ -131,8 +131,9 @@ export async function refusalsOf(
 }
 
 /**
- * `listing` with the corps it left out whose recheck WeCom answered in a shape that does not fit: the crawl
- * keeps those as stored, so the model merges them as the model stores them, their details not asked.
+ * `listing` with the corps it left out whose recheck WeCom answered in a shape that does not fit, in a group
+ * still listed: the crawl keeps those as stored, so the model merges them as the model stores them, their
+ * details not asked.
  */
 export function withKeptMisfits(
   listing: ListedChain,
@@ -140,11 +141,14 @@ export function withKeptMisfits(
   misfitDetails: ReadonlySet<string>,
 ): { listing: ListedChain; kept: Set<string> } {
   const listed = new Set(listing.corps.map((c) => c.key));
+  const groups = new Set([1, ...listing.groups.map((g) => g.groupid)]);
   const corps: ListedCorp[] = [];
   for (const key of misfitDetails) {
     const [chainId, corpKey] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
     const row = stored?.get(corpKey);
     if (chainId !== listing.chainId || listed.has(corpKey) || !row || row.removed !== null) continue;
+    // Not kept in a group the listing no longer has: removed, as a corp WeCom no longer gives.
+    if (!groups.has(row.groupid)) continue;
     const { corpid, pending, name, custom, groupid, invite, qual } = row;
     corps.push({ key: corpKey, corpid, pending, name, custom, groupid, invite: invite ?? '', qual });
   }
