@@ -22,8 +22,9 @@ export interface Session extends Queryable {
   /**
    * Runs `text` as exactly one statement, whatever it holds: the extended protocol refuses a string with
    * several, so a `commit;` inside cannot end the caller's transaction. For text from outside the program.
-   * Timestamps come back as the text PostgreSQL prints: a Date would drop their microseconds, and a value
-   * copied from the output into a query (an as-of filter) would then miss the row it came from.
+   * Times and dates come back as the text PostgreSQL prints, and bigints beyond 2^53 too: a Date would drop
+   * microseconds and a number digits, and a value copied from the output into a query (an as-of filter)
+   * would then miss the row it came from.
    */
   // biome-ignore lint/suspicious/noExplicitAny: as query
   statement<R = any>(text: string): Promise<QueryResult<R>>;
@@ -70,8 +71,18 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
   return openPglite(config.dir);
 }
 
-/** The type oids of timestamp and timestamptz, and of their arrays, which `statement` leaves as text. */
-export const TIMESTAMP_OIDS = [1114, 1184, 1115, 1185] as const;
+/**
+ * The type oids `statement` leaves as the text PostgreSQL prints: timestamp, timestamptz and date (a Date
+ * would drop microseconds, or shift a date by the process's time zone), and their arrays.
+ */
+export const TEXT_OIDS: readonly number[] = [1114, 1184, 1082, 1115, 1185, 1182];
+export const INT8_OID = 20;
+
+/** A bigint for `statement`: a number while exact, its text beyond 2^53 (a hash, a queryid). */
+export const exactInt8 = (value: string): number | string => {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
+};
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
 

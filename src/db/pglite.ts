@@ -2,7 +2,7 @@
 // One connection: every session shares it, so a session's release never closes anything.
 import { PGlite, type QueryOptions } from '@electric-sql/pglite';
 import { ConfigError } from '../config.ts';
-import { type Database, type Session, TIMESTAMP_OIDS } from './database.ts';
+import { type Database, exactInt8, INT8_OID, type Session, TEXT_OIDS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
 import { lockDirectory, makeDirectory } from './pglite-dir.ts';
@@ -27,7 +27,11 @@ function failure(err: unknown): string {
   return typeof errno === 'number' ? (WASI_ERRNO[errno] ?? `errno ${errno}`) : String(err);
 }
 
-const TEXT_TIMESTAMPS = Object.fromEntries(TIMESTAMP_OIDS.map((oid) => [oid, (v: string) => v]));
+/** What Session.statement keeps exact. */
+const STATEMENT_PARSERS = {
+  ...Object.fromEntries(TEXT_OIDS.map((oid) => [oid, (v: string) => v])),
+  [INT8_OID]: exactInt8,
+};
 
 export async function openPglite(dir: string | null): Promise<Database> {
   let unlock = () => {};
@@ -60,7 +64,7 @@ export async function openPglite(dir: string | null): Promise<Database> {
     lost: never,
     query,
     // PGlite's query() always takes the extended protocol: one statement.
-    statement: (text) => query(text, [], { parsers: TEXT_TIMESTAMPS }),
+    statement: (text) => query(text, [], { parsers: STATEMENT_PARSERS }),
     async copyFrom(target, rows) {
       if (rows.length === 0) return;
       await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows.join('')]) });

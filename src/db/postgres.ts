@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
-import { type Database, type QueryResult, type Session, TIMESTAMP_OIDS } from './database.ts';
+import { type Database, exactInt8, INT8_OID, type QueryResult, type Session, TEXT_OIDS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
 import { createPool, typeParser } from './pool.ts';
@@ -30,11 +30,13 @@ function result<R>(r: pg.QueryResult): QueryResult<R> {
   return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, fields: r.fields.map((f) => f.name) };
 }
 
-/** The pool's parsers, but for timestamps, which stay as PostgreSQL printed them (see Session.statement). */
-const textTimestamps = ((oid: number, format?: 'text' | 'binary') =>
-  (TIMESTAMP_OIDS as readonly number[]).includes(oid)
+/** The pool's parsers, but for what Session.statement keeps exact. */
+const statementParser = ((oid: number, format?: 'text' | 'binary') =>
+  TEXT_OIDS.includes(oid)
     ? (value: string) => value
-    : typeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
+    : oid === INT8_OID
+      ? exactInt8
+      : typeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
 
 function wrapClient(client: pg.PoolClient): Session {
   const lost = new AbortController();
@@ -51,7 +53,7 @@ function wrapClient(client: pg.PoolClient): Session {
     query: async (text, params) => result(await why(client.query(text, params))),
     statement: async (text) => {
       // queryMode is pg's (8.12+), not yet in its types.
-      const config: pg.QueryConfig = { text, types: { getTypeParser: textTimestamps } };
+      const config: pg.QueryConfig = { text, types: { getTypeParser: statementParser } };
       return result(await why(client.query(Object.assign(config, { queryMode: 'extended' }))));
     },
     copyFrom: (target, rows) => why(copyRows(client, target, rows)),

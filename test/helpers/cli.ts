@@ -90,9 +90,14 @@ export async function expectExactTimes(env: Record<string, string>): Promise<voi
   const [startedAt, t, ts] = shown.stdout.split('\n')[2]!.split(/ {2,}/);
   expect([t, ts]).toEqual(['2026-11-29 15:02:09.187566', '{"2026-11-29 15:02:09.187566"}']);
   const found = await runCli(
-    ['sql', `select count(*) as n from wecom.sync_runs where started_at = '${startedAt}'`, '--json'],
+    [
+      'sql',
+      `select count(*) as n, 9007199254740993 as big, date '2026-11-29' as d
+       from wecom.sync_runs where started_at = '${startedAt}'`,
+      '--json',
+    ],
     env,
   );
-  // A bigint (count) is a number, as everywhere else.
-  expect(JSON.parse(found.stdout)).toEqual([{ n: 1 }]);
+  // A bigint is a number while exact, its text beyond; a date is not moved by the process's time zone.
+  expect(JSON.parse(found.stdout)).toEqual([{ n: 1, big: '9007199254740993', d: '2026-11-29' }]);
 }
