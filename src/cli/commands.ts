@@ -31,7 +31,8 @@ const ENVIRONMENT = `Environment:
   SYNC_PAGE_SIZE               corps asked for per page, default ${d.SYNC_PAGE_SIZE}
   SYNC_CHAIN_CONCURRENCY       chains crawled at once, default ${d.SYNC_CHAIN_CONCURRENCY}
   SYNC_DETAILS                 changed | all | none: which corps get get_chain_corpinfo, default ${d.SYNC_DETAILS}
-  SYNC_DETAILS_MAX_AGE_HOURS   with "changed", re-fetch details older than this, default ${d.SYNC_DETAILS_MAX_AGE_HOURS}
+  SYNC_DETAILS_MAX_AGE_HOURS   with "changed", re-fetch details older than a per-corp age between half of
+                               this and this, default ${d.SYNC_DETAILS_MAX_AGE_HOURS}
   SHUTDOWN_TIMEOUT_MS          after SIGTERM/SIGINT/SIGHUP, exit within this, default ${d.SHUTDOWN_TIMEOUT_MS}
   PUSHGATEWAY_URL              push metrics to this Prometheus Pushgateway at the end of "run"
   LOG_LEVEL                    fatal | error | warn | info | debug | trace | silent, default info`;
@@ -42,7 +43,7 @@ const EXIT_CODES = `Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad configura
 export const COMMANDS = {
   migrate: {
     summary: 'apply pending database migrations and exit',
-    help: 'Usage: wecom-chain-sync migrate\n\nApplies pending migrations to DATABASE_URL, or to the embedded database under PGLITE_DIR when it is not set. Safe to run from several processes at once.\n\nExit codes: 0 ok, 3 bad configuration, 5 database unreachable, 8 the embedded database is open in another process.',
+    help: 'Usage: wecom-chain-sync migrate\n\nApplies pending migrations to DATABASE_URL, or to the embedded database under PGLITE_DIR when it is not set. Safe to run from several processes at once.\n\nExit codes: 0 ok, 3 bad configuration, 5 database unreachable, 8 the embedded database is open in another process, 9 stopped by a signal.',
     options: {},
     run: async () => (await import('./migrate-command.ts')).migrateCommand(),
   },
@@ -67,8 +68,8 @@ Environment, besides those of "run":
   SYNC_TZ        IANA time zone of the expression, default ${d.SYNC_TZ}
   METRICS_PORT   default ${d.METRICS_PORT}
 
-Exit codes: 0 stopped by a signal while idle (or once the sync had merged every chain), 9 stopped while a sync
-  was running (recorded as aborted),
+Exit codes: 0 stopped by a signal while starting or idle (or once the sync had merged every chain), 9 stopped
+  while a sync was running (recorded as aborted),
   3 bad configuration, 5 database unreachable at start, 8 the embedded database is open in another process.`,
     options: { now: { type: 'boolean' } },
     run: async (values) => (await import('./schedule-command.ts')).scheduleCommand(values),
@@ -123,7 +124,7 @@ the microsecond, so a printed time can be pasted back into a query.
 Example: wecom-chain-sync sql "select chain_name, corps_joined, corps_pending from wecom.chain_summary"
 
 Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration (or the database is not migrated), 5 database
-  unreachable, 8 the embedded database is open in another process.`,
+  unreachable, 8 the embedded database is open in another process, 9 stopped by a signal.`,
     options: { json: { type: 'boolean' } },
     positionals: true,
     run: async (values, positionals) => (await import('./sql-command.ts')).sqlCommand(positionals, values),
@@ -142,7 +143,7 @@ Environment:
   DATABASE_URL   postgres:// URL of the database; unset: the embedded PGlite under PGLITE_DIR (./data)
 
 Exit codes: 0 ok, 2 usage, 3 bad configuration (or the database is not migrated), 5 database unreachable,
-  8 the embedded database is open in another process.`,
+  8 the embedded database is open in another process, 9 stopped by a signal.`,
     options: { json: { type: 'boolean' } },
     run: async (values) => (await import('./report-command.ts')).reportCommand(values),
   },
@@ -160,7 +161,7 @@ Environment:
   DATABASE_URL   postgres:// URL of the database (required)
 
 Exit codes: 0 ok, 2 usage (bad role name), 3 bad configuration (not migrated, or privileges missing),
-  5 database unreachable.`,
+  5 database unreachable, 9 stopped by a signal.`,
     options: {},
     positionals: true,
     run: async (_values, positionals) => (await import('./grant-command.ts')).grantCommand(positionals),

@@ -46,7 +46,7 @@ export class SyncMetrics {
     this.#rows = counter('wecom_sync_rows_total', 'Rows written, by table and kind', ['table', 'kind']);
     this.#detailsFailed = counter(
       'wecom_sync_details_failed_total',
-      'Joined corps stored without new details: WeCom refused get_chain_corpinfo for them alone',
+      'Joined corps stored without new details: get_chain_corpinfo refused, or answered in a shape that does not fit, for them alone',
     );
   }
 
