@@ -9,7 +9,7 @@ import {
   type Simulator,
   startSimulator,
 } from '../src/simulator/index.ts';
-import type { Chain, Group, ListedCorp } from '../src/wecom/types.ts';
+import { type Chain, type Group, type ListedCorp, listedCorp } from '../src/wecom/types.ts';
 
 export const CORP_ID = 'wwbenchupstream';
 export const SECRET = 'bench-secret';
@@ -82,15 +82,8 @@ export interface ChainRows {
 }
 
 function listed(corp: SimCorp): ListedCorp {
-  const common = {
-    corpName: corp.corpName,
-    customId: corp.customId,
-    groupid: corp.groupid,
-    inviteUserid: corp.inviteUserid,
-  };
-  return corp.corpid !== null
-    ? { ...common, isJoined: true, corpid: corp.corpid }
-    : { ...common, isJoined: false, pendingCorpid: corp.pendingCorpid! };
+  const { corpName, customId, groupid, inviteUserid } = corp;
+  return listedCorp({ corpName, customId, groupid, inviteUserid }, corp.corpid, corp.pendingCorpid);
 }
 
 function staged(corp: SimCorp, withDetails: boolean): StagedCorp {

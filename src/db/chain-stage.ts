@@ -2,7 +2,14 @@
 // stored tables in a single short transaction: BI readers see the whole chain change at once or not at all,
 // and a crawl that fails or is cut short changes nothing.
 
-import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
+import {
+  type Chain,
+  type CorpDetail,
+  corpKey,
+  type Group,
+  type ListedCorp,
+  listedCorp,
+} from '../wecom/types.ts';
 import { encodeCopyRow } from './copy.ts';
 import { type Database, inTransaction, type QueryResult, type Session } from './database.ts';
 import { assertRunning } from './errors.ts';
@@ -108,17 +115,13 @@ export class ChainStage {
     const { rows } = await this.#transaction(q.MISSING_SETTINGS, () =>
       this.#run(q.MISSING_CORPS, [...this.#scope, limit]),
     );
-    return rows.map((r) => {
-      const stored = {
-        corpName: r.corp_name,
-        customId: r.custom_id,
-        groupid: r.groupid,
-        inviteUserid: r.invite_userid,
-      };
-      return r.corpid !== null
-        ? { ...stored, isJoined: true, corpid: r.corpid }
-        : { ...stored, isJoined: false, pendingCorpid: r.pending_corpid };
-    });
+    return rows.map((r) =>
+      listedCorp(
+        { corpName: r.corp_name, customId: r.custom_id, groupid: r.groupid, inviteUserid: r.invite_userid },
+        r.corpid,
+        r.pending_corpid,
+      ),
+    );
   }
 
   /**

@@ -14,7 +14,7 @@ export interface Group {
   order: number;
 }
 
-interface ListedCorpCommon {
+export interface ListedCorpCommon {
   corpName: string;
   /** '' when none was set. */
   customId: string;
@@ -36,6 +36,17 @@ export interface PendingCorp extends ListedCorpCommon {
 }
 
 export type ListedCorp = JoinedCorp | PendingCorp;
+
+/** The corp `common` describes, joined when it has a corpid, pending (keyed by pendingCorpid) otherwise. */
+export function listedCorp(
+  common: ListedCorpCommon,
+  corpid: string | null,
+  pendingCorpid: string | null,
+): ListedCorp {
+  if (corpid !== null) return { ...common, isJoined: true, corpid };
+  if (pendingCorpid === null) throw new TypeError('a corp has a corpid or a pending_corpid');
+  return { ...common, isJoined: false, pendingCorpid };
+}
 
 export interface CorpPage {
   corps: ListedCorp[];

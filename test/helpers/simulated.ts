@@ -7,6 +7,7 @@ import { corpKeyOf, type SimNetwork, type Simulator } from '../../src/simulator/
 import type { ChainApi } from '../../src/sync/api.ts';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
 import { type ApiStats, WecomClient, type WecomClientOptions } from '../../src/wecom/client.ts';
+import { ok, type Script, startWecom, testClient } from '../wecom/helpers.ts';
 
 export const CORP_ID = 'wwtestupstream';
 export const SECRET = 'test-secret-do-not-log';
@@ -140,5 +141,28 @@ export async function syncAgainst(
     });
   } finally {
     await client.close();
+  }
+}
+
+/** A sync of upstream `wwup` against a scripted WeCom (test/wecom/helpers.ts) that lists `chains`. */
+export async function syncAgainstScript(
+  db: Database,
+  chains: { chain_id: string; chain_name: string }[],
+  script: Script,
+): Promise<RunOutcome> {
+  const server = await startWecom({ get_chain_list: () => ok({ chains }), ...script });
+  const api = testClient(server);
+  try {
+    return await runSync({
+      db,
+      api,
+      upstreamCorpid: 'wwup',
+      sync: { pageSize: 10, chainConcurrency: 1, details: 'changed', detailsMaxAgeHours: 24 },
+      apiConcurrency: 2,
+      log: pino({ level: 'silent' }),
+    });
+  } finally {
+    await api.close();
+    await server.close();
   }
 }

@@ -1,9 +1,8 @@
 // The recheck of a missing corp whose answer does not fit: kept as stored, but never in a group that is gone.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSync } from '../../src/sync/run.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { ok, type Script, startWecom, testClient } from '../wecom/helpers.ts';
+import { syncAgainstScript } from '../helpers/simulated.ts';
+import { ok, type Script } from '../wecom/helpers.ts';
 
 describe('a missing corp whose recheck does not fit', () => {
   let db: TestDatabase;
@@ -12,24 +11,8 @@ describe('a missing corp whose recheck does not fit', () => {
   });
   afterAll(() => db.drop());
 
-  async function sync(script: Script) {
-    const chains = [{ chain_id: 'c1', chain_name: 'n' }];
-    const server = await startWecom({ get_chain_list: () => ok({ chains }), ...script });
-    const api = testClient(server);
-    try {
-      return await runSync({
-        db: db.database,
-        api,
-        upstreamCorpid: 'wwup',
-        sync: { pageSize: 10, chainConcurrency: 1, details: 'changed', detailsMaxAgeHours: 24 },
-        apiConcurrency: 2,
-        log: pino({ level: 'silent' }),
-      });
-    } finally {
-      await api.close();
-      await server.close();
-    }
-  }
+  const sync = (script: Script) =>
+    syncAgainstScript(db.database, [{ chain_id: 'c1', chain_name: 'n' }], script);
   const group = (groupid: number) => ({ groupid, group_name: `g${groupid}`, parentid: 1, order: groupid });
 
   it('is removed, not kept current, when its group is gone too', async () => {

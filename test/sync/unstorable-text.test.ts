@@ -1,10 +1,9 @@
 // Text that JSON can carry but PostgreSQL cannot store (half a surrogate pair, a NUL), in the places where
 // it would once have failed the whole run, or left it recorded as `running`.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSync } from '../../src/sync/run.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { type Answer, errcode, ok, type Script, startWecom, testClient } from '../wecom/helpers.ts';
+import { syncAgainstScript } from '../helpers/simulated.ts';
+import { type Answer, errcode, ok, type Script } from '../wecom/helpers.ts';
 
 const CHAINS = [
   { chain_id: 'c1', chain_name: 'first' },
@@ -19,23 +18,7 @@ describe('text PostgreSQL cannot store', () => {
   });
   afterAll(() => db.drop());
 
-  async function sync(script: Script) {
-    const server = await startWecom({ get_chain_list: () => ok({ chains: CHAINS }), ...script });
-    const api = testClient(server);
-    try {
-      return await runSync({
-        db: db.database,
-        api,
-        upstreamCorpid: 'wwup',
-        sync: { pageSize: 10, chainConcurrency: 1, details: 'changed', detailsMaxAgeHours: 24 },
-        apiConcurrency: 2,
-        log: pino({ level: 'silent' }),
-      });
-    } finally {
-      await api.close();
-      await server.close();
-    }
-  }
+  const sync = (script: Script) => syncAgainstScript(db.database, CHAINS, script);
   const corpsOf = (chainId: string, name: string): Answer =>
     ok({
       has_more: false,
