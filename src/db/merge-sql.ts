@@ -19,8 +19,40 @@ create temp table if not exists wcs_stage_corps (
   details_failed boolean not null
 )`;
 
+export const TRUNCATE_STAGE = 'truncate pg_temp.wcs_stage_corps';
+
 export const STAGE_COLUMNS =
   'pg_temp.wcs_stage_corps (seq, listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched, details_failed)';
+
+// What a listing says of a corp: its stored record changes when any of these does.
+const LISTED = [
+  'corpid',
+  'pending_corpid',
+  'corp_name',
+  'custom_id',
+  'groupid',
+  'invite_userid',
+  'is_joined',
+];
+const listed = (alias: string) => `(${LISTED.map((column) => `${alias}.${column}`).join(', ')})`;
+
+/**
+ * $3 a listing held in memory, a JSON array of [corp_key, ...LISTED] with each corp_key once. It is exactly
+ * the chain's current corps as stored, which MERGE_CORPS and REMOVE_CORPS would leave as they are (no corp
+ * has details staged), when `matched` and `current` both equal its length.
+ */
+export const UNCHANGED_CORPS = `
+with s as (
+  select e->>0 as corp_key, e->>1 as corpid, e->>2 as pending_corpid, e->>3 as corp_name, e->>4 as custom_id,
+    (e->>5)::bigint as groupid, e->>6 as invite_userid, (e->>7)::boolean as is_joined
+  from jsonb_array_elements($3::jsonb) e
+)
+select
+  (select count(*) from wecom.chain_corps
+   where upstream_corpid = $1 and chain_id = $2 and removed_at is null)::int as current,
+  (select count(*) from s join wecom.chain_corps c
+     on c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = s.corp_key
+   where c.removed_at is null and ${listed('c')} is not distinct from ${listed('s')})::int as matched`;
 
 /**
  * $3 at most this many: the chain's current corps that nothing staged, which the merge would mark removed.
@@ -128,8 +160,7 @@ with s as (
 ), changes as (
   select s.*,
     c.corp_key is null or c.removed_at is not null
-      or (c.corpid, c.pending_corpid, c.corp_name, c.custom_id, c.groupid, c.invite_userid, c.is_joined)
-         is distinct from (s.corpid, s.pending_corpid, s.corp_name, s.custom_id, s.groupid, s.invite_userid, s.is_joined)
+      or ${listed('c')} is distinct from ${listed('s')}
       or (s.qualification_status is not null and c.qualification_status is distinct from s.qualification_status) as changed
   from s
   left join wecom.chain_corps c on c.upstream_corpid = $1 and c.chain_id = $2 and c.corp_key = s.corp_key

@@ -184,13 +184,15 @@ describe('in production', () => {
   });
 
   it('exits 5 and records the run failed when the connection staging a chain is lost between two pages', async () => {
-    // The stage's connection sits idle while the first page of corps is slow to come.
-    sim.faults.inject({ endpoint: 'get_chain_corpinfo_list', count: 1, fault: { delayMs: 2_000 } });
+    // The stage's connection sits idle, having looked up a page's corps, while their details are slow to come
+    // (every corp renamed, so details are due). One chain at a time, so one stage's connection.
+    renameEverything('lost');
+    sim.faults.inject({ endpoint: 'get_chain_corpinfo', count: 1, fault: { delayMs: 2_000 } });
     const before = (await latestRun()).id;
-    const proc = startCli(['run'], env);
+    const proc = startCli(['run'], { ...env, SYNC_CHAIN_CONCURRENCY: '1' });
     await terminateBackend(
       `select pid from pg_stat_activity
-       where datname = current_database() and state = 'idle' and query like '%wcs_stage_corps%'
+       where datname = current_database() and state = 'idle' and query like '%corp_key = any%'
          and exists (select 1 from wecom.sync_runs where id > ${before} and status = 'running')`,
     );
     const result = await proc.exited;

@@ -1,58 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
-import type { Database, QueryResult, Session } from '../../src/db/database.ts';
 import * as q from '../../src/db/merge-sql.ts';
-import type { CorpDetail, Group, ListedCorp } from '../../src/wecom/types.ts';
-import { createDriverDatabase, createTestDatabase, DRIVERS, type TestDatabase } from '../helpers/db.ts';
+import type { CorpDetail, Group } from '../../src/wecom/types.ts';
+import {
+  createDriverDatabase,
+  createTestDatabase,
+  DRIVERS,
+  intercepted,
+  type TestDatabase,
+} from '../helpers/db.ts';
 
-const UP = 'wwup';
-const CHAIN = { chainId: 'ch1', chainName: '能源供应链' };
-const groups: Group[] = [
-  { groupid: 2, groupName: '一级经销商', parentid: 1, order: 4_294_967_295 },
-  { groupid: 3, groupName: '二级经销商', parentid: 2, order: 1 },
-];
-const joined = (corpid: string, extra: Partial<ListedCorp> = {}): ListedCorp =>
-  ({
-    isJoined: true,
-    corpid,
-    corpName: `名${corpid}`,
-    customId: `c-${corpid}`,
-    groupid: 2,
-    inviteUserid: 'li',
-    ...extra,
-  }) as ListedCorp;
-const pending = (id: string): ListedCorp => ({
-  isJoined: false,
-  pendingCorpid: id,
-  corpName: `待${id}`,
-  customId: '',
-  groupid: 3,
-  inviteUserid: null,
-});
-const detail = (q: number): CorpDetail => ({
-  corpName: 'x',
-  qualificationStatus: q,
-  customId: '',
-  groupid: 2,
-  isJoined: true,
-});
-
-/** The database, with every statement its sessions run handed to `query` (to record or explain it first). */
-function intercepted(
-  db: Database,
-  query: (session: Session, text: string, params?: unknown[]) => Promise<QueryResult<unknown>>,
-): Database {
-  return Object.create(db, {
-    session: {
-      value: async () => {
-        const session = await db.session();
-        return Object.create(session, {
-          query: { value: (text: string, params?: unknown[]) => query(session, text, params) },
-        });
-      },
-    },
-  });
-}
+import { CHAIN, detail, groups, joined, pending, UP } from './stage-fixtures.ts';
 
 describe('ChainStage', () => {
   let db: TestDatabase;

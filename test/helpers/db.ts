@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import type { Database, Queryable } from '../../src/db/database.ts';
+import type { Database, Queryable, QueryResult, Session } from '../../src/db/database.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
@@ -62,4 +62,21 @@ export async function createDriverDatabase(driver: Driver): Promise<TestDb> {
   const database = await openDatabase({ driver: 'pglite', dir: null }, { poolSize: 1 });
   await database.migrate();
   return { database, query: database.query, drop: () => database.close() };
+}
+
+/** The database, with every statement its sessions run handed to `query` (to record or explain it first). */
+export function intercepted(
+  db: Database,
+  query: (session: Session, text: string, params?: unknown[]) => Promise<QueryResult<unknown>>,
+): Database {
+  return Object.create(db, {
+    session: {
+      value: async () => {
+        const session = await db.session();
+        return Object.create(session, {
+          query: { value: (text: string, params?: unknown[]) => query(session, text, params) },
+        });
+      },
+    },
+  });
 }
