@@ -37,8 +37,9 @@ const FLUSH_ROWS = 2_000;
 // Creating the stage table writes to the system catalogs: after a checkpoint (every 5 minutes by default),
 // 0.22 MB of WAL for a run of three chains whatever changed; per chain, 1% of the first load of about 5,000
 // corps (1.4 KB of WAL each). So a listing of up to that many is held in memory, unstaged, while it could still be
-// unchanged (no corp had details fetched or refused), and checked against the tables in one query: an
-// unchanged chain then writes nothing. That holds about 1.7 MB per chain (334 bytes a parsed corp, measured).
+// unchanged (no corp had details fetched or refused, no more corps than the chain has now), and checked
+// against the tables in one query: an unchanged chain then writes nothing. A listing of 5,000 corps held takes
+// about 1.7 MB (334 bytes a parsed corp, measured); a chain of more is never held.
 export const MEMORY_ROWS = 5_000;
 
 /** A listed corp held in memory, with the listing and number that staging it would carry. */
@@ -54,6 +55,8 @@ export class ChainStage {
   #buffer: string[] = [];
   /** The listing, while it is held in memory (see MEMORY_ROWS); empty once staged. */
   #held: HeldCorp[] = [];
+  /** How many corps may be held: as many as the chain has now (a longer listing has changed), if few enough. */
+  readonly #holdable: number;
   /** The stage table's creation, once the listing is staged; null while it is held. */
   #created: Promise<unknown> | null = null;
   #listings = 0;
@@ -64,13 +67,21 @@ export class ChainStage {
   // Groups of one chain are crawled concurrently, but a connection runs one statement at a time.
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(session: Session, upstreamCorpid: string, chainId: string) {
+  private constructor(session: Session, upstreamCorpid: string, chainId: string, current: number) {
     this.#session = session;
     this.#scope = [upstreamCorpid, chainId];
+    this.#holdable = current > MEMORY_ROWS ? 0 : current;
   }
 
   static async open(db: Database, upstreamCorpid: string, chainId: string): Promise<ChainStage> {
-    return new ChainStage(await db.session(), upstreamCorpid, chainId);
+    const session = await db.session();
+    try {
+      const counted = await session.query(q.COUNT_CURRENT_CORPS, [upstreamCorpid, chainId, MEMORY_ROWS + 1]);
+      return new ChainStage(session, upstreamCorpid, chainId, counted.rows[0].n);
+    } catch (err) {
+      session.release(true);
+      throw err;
+    }
   }
 
   /** The stored state of the given corps of this chain, by corp_key. */
@@ -139,7 +150,7 @@ export class ChainStage {
     const held = this.#held;
     if (
       this.#created === null &&
-      held.length + corps.length <= MEMORY_ROWS &&
+      held.length + corps.length <= this.#holdable &&
       corps.every((c) => c.detail === null)
     ) {
       for (const [i, { corp }] of corps.entries()) held.push({ corp, listing, seq: seq + i });

@@ -36,6 +36,12 @@ const LISTED = [
 ];
 const listed = (alias: string) => `(${LISTED.map((column) => `${alias}.${column}`).join(', ')})`;
 
+/** $3 a limit: the chain's current corps, counted up to it. */
+export const COUNT_CURRENT_CORPS = `
+select count(*)::int as n from (
+  select 1 from wecom.chain_corps where upstream_corpid = $1 and chain_id = $2 and removed_at is null limit $3
+) c`;
+
 /**
  * $3 a listing held in memory, a JSON array of [corp_key, ...LISTED] with each corp_key once. It is exactly
  * the chain's current corps as stored, which MERGE_CORPS and REMOVE_CORPS would leave as they are (no corp

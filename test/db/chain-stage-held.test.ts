@@ -1,7 +1,8 @@
 // A short listing with no details is held in memory and, unchanged, merged without a stage table: creating
 // one writes to the system catalogs. Every change must still reach the tables.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChainStage, MEMORY_ROWS } from '../../src/db/chain-stage.ts';
+import * as q from '../../src/db/merge-sql.ts';
 import type { ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, intercepted, type TestDatabase } from '../helpers/db.ts';
 import { CHAIN, groups, joined, pending, UP } from './stage-fixtures.ts';
@@ -132,24 +133,35 @@ describe('ChainStage, a listing held in memory', () => {
     expect(missing).toEqual([joined('wwd', { groupid: 3 })]);
   });
 
-  it('stages a listing that outgrows memory, page by page, and merges it whole', async () => {
+  it('stages the listing of a chain too long to hold, page by page, and merges it whole', async () => {
     const many = Array.from({ length: MEMORY_ROWS + 1 }, (_, i) => joined(`ww${String(i).padStart(5, '0')}`));
     expect(await sync(many)).toMatchObject({ inserted: many.length, removed: BASE.length });
     const pages = Array.from({ length: Math.ceil(many.length / 250) }, (_, i) =>
       many.slice(i * 250, i * 250 + 250),
     );
     const again = await withStage(async (stage) => {
-      await Promise.all(pages.map((page) => stage.add(page.map((corp) => ({ corp, detail: null })))));
+      await stage.add(pages[0]!.map((corp) => ({ corp, detail: null })));
+      await vi.waitFor(() => expect(staging).toContain(q.CREATE_STAGE));
+      await Promise.all(
+        pages.slice(1).map((page) => stage.add(page.map((corp) => ({ corp, detail: null })))),
+      );
       return (await stage.commit(CHAIN, groups, run)).chain_corps;
     });
     expect(again).toEqual({ inserted: 0, updated: 0, unchanged: many.length, removed: 0 });
-    expect(staging.length).toBeGreaterThan(0);
-    // Held to the end, then found one short: staged inside the merge.
     expect(await sync(many.slice(1))).toEqual({
       inserted: 0,
       updated: 0,
       unchanged: MEMORY_ROWS,
       removed: 1,
+    });
+  });
+
+  it('stages a listing once it has more corps than the chain had', async () => {
+    await withStage(async (stage) => {
+      await stage.add(BASE.map((corp) => ({ corp, detail: null })));
+      expect(staging).toEqual([]);
+      await stage.add([{ corp: joined('wwe'), detail: null }]);
+      await vi.waitFor(() => expect(staging).toContain(q.CREATE_STAGE));
     });
   });
 });
