@@ -49,16 +49,20 @@ interface HeldCorp {
   seq: number;
 }
 
+/**
+ * Where the listing is: held in memory, or staged (the table's creation, and the rows waiting to be COPYed
+ * into it). A listing once staged is never held again.
+ */
+type Listing =
+  | { held: HeldCorp[]; staged?: never }
+  | { staged: Promise<unknown>; buffer: string[]; held?: never };
+
 export class ChainStage {
   readonly #session: Session;
   readonly #scope: [upstreamCorpid: string, chainId: string];
-  #buffer: string[] = [];
-  /** The listing, while it is held in memory (see MEMORY_ROWS); empty once staged. */
-  #held: HeldCorp[] = [];
+  #listing: Listing = { held: [] };
   /** How many corps may be held: as many as the chain has now (a longer listing has changed), if few enough. */
   readonly #holdable: number;
-  /** The stage table's creation, once the listing is staged; null while it is held. */
-  #created: Promise<unknown> | null = null;
   #listings = 0;
   #seq = 0;
   #detailsFailed = false;
@@ -76,8 +80,12 @@ export class ChainStage {
   static async open(db: Database, upstreamCorpid: string, chainId: string): Promise<ChainStage> {
     const session = await db.session();
     try {
-      const counted = await session.query(q.COUNT_CURRENT_CORPS, [upstreamCorpid, chainId, MEMORY_ROWS + 1]);
-      return new ChainStage(session, upstreamCorpid, chainId, counted.rows[0].n);
+      const { rows } = await session.query(q.OPEN_STAGE, [upstreamCorpid, chainId, MEMORY_ROWS + 1]);
+      const stage = new ChainStage(session, upstreamCorpid, chainId, rows[0].current);
+      // A role that may not create temporary tables could merge only unchanged chains: every chain fails
+      // here instead, with PostgreSQL's own error, not each one that changed once its whole crawl is done.
+      if (!rows[0].may_create_temp) await stage.#staged().staged;
+      return stage;
     } catch (err) {
       session.release(true);
       throw err;
@@ -107,7 +115,8 @@ export class ChainStage {
    * as stored.
    */
   async missing(limit: number): Promise<ListedCorp[]> {
-    if (this.#created === null && (await this.#unchanged())) return [];
+    // Nothing is missing from an unchanged listing (commit checks again, under the chain's lock).
+    if (this.#listing.held && (await this.#unchanged(this.#listing.held))) return [];
     await this.#flush();
     const { rows } = await this.#transaction(q.MISSING_SETTINGS, () =>
       this.#run(q.MISSING_CORPS, [...this.#scope, limit]),
@@ -147,28 +156,25 @@ export class ChainStage {
 
   /** Stages corps, tagged with the listing that found them (see discard), numbered from `seq`. */
   async add(corps: readonly StagedCorp[], listing = 0, seq = this.nextSeq(corps.length)): Promise<void> {
-    const held = this.#held;
-    if (
-      this.#created === null &&
-      held.length + corps.length <= this.#holdable &&
-      corps.every((c) => c.detail === null)
-    ) {
+    const { held } = this.#listing;
+    if (held && held.length + corps.length <= this.#holdable && corps.every((c) => c.detail === null)) {
       for (const [i, { corp }] of corps.entries()) held.push({ corp, listing, seq: seq + i });
       return;
     }
-    // Not waited for: the next page is listed meanwhile, and the flush that needs the table waits.
-    void this.#toTable();
+    // The table's creation is not waited for: the next page is listed meanwhile, and the flush waits.
+    const { buffer } = this.#staged();
     for (const [i, c] of corps.entries()) {
-      this.#buffer.push(encodeStageRow(c.corp, c.detail, listing, seq + i));
+      buffer.push(encodeStageRow(c.corp, c.detail, listing, seq + i));
       if (c.detail === 'failed') this.#detailsFailed = true;
     }
-    if (this.#buffer.length >= FLUSH_ROWS) await this.#flush();
+    if (buffer.length >= FLUSH_ROWS) await this.#flush();
   }
 
   /** Forgets everything `listing` staged: its group is being listed again from the start. */
   async discard(listing: number): Promise<void> {
-    if (this.#created === null) {
-      this.#held = this.#held.filter((h) => h.listing !== listing);
+    const { held } = this.#listing;
+    if (held) {
+      this.#listing = { held: held.filter((h) => h.listing !== listing) };
       return;
     }
     await this.#flush();
@@ -177,7 +183,8 @@ export class ChainStage {
 
   /** Merges the staged crawl and the chain's group tree in one transaction; returns the row counts. */
   async commit(chain: Chain, groups: readonly Group[], runId: number): Promise<Record<TableName, RowCounts>> {
-    if (this.#created !== null) await this.#flush();
+    // Before the transaction, to keep it short.
+    if (this.#listing.staged) await this.#flush();
     const counts = Object.fromEntries(TABLES.map((t) => [t, zeroCounts()])) as Record<TableName, RowCounts>;
     const scoped = [...this.#scope, runId];
     let refused = 0;
@@ -216,18 +223,17 @@ export class ChainStage {
 
   /** Empties the stage and gives the connection back (a broken one is closed instead). */
   async close(): Promise<void> {
-    this.#buffer = [];
-    this.#held = [];
-    if (this.#created !== null && !this.#broken) await this.#run(q.TRUNCATE_STAGE).catch(() => {});
+    const staged = this.#listing.staged !== undefined;
+    this.#listing = { held: [] };
+    if (staged && !this.#broken) await this.#run(q.TRUNCATE_STAGE).catch(() => {});
     this.#session.release(this.#broken);
   }
 
   /** In the merge: the chain's corps merged; or, held and unchanged, counted without a stage. */
   async #mergeCorps(scoped: unknown[]): Promise<RowCounts> {
     // Checked under the chain's row lock, as the merge itself would compare (see RUN_STATUS).
-    if (this.#created === null && (await this.#unchanged())) {
-      return { ...zeroCounts(), unchanged: this.#held.length };
-    }
+    const { held } = this.#listing;
+    if (held && (await this.#unchanged(held))) return { ...zeroCounts(), unchanged: held.length };
     await this.#flush();
     const merged = await this.#run(q.MERGE_CORPS, scoped);
     const removed = await this.#run(q.REMOVE_CORPS, scoped);
@@ -235,24 +241,24 @@ export class ChainStage {
   }
 
   /** Whether the held listing is the chain's current corps exactly, as stored: a merge would change nothing. */
-  async #unchanged(): Promise<boolean> {
-    const rows = this.#held.map((h) => listedColumns(h.corp));
+  async #unchanged(held: readonly HeldCorp[]): Promise<boolean> {
+    const rows = held.map((h) => listedColumns(h.corp));
     // A corp listed twice is left to the merge, which keeps its last record.
     if (new Set(rows.map((r) => r[0])).size < rows.length) return false;
     const { rows: found } = await this.#run(q.UNCHANGED_CORPS, [...this.#scope, JSON.stringify(rows)]);
     return found[0].current === rows.length && found[0].matched === rows.length;
   }
 
-  /** Stages the held listing, creating the stage table on this connection if it has none yet. */
-  #toTable(): Promise<unknown> {
-    if (this.#created === null) {
-      this.#created = Promise.all([this.#run(q.CREATE_STAGE), this.#run(q.TRUNCATE_STAGE)]);
-      // Thrown to whatever needs the table next, not as an unhandled rejection meanwhile.
-      this.#created.catch(() => {});
-      for (const h of this.#held) this.#buffer.push(encodeStageRow(h.corp, null, h.listing, h.seq));
-      this.#held = [];
-    }
-    return this.#created;
+  /** The listing staged: the held one moves to the stage table, created on this connection if it has none. */
+  #staged(): { staged: Promise<unknown>; buffer: string[] } {
+    const { held } = this.#listing;
+    if (!held) return this.#listing;
+    const staged = Promise.all([this.#run(q.CREATE_STAGE), this.#run(q.TRUNCATE_STAGE)]);
+    // Thrown to whatever needs the table next, not as an unhandled rejection meanwhile.
+    staged.catch(() => {});
+    const buffer = held.map((h) => encodeStageRow(h.corp, null, h.listing, h.seq));
+    this.#listing = { staged, buffer };
+    return this.#listing;
   }
 
   /** `work` in a transaction that `settings` (a statement of set_config(..., true) calls) starts with. */
@@ -265,9 +271,10 @@ export class ChainStage {
   }
 
   async #flush(): Promise<void> {
-    await this.#toTable();
-    const rows = this.#buffer;
-    this.#buffer = [];
+    const listing = this.#staged();
+    await listing.staged;
+    const rows = listing.buffer;
+    listing.buffer = [];
     await this.#serial(() => this.#session.copyFrom(q.STAGE_COLUMNS, rows));
   }
 

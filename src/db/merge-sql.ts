@@ -36,9 +36,10 @@ const LISTED = [
 ];
 const listed = (alias: string) => `(${LISTED.map((column) => `${alias}.${column}`).join(', ')})`;
 
-/** $3 a limit: the chain's current corps, counted up to it. */
-export const COUNT_CURRENT_CORPS = `
-select count(*)::int as n from (
+/** $3 a limit: the chain's current corps, counted up to it; and whether this role may stage. */
+export const OPEN_STAGE = `
+select count(*)::int as current, has_database_privilege(current_database(), 'temporary') as may_create_temp
+from (
   select 1 from wecom.chain_corps where upstream_corpid = $1 and chain_id = $2 and removed_at is null limit $3
 ) c`;
 

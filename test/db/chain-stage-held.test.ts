@@ -1,8 +1,11 @@
 // A short listing with no details is held in memory and, unchanged, merged without a stage table: creating
 // one writes to the system catalogs. Every change must still reach the tables.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChainStage, MEMORY_ROWS } from '../../src/db/chain-stage.ts';
 import * as q from '../../src/db/merge-sql.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { postgresDatabase } from '../../src/db/postgres.ts';
 import type { ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, intercepted, type TestDatabase } from '../helpers/db.ts';
 import { CHAIN, groups, joined, pending, UP } from './stage-fixtures.ts';
@@ -139,15 +142,13 @@ describe('ChainStage, a listing held in memory', () => {
     const pages = Array.from({ length: Math.ceil(many.length / 250) }, (_, i) =>
       many.slice(i * 250, i * 250 + 250),
     );
+    // All at once: pages come while the table is still being created.
     const again = await withStage(async (stage) => {
-      await stage.add(pages[0]!.map((corp) => ({ corp, detail: null })));
-      await vi.waitFor(() => expect(staging).toContain(q.CREATE_STAGE));
-      await Promise.all(
-        pages.slice(1).map((page) => stage.add(page.map((corp) => ({ corp, detail: null })))),
-      );
+      await Promise.all(pages.map((page) => stage.add(page.map((corp) => ({ corp, detail: null })))));
       return (await stage.commit(CHAIN, groups, run)).chain_corps;
     });
     expect(again).toEqual({ inserted: 0, updated: 0, unchanged: many.length, removed: 0 });
+    expect(staging[0]).toBe(q.CREATE_STAGE);
     expect(await sync(many.slice(1))).toEqual({
       inserted: 0,
       updated: 0,
@@ -157,11 +158,54 @@ describe('ChainStage, a listing held in memory', () => {
   });
 
   it('stages a listing once it has more corps than the chain had', async () => {
-    await withStage(async (stage) => {
+    const counts = await withStage(async (stage) => {
       await stage.add(BASE.map((corp) => ({ corp, detail: null })));
       expect(staging).toEqual([]);
-      await stage.add([{ corp: joined('wwe'), detail: null }]);
+      await stage.add([{ corp: joined('ww-more'), detail: null }]);
       await vi.waitFor(() => expect(staging).toContain(q.CREATE_STAGE));
+      return (await stage.commit(CHAIN, groups, run)).chain_corps;
     });
+    expect(counts).toEqual({ inserted: 1, updated: 0, unchanged: 4, removed: 0 });
+  });
+
+  it('fails a merge whose stage could not be created with that error, never as an unhandled rejection', async () => {
+    let refused = 0;
+    const failing = intercepted(db.database, (session, text, params) => {
+      if (text !== q.CREATE_STAGE) return session.query(text, params);
+      refused += 1;
+      return Promise.reject(new Error('no stage for you'));
+    });
+    const stage = await ChainStage.open(failing, UP, CHAIN.chainId);
+    try {
+      await stage.add([...BASE, joined('wwe')].map((corp) => ({ corp, detail: null })));
+      // The creation has failed before anything waits for it, and Node has had a turn to call it unhandled.
+      await vi.waitFor(() => expect(refused).toBe(1));
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect(stage.commit(CHAIN, groups, run)).rejects.toThrow('no stage for you');
+    } finally {
+      await stage.close();
+    }
+  });
+
+  it('fails at open, with PostgreSQL’s error, for a role that may not create temporary tables', async () => {
+    const role = `wcs_notemp_${randomBytes(4).toString('hex')}`;
+    const name = new URL(db.url).pathname.slice(1);
+    await db.pool.query(`create role ${role} login`);
+    await db.pool.query(`revoke temporary on database ${name} from public`);
+    await db.pool.query(`grant usage on schema wecom to ${role}`);
+    await db.pool.query(`grant select on all tables in schema wecom to ${role}`);
+    const url = new URL(db.url);
+    url.username = role;
+    const pool = createPool(url.toString(), 2);
+    try {
+      await expect(ChainStage.open(postgresDatabase(pool), UP, CHAIN.chainId)).rejects.toThrow(
+        /permission denied to create temporary tables/,
+      );
+    } finally {
+      await pool.end();
+      await db.pool.query(`grant temporary on database ${name} to public`);
+      await db.pool.query(`drop owned by ${role}`);
+      await db.pool.query(`drop role ${role}`);
+    }
   });
 });
