@@ -251,8 +251,15 @@ function summarise(
  * tables with the same indexes and checks, which is the floor for storing each corp
  * and its first version in this schema.
  */
-export async function copyOfStoredCorps(db: BenchDatabase, indexed = false): Promise<CopyTiming> {
-  const tables = indexed ? ['chain_corps', 'chain_corp_history'] : ['chain_corps'];
+/**
+ * The stored corps COPYed into an empty table of the same columns; with `history`, their versions too (into a
+ * second table); `indexed`, with the tables' indexes and constraints. Rows counted: the corps.
+ */
+export async function copyOfStoredCorps(
+  db: BenchDatabase,
+  { history = false, indexed = false } = {},
+): Promise<CopyTiming> {
+  const tables = history ? ['chain_corps', 'chain_corp_history'] : ['chain_corps'];
   const client = await db.pool.connect();
   try {
     const copies: { name: string; chunks: Buffer[] }[] = [];

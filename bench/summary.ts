@@ -177,12 +177,14 @@ export function targets(
   });
   const share = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopy.rowsPerS : null;
   const floorShare = writePath ? writePath.stageMerge.rowsPerS / writePath.indexedCopy.rowsPerS : null;
+  const allShare = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopyAll.rowsPerS : null;
   out.push({
     target: 'first-load write path ≥ 20% of plain COPY (rows/s)',
     measured:
-      share === null || floorShare === null
+      share === null || floorShare === null || allShare === null
         ? 'not run'
-        : `${(share * 100).toFixed(1)}% (${(floorShare * 100).toFixed(0)}% of a COPY into the same indexed tables)`,
+        : `${(share * 100).toFixed(1)}% (${(allShare * 100).toFixed(1)}% of a plain COPY of every row it writes, ` +
+          `corps and versions; ${(floorShare * 100).toFixed(0)}% of a COPY into the same indexed tables)`,
     met: share === null ? null : share >= 0.2,
   });
   const m1 = at(1_000_000);

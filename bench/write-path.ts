@@ -33,6 +33,8 @@ export interface WritePathRun {
   /** Then every pending corp joined: a pending row removed, a joined one added, its history linked. */
   stageMergeJoined: Pass;
   plainCopy: Pass;
+  /** The corps and their versions, every row a first load writes, COPYed into tables with no index. */
+  plainCopyAll: Pass;
   /** The same rows COPYed into tables with chain_corps' and chain_corp_history's indexes: this schema's floor. */
   indexedCopy: Pass;
   upsert: Pass;
@@ -136,13 +138,14 @@ export async function measureWritePath(
   const stageMergeAgain = await measured(db, total, () =>
     stageAndMerge(db, network, options.pageSize, false),
   );
-  const pass = async (indexed: boolean): Promise<Pass> => {
-    const copy = await copyOfStoredCorps(db, indexed);
+  const pass = async (options: { history?: boolean; indexed?: boolean }): Promise<Pass> => {
+    const copy = await copyOfStoredCorps(db, options);
     return { ...copy, rowsPerS: copy.rows / copy.s, rowsWritten: copy.rows };
   };
   // The copies read what the first load stored, so they come before the renames add versions.
-  const plainCopy = await pass(false);
-  const indexedCopy = await pass(true);
+  const plainCopy = await pass({});
+  const plainCopyAll = await pass({ history: true });
+  const indexedCopy = await pass({ history: true, indexed: true });
   await db.pool.query('vacuum analyze');
   const stageMergeRenamed = await measured(db, total, () =>
     stageAndMerge(db, network, options.pageSize, false, renamed),
@@ -157,6 +160,7 @@ export async function measureWritePath(
     stageMergeRenamed,
     stageMergeJoined,
     plainCopy,
+    plainCopyAll,
     indexedCopy,
     upsert,
     upsertAgain,
@@ -181,6 +185,7 @@ export function medianRun(runs: readonly WritePathRun[]): WritePathRun {
     stageMergeRenamed: pass('stageMergeRenamed'),
     stageMergeJoined: pass('stageMergeJoined'),
     plainCopy: pass('plainCopy'),
+    plainCopyAll: pass('plainCopyAll'),
     indexedCopy: pass('indexedCopy'),
     upsert: pass('upsert'),
     upsertAgain: pass('upsertAgain'),
