@@ -9,8 +9,9 @@ import { ConfigError, quoted } from '../config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 
 const SRC = new URL('../', import.meta.url);
-// The entry point runs the CLI when imported; it is cached by starting this command through it.
-const ENTRY = new URL('./main.ts', import.meta.url).href;
+// The entry point and the program it loads run the CLI when imported: they are cached by starting this command
+// through them, and importing them again would start it once more.
+const RUNNING = new Set(['./main.ts', './program.ts'].map((path) => new URL(path, import.meta.url).href));
 
 export async function compileCacheCommand(): Promise<ExitCode> {
   const dir = getCompileCacheDir();
@@ -25,9 +26,9 @@ export async function compileCacheCommand(): Promise<ExitCode> {
   const modules = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
     .filter((path) => path.endsWith('.ts'))
     .map((path) => new URL(path, SRC).href)
-    .filter((url) => url !== ENTRY);
+    .filter((url) => !RUNNING.has(url));
   for (const url of modules) await import(url);
   flushCompileCache();
-  process.stdout.write(`compile cache: ${modules.length + 1} modules in ${dir}\n`);
+  process.stdout.write(`compile cache: ${modules.length + RUNNING.size} modules in ${dir}\n`);
   return EXIT.ok;
 }

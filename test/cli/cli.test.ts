@@ -339,6 +339,38 @@ describe('wecom-chain-sync CLI', () => {
     expect(failed.stderr).toContain('sync failed');
   });
 
+  it('stops with exit 9 and one line on a SIGTERM that comes while its modules are still loading', async () => {
+    // Preloaded through NODE_OPTIONS: the process sends itself SIGTERM as it resolves the program's modules.
+    // Until a handler is registered, that kills a process, and a container's PID 1 loses the signal.
+    const dir = mkdtempSync(join(tmpdir(), 'wcs-early-signal-'));
+    try {
+      const hook = join(dir, 'hook.mjs');
+      writeFileSync(
+        hook,
+        `import { registerHooks } from 'node:module';
+let sent = false;
+registerHooks({
+  resolve(specifier, context, next) {
+    if (specifier === './commands.ts' && !sent) {
+      sent = true;
+      process.kill(process.pid, 'SIGTERM');
+    }
+    return next(specifier, context);
+  },
+});
+`,
+      );
+      const result = await runCli(['migrate'], { DATABASE_URL: db.url, NODE_OPTIONS: `--import=${hook}` });
+      expect(result).toMatchObject({
+        code: 9,
+        signal: null,
+        stderr: 'wecom-chain-sync: stopped by SIGTERM\n',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   // Preloaded through NODE_OPTIONS: says at exit whether Node loaded its TypeScript stripper (amaro).
   const STRIPPER_PROBE =
     "--import=data:text/javascript,process.on('exit',()=>process.stderr.write('stripper:'+process.moduleLoadList.some((m)=>m.includes('amaro'))))";
