@@ -8,7 +8,7 @@ import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import type { ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, intercepted, type TestDatabase } from '../helpers/db.ts';
-import { CHAIN, groups, joined, pending, UP } from './stage-fixtures.ts';
+import { CHAIN, groups, joined, newRun, pending, UP } from './stage-fixtures.ts';
 
 const BASE: ListedCorp[] = [
   joined('wwa'),
@@ -28,9 +28,7 @@ describe('ChainStage, a listing held in memory', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    run = (
-      await db.pool.query(`insert into wecom.sync_runs (upstream_corpid) values ($1) returning id`, [UP])
-    ).rows[0].id;
+    run = await newRun(db.pool);
   });
   afterAll(() => db.drop());
 

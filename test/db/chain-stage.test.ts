@@ -10,7 +10,7 @@ import {
   type TestDatabase,
 } from '../helpers/db.ts';
 
-import { CHAIN, detail, groups, joined, pending, UP } from './stage-fixtures.ts';
+import { CHAIN, detail, groups, joined, newRun, pending, UP } from './stage-fixtures.ts';
 
 describe('ChainStage', () => {
   let db: TestDatabase;
@@ -20,9 +20,7 @@ describe('ChainStage', () => {
   });
   afterAll(() => db.drop());
   beforeEach(async () => {
-    run = (
-      await db.pool.query(`insert into wecom.sync_runs (upstream_corpid) values ($1) returning id`, [UP])
-    ).rows[0].id;
+    run = await newRun(db.pool);
   });
 
   async function sync(corps: StagedCorp[], g: Group[] = groups, chain = CHAIN) {
@@ -217,9 +215,7 @@ describe('ChainStage history statements', () => {
   let run = 0;
   beforeAll(async () => {
     db = await createTestDatabase();
-    run = (
-      await db.pool.query(`insert into wecom.sync_runs (upstream_corpid) values ($1) returning id`, [UP])
-    ).rows[0].id;
+    run = await newRun(db.pool);
   });
   afterAll(() => db.drop());
 
@@ -285,10 +281,7 @@ describe('ChainStage plans', () => {
       return session.query(text, params);
     });
     const merge = async (rename: string) => {
-      const { rows } = await db.pool.query(
-        'insert into wecom.sync_runs (upstream_corpid) values ($1) returning id',
-        [UP],
-      );
+      const runId = await newRun(db.pool);
       const stage = await ChainStage.open(explaining, UP, 'ch-plans');
       try {
         await stage.add(
@@ -297,7 +290,7 @@ describe('ChainStage plans', () => {
             detail: null,
           })),
         );
-        return await stage.commit({ chainId: 'ch-plans', chainName: 'p' }, groups, rows[0].id);
+        return await stage.commit({ chainId: 'ch-plans', chainName: 'p' }, groups, runId);
       } finally {
         await stage.close();
       }
@@ -321,18 +314,13 @@ describe.each(DRIVERS)('ChainStage on %s, after a merge fails', (driver) => {
   it('leaves the connection usable: the failed transaction is rolled back, not left open', async () => {
     const db = await createDriverDatabase(driver);
     try {
-      const { rows } = await db.query(
-        'insert into wecom.sync_runs (upstream_corpid) values ($1) returning id',
-        [UP],
-      );
+      const runId = await newRun(db);
       const stage = await ChainStage.open(db.database, UP, 'ch-fails');
       // PostgreSQL refuses a NUL character in text: the merge fails inside its transaction.
       const bad: Group[] = [{ groupid: 2, groupName: 'a\u0000b', parentid: 1, order: 0 }];
       try {
         await stage.add([{ corp: joined('wwf'), detail: null }]);
-        await expect(
-          stage.commit({ chainId: 'ch-fails', chainName: 'f' }, bad, rows[0].id),
-        ).rejects.toThrow();
+        await expect(stage.commit({ chainId: 'ch-fails', chainName: 'f' }, bad, runId)).rejects.toThrow();
       } finally {
         await stage.close();
       }
@@ -342,7 +330,7 @@ describe.each(DRIVERS)('ChainStage on %s, after a merge fails', (driver) => {
       const next = await ChainStage.open(db.database, UP, 'ch-next');
       try {
         await next.add([{ corp: joined('wwn'), detail: null }]);
-        const counts = await next.commit({ chainId: 'ch-next', chainName: 'n' }, groups, rows[0].id);
+        const counts = await next.commit({ chainId: 'ch-next', chainName: 'n' }, groups, runId);
         expect(counts.chain_corps.inserted).toBe(1);
       } finally {
         await next.close();

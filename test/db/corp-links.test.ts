@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainStage } from '../../src/db/chain-stage.ts';
 import type { CorpDetail, Group, ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { newRun, UP } from './stage-fixtures.ts';
 
-const UP = 'wwup';
 const groups: Group[] = [{ groupid: 2, groupName: '一级经销商', parentid: 1, order: 0 }];
 const joined = (corpid: string, customId: string): ListedCorp => ({
   isJoined: true,
@@ -36,14 +36,11 @@ describe('linking a pending corp to the joined corp it became', () => {
   function chain() {
     const chainId = `links-${++chains}`;
     const crawl = async (corps: ListedCorp[], detail: CorpDetail | null = null) => {
-      const { rows } = await db.pool.query(
-        'insert into wecom.sync_runs (upstream_corpid) values ($1) returning id',
-        [UP],
-      );
+      const runId = await newRun(db.pool);
       const stage = await ChainStage.open(db.database, UP, chainId);
       try {
         await stage.add(corps.map((corp) => ({ corp, detail: corp.isJoined ? detail : null })));
-        await stage.commit({ chainId, chainName: chainId }, groups, rows[0].id);
+        await stage.commit({ chainId, chainName: chainId }, groups, runId);
       } finally {
         await stage.close();
       }
