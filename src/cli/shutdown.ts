@@ -15,12 +15,19 @@ export class ShutdownRequested extends Error {
 
 export interface Shutdown {
   signal: AbortSignal;
+  /**
+   * The work is over and its outcome decided: a signal from then on changes nothing, while the process only
+   * closes its connections and exits with that outcome. The handler stays registered, so that main.ts's does
+   * not take such a signal for one that came before any work and exit 9.
+   */
   dispose(): void;
 }
 
 export function handleShutdown(log: Logger, timeoutMs: number): Shutdown {
   const controller = new AbortController();
+  let disposed = false;
   const onSignal = (name: NodeJS.Signals) => {
+    if (disposed) return;
     if (controller.signal.aborted) {
       log.warn({ signal: name }, 'second signal: exiting now');
       process.exit(EXIT.aborted);
@@ -39,7 +46,7 @@ export function handleShutdown(log: Logger, timeoutMs: number): Shutdown {
   return {
     signal: controller.signal,
     dispose() {
-      for (const name of STOP_SIGNALS) process.off(name, onSignal);
+      disposed = true;
     },
   };
 }

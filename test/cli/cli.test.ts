@@ -371,6 +371,31 @@ registerHooks({
     }
   });
 
+  it('keeps a finished run’s exit code when a signal comes as it closes its connections', async () => {
+    // Preloaded through NODE_OPTIONS: the process sends itself SIGTERM as it ends its connection pool, once the
+    // run is recorded and its outcome decided.
+    const dir = mkdtempSync(join(tmpdir(), 'wcs-late-signal-'));
+    try {
+      const hook = join(dir, 'hook.mjs');
+      writeFileSync(
+        hook,
+        `import pg from ${JSON.stringify(import.meta.resolve('pg'))};
+const end = pg.Pool.prototype.end;
+pg.Pool.prototype.end = function (...args) {
+  process.kill(process.pid, 'SIGTERM');
+  return end.apply(this, args);
+};
+`,
+      );
+      const result = await runCli(['run'], { ...env, NODE_OPTIONS: `--import=${hook}` });
+      expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+      const { rows } = await db.pool.query('select status from wecom.sync_runs order by id desc limit 1');
+      expect(rows).toEqual([{ status: 'succeeded' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   // Preloaded through NODE_OPTIONS: says at exit whether Node loaded its TypeScript stripper (amaro).
   const STRIPPER_PROBE =
     "--import=data:text/javascript,process.on('exit',()=>process.stderr.write('stripper:'+process.moduleLoadList.some((m)=>m.includes('amaro'))))";
