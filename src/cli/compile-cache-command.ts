@@ -10,7 +10,7 @@ import { EXIT, type ExitCode } from './exit-codes.ts';
 
 const SRC = new URL('../', import.meta.url);
 // The entry point and the program it loads run the CLI when imported: they are cached by starting this command
-// through them, and importing them again would start it once more.
+// through them, and importing them here would wait for their own loading, which waits for this command.
 const RUNNING = new Set(['./main.ts', './program.ts'].map((path) => new URL(path, import.meta.url).href));
 
 export async function compileCacheCommand(): Promise<ExitCode> {
