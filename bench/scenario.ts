@@ -246,14 +246,10 @@ function summarise(
 }
 
 /**
- * Copies the stored corp rows out and times COPYing them back into fresh tables. Plain: chain_corps into a
- * table with its columns only, no index or constraint. Indexed: chain_corps and chain_corp_history into
- * tables with the same indexes and checks, which is the floor for storing each corp
- * and its first version in this schema.
- */
-/**
- * The stored corps COPYed into an empty table of the same columns; with `history`, their versions too (into a
- * second table); `indexed`, with the tables' indexes and constraints. Rows counted: the corps.
+ * Copies the stored corp rows out and times COPYing them back into fresh tables of the same columns; with
+ * `history`, their versions too (into a second table); `indexed`, with the tables' indexes and checks, which
+ * with `history` is the floor for storing each corp and its first version in this schema. Rows counted: the
+ * corps.
  */
 export async function copyOfStoredCorps(
   db: BenchDatabase,

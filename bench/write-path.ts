@@ -138,9 +138,9 @@ export async function measureWritePath(
   const stageMergeAgain = await measured(db, total, () =>
     stageAndMerge(db, network, options.pageSize, false),
   );
-  const pass = async (options: { history?: boolean; indexed?: boolean }): Promise<Pass> => {
-    const copy = await copyOfStoredCorps(db, options);
-    return { ...copy, rowsPerS: copy.rows / copy.s, rowsWritten: copy.rows };
+  const pass = async (copy: { history?: boolean; indexed?: boolean }): Promise<Pass> => {
+    const timed = await copyOfStoredCorps(db, copy);
+    return { ...timed, rowsPerS: timed.rows / timed.s, rowsWritten: timed.rows };
   };
   // The copies read what the first load stored, so they come before the renames add versions.
   const plainCopy = await pass({});

@@ -10,7 +10,7 @@ import { createPool, typeParser } from './pool.ts';
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
 
 // Any fixed key will do; it only has to differ from the per-corp sync locks.
-const MIGRATION_LOCK_KEY = 7_413_020_001;
+export const MIGRATION_LOCK_KEY = 7_413_020_001;
 
 /**
  * How long a session of ours may sit idle inside a transaction before the server ends it. Ours never

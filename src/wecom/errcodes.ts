@@ -1,5 +1,6 @@
 // The WeCom error codes the job acts on, by name (WeCom's global error code page). Any other code fails
-// its call; what that means for a crawl is sync/errors.ts's to say.
+// its call; what that means for a crawl is sync/errors.ts's to say. The simulator keeps a table of its own
+// (simulator/wire.ts): it plays WeCom, and sharing one would let a wrong code pass on both sides unseen.
 export const ERRCODE = {
   /** System busy: retried. */
   busy: -1,

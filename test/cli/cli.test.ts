@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { logLines, runCli, startCli } from '../helpers/cli.ts';
+import { logLines, runCli, runCliWithPreload, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot } from '../helpers/simulated.ts';
 
@@ -340,14 +340,12 @@ describe('wecom-chain-sync CLI', () => {
   });
 
   it('stops with exit 9 and one line on a SIGTERM that comes while its modules are still loading', async () => {
-    // Preloaded through NODE_OPTIONS: the process sends itself SIGTERM as it resolves the program's modules.
-    // Until a handler is registered, that kills a process, and a container's PID 1 loses the signal.
-    const dir = mkdtempSync(join(tmpdir(), 'wcs-early-signal-'));
-    try {
-      const hook = join(dir, 'hook.mjs');
-      writeFileSync(
-        hook,
-        `import { registerHooks } from 'node:module';
+    // The process sends itself SIGTERM as it resolves the program's modules. Until a handler is registered, that
+    // kills a process, and a container's PID 1 loses the signal.
+    const result = await runCliWithPreload(
+      ['migrate'],
+      { DATABASE_URL: db.url },
+      `import { registerHooks } from 'node:module';
 let sent = false;
 registerHooks({
   resolve(specifier, context, next) {
@@ -359,41 +357,32 @@ registerHooks({
   },
 });
 `,
-      );
-      const result = await runCli(['migrate'], { DATABASE_URL: db.url, NODE_OPTIONS: `--import=${hook}` });
-      expect(result).toMatchObject({
-        code: 9,
-        signal: null,
-        stderr: 'wecom-chain-sync: stopped by SIGTERM\n',
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    );
+    expect(result).toMatchObject({
+      code: 9,
+      signal: null,
+      stderr: 'wecom-chain-sync: stopped by SIGTERM\n',
+    });
   });
 
   it('keeps a finished run’s exit code when a signal comes as it closes its connections', async () => {
-    // Preloaded through NODE_OPTIONS: the process sends itself SIGTERM as it ends its connection pool, once the
-    // run is recorded and its outcome decided.
-    const dir = mkdtempSync(join(tmpdir(), 'wcs-late-signal-'));
-    try {
-      const hook = join(dir, 'hook.mjs');
-      writeFileSync(
-        hook,
-        `import pg from ${JSON.stringify(import.meta.resolve('pg'))};
+    // The process sends itself SIGTERM as it ends its connection pool, once the run is recorded and its outcome
+    // decided.
+    const result = await runCliWithPreload(
+      ['run'],
+      env,
+      `import pg from ${JSON.stringify(import.meta.resolve('pg'))};
 const end = pg.Pool.prototype.end;
 pg.Pool.prototype.end = function (...args) {
+  process.stderr.write('preload: SIGTERM sent\\n');
   process.kill(process.pid, 'SIGTERM');
   return end.apply(this, args);
 };
 `,
-      );
-      const result = await runCli(['run'], { ...env, NODE_OPTIONS: `--import=${hook}` });
-      expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
-      const { rows } = await db.pool.query('select status from wecom.sync_runs order by id desc limit 1');
-      expect(rows).toEqual([{ status: 'succeeded' }]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    );
+    expect(result).toMatchObject({ code: 0, signal: null, stderr: 'preload: SIGTERM sent\n' });
+    const { rows } = await db.pool.query('select status from wecom.sync_runs order by id desc limit 1');
+    expect(rows).toEqual([{ status: 'succeeded' }]);
   });
 
   // Preloaded through NODE_OPTIONS: says at exit whether Node loaded its TypeScript stripper (amaro).

@@ -4,9 +4,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MIGRATION_LOCK_KEY } from '../../src/db/postgres.ts';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { expectExactTimes, killLeftovers, logLines, runCli, startCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import {
+  type CliProcess,
+  expectExactTimes,
+  killLeftovers,
+  logLines,
+  runCli,
+  startCli,
+} from '../helpers/cli.ts';
+import { createTestDatabase, holdingMigrationLock, type TestDatabase } from '../helpers/db.ts';
 import { CORP_ID, expectedSnapshot, SECRET, type Snapshot, storedSnapshot } from '../helpers/simulated.ts';
 
 describe('in production', () => {
@@ -76,6 +84,18 @@ describe('in production', () => {
   /** Waits until a process is blocked on the migration lock the test holds. */
   const untilWaitingForMigrationLock = () =>
     vi.waitFor(async () => expect(await waitingForLocks()).toBe(1), { timeout: 20_000, interval: 20 });
+  /**
+   * Starts a process while the test holds the migration lock and sends it SIGTERM once it waits there: how it
+   * ended, and how many lock waits were left behind while the lock was still held.
+   */
+  const stoppedWaitingForMigrations = (start: () => CliProcess) =>
+    holdingMigrationLock(db.pool, async () => {
+      const proc = start();
+      await untilWaitingForMigrationLock();
+      proc.child.kill('SIGTERM');
+      const result = await proc.exited;
+      return { result, waitsLeft: await waitingForLocks() };
+    });
   /** Waits until `query` finds exactly one backend, then terminates it, as an administrator or a failover would. */
   const terminateBackend = async (query: string) => {
     const pid = await vi.waitFor(
@@ -227,34 +247,20 @@ describe('in production', () => {
   });
 
   it('migrate stops with exit 9 on SIGTERM, as no container init would do it for Node as PID 1', async () => {
-    const holder = await db.pool.connect();
-    try {
-      await holder.query('select pg_advisory_lock(7413020001)');
-      const proc = startCli(['migrate'], env);
-      await untilWaitingForMigrationLock();
-      proc.child.kill('SIGTERM');
-      expect(await proc.exited).toMatchObject({ code: 9, signal: null });
-    } finally {
-      await holder.query('select pg_advisory_unlock(7413020001)');
-      holder.release();
-    }
+    const { result } = await stoppedWaitingForMigrations(() => startCli(['migrate'], env));
+    expect(result).toMatchObject({ code: 9, signal: null });
   });
 
   it('exits 5 in one line when the connection migrating is lost', async () => {
-    const holder = await db.pool.connect();
-    try {
-      await holder.query('select pg_advisory_lock(7413020001)');
+    await holdingMigrationLock(db.pool, async () => {
       const proc = startCli(['migrate'], env);
       await terminateBackend(
-        `select pid from pg_locks where locktype = 'advisory' and not granted and objid = 7413020001 % 4294967296`,
+        `select pid from pg_locks where locktype = 'advisory' and not granted and objid = ${MIGRATION_LOCK_KEY} % 4294967296`,
       );
       const result = await proc.exited;
       expect(result.code).toBe(5);
       expect(result.stderr).toMatch(/^wecom-chain-sync: database unreachable: [^\n]*\n$/);
-    } finally {
-      await holder.query('select pg_advisory_unlock(7413020001)');
-      holder.release();
-    }
+    });
   });
 
   it('after kill -9, the next run marks the dead one aborted and completes', async () => {
@@ -403,41 +409,25 @@ describe('in production', () => {
 
   it('schedule stopped while it waits for migrations exits 0 at once, without syncing', async () => {
     const before = (await latestRun()).id;
-    const holder = await db.pool.connect();
-    try {
-      // Another process migrating, for longer than the deadline: this one waits for the migration lock.
-      await holder.query('select pg_advisory_lock(7413020001)');
-      const proc = startSchedule(['--now'], { SHUTDOWN_TIMEOUT_MS: '600000' });
-      await untilWaitingForMigrationLock();
-      proc.child.kill('SIGTERM');
-      const result = await proc.exited;
-      expect(result.code).toBe(0);
-      expect(logLines(result.stderr).some((l) => l.msg === 'scheduler stopped before it started')).toBe(true);
-      expect((await latestRun()).id).toBe(before);
-      expect(await waitingForLocks()).toBe(0);
-    } finally {
-      await holder.query('select pg_advisory_unlock(7413020001)');
-      holder.release();
-    }
+    // Another process migrating, for longer than the deadline: this one waits for the migration lock.
+    const { result, waitsLeft } = await stoppedWaitingForMigrations(() =>
+      startSchedule(['--now'], { SHUTDOWN_TIMEOUT_MS: '600000' }),
+    );
+    expect(result.code).toBe(0);
+    expect(logLines(result.stderr).some((l) => l.msg === 'scheduler stopped before it started')).toBe(true);
+    expect((await latestRun()).id).toBe(before);
+    expect(waitsLeft).toBe(0);
   });
 
   it('run stopped while it waits for migrations exits 9 at once in one line, and withdraws its wait', async () => {
     const before = (await latestRun()).id;
-    const holder = await db.pool.connect();
-    try {
-      await holder.query('select pg_advisory_lock(7413020001)');
-      const proc = startCli(['run'], { ...env, SHUTDOWN_TIMEOUT_MS: '600000' });
-      await untilWaitingForMigrationLock();
-      proc.child.kill('SIGTERM');
-      const result = await proc.exited;
-      expect(result.code).toBe(9);
-      expect(result.stderr).toMatch(/\nwecom-chain-sync: stopped by SIGTERM before a sync started\n$/);
-      expect((await latestRun()).id).toBe(before);
-      expect(await waitingForLocks()).toBe(0);
-    } finally {
-      await holder.query('select pg_advisory_unlock(7413020001)');
-      holder.release();
-    }
+    const { result, waitsLeft } = await stoppedWaitingForMigrations(() =>
+      startCli(['run'], { ...env, SHUTDOWN_TIMEOUT_MS: '600000' }),
+    );
+    expect(result.code).toBe(9);
+    expect(result.stderr).toMatch(/\nwecom-chain-sync: stopped by SIGTERM before a sync started\n$/);
+    expect((await latestRun()).id).toBe(before);
+    expect(waitsLeft).toBe(0);
   });
 
   it('schedule reports the last run and last success it finds in the database from its start', async () => {

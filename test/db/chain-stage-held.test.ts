@@ -6,9 +6,10 @@ import { ChainStage, MEMORY_ROWS } from '../../src/db/chain-stage.ts';
 import * as q from '../../src/db/merge-sql.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
+import { startRun } from '../../src/db/runs.ts';
 import type { ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, intercepted, type TestDatabase } from '../helpers/db.ts';
-import { CHAIN, groups, joined, newRun, pending, UP } from './stage-fixtures.ts';
+import { CHAIN, groups, joined, pending, UP } from './stage-fixtures.ts';
 
 const BASE: ListedCorp[] = [
   joined('wwa'),
@@ -28,7 +29,7 @@ describe('ChainStage, a listing held in memory', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    run = await newRun(db.pool);
+    run = await startRun(db.database.orm, UP);
   });
   afterAll(() => db.drop());
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
 import * as q from '../../src/db/merge-sql.ts';
+import { startRun } from '../../src/db/runs.ts';
 import type { CorpDetail, Group } from '../../src/wecom/types.ts';
 import {
   createDriverDatabase,
@@ -10,7 +11,7 @@ import {
   type TestDatabase,
 } from '../helpers/db.ts';
 
-import { CHAIN, detail, groups, joined, newRun, pending, UP } from './stage-fixtures.ts';
+import { CHAIN, detail, groups, joined, pending, UP } from './stage-fixtures.ts';
 
 describe('ChainStage', () => {
   let db: TestDatabase;
@@ -20,7 +21,7 @@ describe('ChainStage', () => {
   });
   afterAll(() => db.drop());
   beforeEach(async () => {
-    run = await newRun(db.pool);
+    run = await startRun(db.database.orm, UP);
   });
 
   async function sync(corps: StagedCorp[], g: Group[] = groups, chain = CHAIN) {
@@ -215,7 +216,7 @@ describe('ChainStage history statements', () => {
   let run = 0;
   beforeAll(async () => {
     db = await createTestDatabase();
-    run = await newRun(db.pool);
+    run = await startRun(db.database.orm, UP);
   });
   afterAll(() => db.drop());
 
@@ -281,7 +282,7 @@ describe('ChainStage plans', () => {
       return session.query(text, params);
     });
     const merge = async (rename: string) => {
-      const runId = await newRun(db.pool);
+      const runId = await startRun(db.database.orm, UP);
       const stage = await ChainStage.open(explaining, UP, 'ch-plans');
       try {
         await stage.add(
@@ -314,7 +315,7 @@ describe.each(DRIVERS)('ChainStage on %s, after a merge fails', (driver) => {
   it('leaves the connection usable: the failed transaction is rolled back, not left open', async () => {
     const db = await createDriverDatabase(driver);
     try {
-      const runId = await newRun(db);
+      const runId = await startRun(db.database.orm, UP);
       const stage = await ChainStage.open(db.database, UP, 'ch-fails');
       // PostgreSQL refuses a NUL character in text: the merge fails inside its transaction.
       const bad: Group[] = [{ groupid: 2, groupName: 'a\u0000b', parentid: 1, order: 0 }];

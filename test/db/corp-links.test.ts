@@ -2,9 +2,10 @@
 // appeared with its custom_id, merge by merge, each under a run of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainStage } from '../../src/db/chain-stage.ts';
+import { startRun } from '../../src/db/runs.ts';
 import type { CorpDetail, Group, ListedCorp } from '../../src/wecom/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { newRun, UP } from './stage-fixtures.ts';
+import { UP } from './stage-fixtures.ts';
 
 const groups: Group[] = [{ groupid: 2, groupName: '一级经销商', parentid: 1, order: 0 }];
 const joined = (corpid: string, customId: string): ListedCorp => ({
@@ -36,7 +37,7 @@ describe('linking a pending corp to the joined corp it became', () => {
   function chain() {
     const chainId = `links-${++chains}`;
     const crawl = async (corps: ListedCorp[], detail: CorpDetail | null = null) => {
-      const runId = await newRun(db.pool);
+      const runId = await startRun(db.database.orm, UP);
       const stage = await ChainStage.open(db.database, UP, chainId);
       try {
         await stage.add(corps.map((corp) => ({ corp, detail: corp.isJoined ? detail : null })));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShutdownRequested } from '../../src/cli/shutdown.ts';
 import { drizzleModule } from '../../src/db/drizzle.ts';
 import { logLines, runCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, holdingMigrationLock, type TestDatabase } from '../helpers/db.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
 
@@ -35,10 +35,8 @@ describe('migrations', () => {
 
   it('wait for no lock, and migrate nothing, when the stop came before they began to wait', async () => {
     const db = await fresh();
-    const holder = await db.pool.connect();
-    try {
-      // Another process migrating: without the stop, this one would wait for as long as it holds the lock.
-      await holder.query('select pg_advisory_lock(7413020001)');
+    // Another process migrating: without the stop, this one would wait for as long as it holds the lock.
+    await holdingMigrationLock(db.pool, async () => {
       const stop = new AbortController();
       stop.abort(new ShutdownRequested('SIGTERM'));
       await expect(db.database.migrate(stop.signal)).rejects.toThrow('stopped by SIGTERM');
@@ -47,10 +45,7 @@ describe('migrations', () => {
         `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
       );
       expect(rows[0].n).toBe(0);
-    } finally {
-      await holder.query('select pg_advisory_unlock(7413020001)');
-      holder.release();
-    }
+    });
   });
 
   it('create the wecom tables, and concurrent runs serialise and find nothing left to do', async () => {

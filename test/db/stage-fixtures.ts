@@ -32,13 +32,3 @@ export const detail = (q: number): CorpDetail => ({
   groupid: 2,
   isJoined: true,
 });
-
-/** A new run of UP, for merges to carry: its id. */
-export async function newRun(db: {
-  query(text: string, values: unknown[]): Promise<{ rows: { id: unknown }[] }>;
-}): Promise<number> {
-  const { rows } = await db.query('insert into wecom.sync_runs (upstream_corpid) values ($1) returning id', [
-    UP,
-  ]);
-  return Number(rows[0]!.id);
-}

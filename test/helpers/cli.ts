@@ -65,6 +65,18 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   return startCli(args, env).exited;
 }
 
+/** runCli with `source` preloaded as an ES module (NODE_OPTIONS=--import): to act on the process from inside. */
+export function runCliWithPreload(
+  args: string[],
+  env: Record<string, string | undefined>,
+  source: string,
+): Promise<CliResult> {
+  return runCli(args, {
+    ...env,
+    NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(source)}`,
+  });
+}
+
 /** The JSON log lines a process wrote to stderr. */
 export function logLines(stderr: string): Record<string, unknown>[] {
   return stderr

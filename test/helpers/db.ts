@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import type { Database, Queryable, QueryResult, Session } from '../../src/db/database.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { createPool } from '../../src/db/pool.ts';
-import { postgresDatabase } from '../../src/db/postgres.ts';
+import { MIGRATION_LOCK_KEY, postgresDatabase } from '../../src/db/postgres.ts';
 
 export type Driver = Database['driver'];
 export const DRIVERS: readonly Driver[] = ['postgres', 'pglite'];
@@ -79,4 +79,16 @@ export function intercepted(
       },
     },
   });
+}
+
+/** `work` while `pool` holds the migration lock, as another process migrating would. */
+export async function holdingMigrationLock<T>(pool: pg.Pool, work: () => Promise<T>): Promise<T> {
+  const holder = await pool.connect();
+  try {
+    await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    return await work();
+  } finally {
+    await holder.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    holder.release();
+  }
 }
