@@ -16,28 +16,30 @@ export class ShutdownRequested extends Error {
 export interface Shutdown {
   signal: AbortSignal;
   /**
-   * The work is over and its outcome decided: a signal from then on changes nothing, while the process only
-   * closes its connections and exits with that outcome. The handler stays registered, so that main.ts's does
-   * not take such a signal for one that came before any work and exit 9.
+   * The work is over and its outcome decided: a signal from then on stops nothing, and only bounds the
+   * closing of connections by the deadline (a second one exits at once). The handler stays registered, so
+   * that main.ts's does not take such a signal for one that came before any work and exit 9.
    */
   dispose(): void;
 }
 
 export function handleShutdown(log: Logger, timeoutMs: number): Shutdown {
   const controller = new AbortController();
-  let disposed = false;
+  let closing = false;
+  let deadline: NodeJS.Timeout | undefined;
   const onSignal = (name: NodeJS.Signals) => {
-    if (disposed) return;
-    if (controller.signal.aborted) {
+    if (deadline !== undefined) {
       log.warn({ signal: name }, 'second signal: exiting now');
       process.exit(EXIT.aborted);
     }
-    log.warn(
-      { signal: name, timeoutMs },
-      'stopping: no new requests; the chain being written commits or rolls back',
-    );
-    controller.abort(new ShutdownRequested(name));
-    setTimeout(() => {
+    if (!closing) {
+      log.warn(
+        { signal: name, timeoutMs },
+        'stopping: no new requests; the chain being written commits or rolls back',
+      );
+      controller.abort(new ShutdownRequested(name));
+    }
+    deadline = setTimeout(() => {
       log.error({ timeoutMs }, 'shutdown deadline passed: exiting now');
       process.exit(EXIT.aborted);
     }, timeoutMs).unref();
@@ -46,7 +48,7 @@ export function handleShutdown(log: Logger, timeoutMs: number): Shutdown {
   return {
     signal: controller.signal,
     dispose() {
-      disposed = true;
+      closing = true;
     },
   };
 }
