@@ -207,14 +207,11 @@ export class ChainStage {
       const removedGroups = await this.#run(q.REMOVE_GROUPS, [...scoped, groups.map((g) => g.groupid)]);
       counts.chain_groups = mergeCounts(mergedGroups.rows[0], removedGroups.rowCount);
 
+      if (changedRows(counts.chain_groups) > 0)
+        for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
       counts.chain_corps = await this.#mergeCorps(scoped);
       if (this.#detailsFailed)
         refused = (await this.#run(q.DETAILS_DUE_AGAIN, this.#scope)).rows[0].refused as number;
-      // Only rows the merge changed carry the run's id, so with none there is no version to close or open,
-      // and a no-change re-run spares each chain two statements that would each scan its rows for nothing.
-      if (changedRows(counts.chain_groups) > 0)
-        for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
-      if (changedRows(counts.chain_corps) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
       await this.#run(FLUSH_WRITE_COUNTERS);
     });
     this.#refusedDetails = refused;
@@ -229,15 +226,26 @@ export class ChainStage {
     this.#session.release(this.#broken);
   }
 
-  /** In the merge: the chain's corps merged; or, held and unchanged, counted without a stage. */
+  /**
+   * In the merge: the chain's corps merged and their versions closed and opened; or, held and unchanged,
+   * counted without a stage.
+   */
   async #mergeCorps(scoped: unknown[]): Promise<RowCounts> {
     // Checked under the chain's row lock, as the merge itself would compare (see RUN_STATUS).
     const { held } = this.#listing;
     if (held && (await this.#unchanged(held))) return { ...zeroCounts(), unchanged: held.length };
     await this.#flush();
+    if (!(await this.#run(q.CHAIN_HAS_CORPS, this.#scope)).rows[0].stored) {
+      const first = await this.#run(q.FIRST_CORPS, scoped);
+      return { ...zeroCounts(), inserted: first.rows[0].inserted };
+    }
     const merged = await this.#run(q.MERGE_CORPS, scoped);
     const removed = await this.#run(q.REMOVE_CORPS, scoped);
-    return mergeCounts(merged.rows[0], removed.rowCount);
+    const counts = mergeCounts(merged.rows[0], removed.rowCount);
+    // Only rows the merge changed carry the run's id, so with none there is no version to close or open,
+    // and a no-change re-run spares each chain two statements that would each scan its rows for nothing.
+    if (changedRows(counts) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
+    return counts;
   }
 
   /** Whether the held listing is the chain's current corps exactly, as stored: a merge would change nothing. */

@@ -238,17 +238,20 @@ describe('ChainStage history statements', () => {
       }
       return {
         groups: q.GROUP_HISTORY.filter((h) => ran.includes(h)),
-        corps: q.CORP_HISTORY.filter((h) => ran.includes(h)),
+        corps: [q.FIRST_CORPS, ...q.CORP_HISTORY].filter((h) => ran.includes(h)),
       };
     };
     const corps = [{ corp: joined('wwh1'), detail: null }];
-    expect(await syncSpied(corps)).toEqual({ groups: q.GROUP_HISTORY, corps: q.CORP_HISTORY });
+    // A chain's first corps and their versions are one statement.
+    expect(await syncSpied(corps)).toEqual({ groups: q.GROUP_HISTORY, corps: [q.FIRST_CORPS] });
     expect(await syncSpied(corps)).toEqual({ groups: [], corps: [] });
     expect(await syncSpied([{ corp: joined('wwh1', { corpName: '改名' }), detail: null }])).toEqual({
       groups: [],
       corps: q.CORP_HISTORY,
     });
     expect(await syncSpied([])).toEqual({ groups: [], corps: q.CORP_HISTORY });
+    // Its corps all removed, the chain is no first load again: what comes back may continue their entities.
+    expect(await syncSpied(corps)).toEqual({ groups: [], corps: q.CORP_HISTORY });
   });
 });
 
