@@ -6,6 +6,7 @@
 import { type Chain, type CorpDetail, type Group, type ListedCorp, listedCorp } from '../wecom/types.ts';
 import { type Database, inTransaction, type QueryResult, type Session } from './database.ts';
 import { assertRunning } from './errors.ts';
+import { CORP_HISTORY, GROUP_HISTORY } from './history-sql.ts';
 import * as q from './merge-sql.ts';
 import { changedRows, type RowCounts, TABLES, type TableName, zeroCounts } from './row-counts.ts';
 import { encodeStageRow, listedColumns } from './stage-rows.ts';
@@ -207,8 +208,7 @@ export class ChainStage {
       const removedGroups = await this.#run(q.REMOVE_GROUPS, [...scoped, groups.map((g) => g.groupid)]);
       counts.chain_groups = mergeCounts(mergedGroups.rows[0], removedGroups.rowCount);
 
-      if (changedRows(counts.chain_groups) > 0)
-        for (const sql of q.GROUP_HISTORY) await this.#run(sql, scoped);
+      if (changedRows(counts.chain_groups) > 0) for (const sql of GROUP_HISTORY) await this.#run(sql, scoped);
       counts.chain_corps = await this.#mergeCorps(scoped);
       if (this.#detailsFailed)
         refused = (await this.#run(q.DETAILS_DUE_AGAIN, this.#scope)).rows[0].refused as number;
@@ -244,7 +244,7 @@ export class ChainStage {
     const counts = mergeCounts(merged.rows[0], removed.rowCount);
     // Only rows the merge changed carry the run's id, so with none there is no version to close or open,
     // and a no-change re-run spares each chain two statements that would each scan its rows for nothing.
-    if (changedRows(counts) > 0) for (const sql of q.CORP_HISTORY) await this.#run(sql, scoped);
+    if (changedRows(counts) > 0) for (const sql of CORP_HISTORY) await this.#run(sql, scoped);
     return counts;
   }
 

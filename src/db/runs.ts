@@ -5,7 +5,8 @@ import type { PriorCalls } from '../wecom/prior-calls.ts';
 import { type Database, inTransaction, type Queryable } from './database.ts';
 import { drizzleModule, type Orm } from './drizzle.ts';
 import { assertRunning, isDatabaseUnavailable } from './errors.ts';
-import { CLOSE_REMOVED_CHAINS_HISTORY, REMOVE_UNLISTED_CHAINS, RUN_STATUS } from './merge-sql.ts';
+import { CLOSE_REMOVED_CHAINS_HISTORY } from './history-sql.ts';
+import { REMOVE_UNLISTED_CHAINS, RUN_STATUS } from './merge-sql.ts';
 import { type runStatus, syncRuns } from './schema.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
+import { CORP_HISTORY, GROUP_HISTORY } from '../../src/db/history-sql.ts';
 import * as q from '../../src/db/merge-sql.ts';
 import { startRun } from '../../src/db/runs.ts';
 import type { CorpDetail, Group } from '../../src/wecom/types.ts';
@@ -237,21 +238,21 @@ describe('ChainStage history statements', () => {
         await stage.close();
       }
       return {
-        groups: q.GROUP_HISTORY.filter((h) => ran.includes(h)),
-        corps: [q.FIRST_CORPS, ...q.CORP_HISTORY].filter((h) => ran.includes(h)),
+        groups: GROUP_HISTORY.filter((h) => ran.includes(h)),
+        corps: [q.FIRST_CORPS, ...CORP_HISTORY].filter((h) => ran.includes(h)),
       };
     };
     const corps = [{ corp: joined('wwh1'), detail: null }];
     // A chain's first corps and their versions are one statement.
-    expect(await syncSpied(corps)).toEqual({ groups: q.GROUP_HISTORY, corps: [q.FIRST_CORPS] });
+    expect(await syncSpied(corps)).toEqual({ groups: GROUP_HISTORY, corps: [q.FIRST_CORPS] });
     expect(await syncSpied(corps)).toEqual({ groups: [], corps: [] });
     expect(await syncSpied([{ corp: joined('wwh1', { corpName: '改名' }), detail: null }])).toEqual({
       groups: [],
-      corps: q.CORP_HISTORY,
+      corps: CORP_HISTORY,
     });
-    expect(await syncSpied([])).toEqual({ groups: [], corps: q.CORP_HISTORY });
+    expect(await syncSpied([])).toEqual({ groups: [], corps: CORP_HISTORY });
     // Its corps all removed, the chain is no first load again: what comes back may continue their entities.
-    expect(await syncSpied(corps)).toEqual({ groups: [], corps: q.CORP_HISTORY });
+    expect(await syncSpied(corps)).toEqual({ groups: [], corps: CORP_HISTORY });
   });
 });
 
@@ -305,7 +306,7 @@ describe('ChainStage plans', () => {
     plans.clear();
     const counts = await merge('乙');
     expect(counts.chain_corps.updated).toBe(500);
-    for (const sql of [q.MERGE_CORPS, ...q.CORP_HISTORY]) {
+    for (const sql of [q.MERGE_CORPS, ...CORP_HISTORY]) {
       const plan = plans.get(sql);
       expect(plan, sql).toBeDefined();
       expect(plan?.nodes, sql).not.toContain('Nested Loop');
