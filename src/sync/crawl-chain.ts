@@ -235,17 +235,12 @@ async function recheckMissing(
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   const asked = missing.map((m) => stillThere(ctx, chainId, m, signal));
   for (const call of asked) call.catch(() => stop.abort());
-  const inTree = (groupid: number) => groupid === ROOT_GROUP_ID || groups.has(groupid);
-  // Found in a group the crawl's tree does not have (one made since it was read): a corp cannot be stored in
-  // a group that is not, so it counts as not found, until a run whose tree has the group lists it there.
-  const answers = (await Promise.all(asked)).map((a) =>
-    typeof a === 'object' && !inTree(a.corp.groupid) ? 'unknown' : a,
-  );
+  const answers = await Promise.all(asked);
   const found = answers.filter((a) => typeof a === 'object');
   // Neither found nor gone: kept as stored, and asked about again next run, still missing; unless its group
   // is gone, which it cannot be stored in.
   const kept = missing
-    .filter((c, i) => answers[i] === 'unknown' && inTree(c.groupid))
+    .filter((c, i) => answers[i] === 'unknown' && (c.groupid === ROOT_GROUP_ID || groups.has(c.groupid)))
     .map((corp) => ({ corp, detail: null }));
   ctx.stats.missing_rechecked += missing.length;
   ctx.stats.missing_found += found.length;

@@ -1,11 +1,10 @@
-// The recheck of a missing corp whose answer does not fit, or names a group the crawl's tree does not have:
-// kept as stored, but never in a group that is gone.
+// The recheck of a missing corp whose answer does not fit: kept as stored, but never in a group that is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { syncAgainstScript } from '../helpers/simulated.ts';
 import { ok, type Script } from '../wecom/helpers.ts';
 
-describe('a missing corp whose recheck cannot be stored as it says', () => {
+describe('a missing corp whose recheck does not fit', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -37,41 +36,5 @@ describe('a missing corp whose recheck cannot be stored as it says', () => {
        from wecom.chain_corps c join wecom.chain_groups g using (upstream_corpid, chain_id, groupid)`,
     );
     expect(rows).toEqual([{ corp_key: 'ww-x', removed: true, group_removed: true }]);
-  });
-
-  it('is kept as stored when WeCom finds it in a group the tree did not have, removed if its own is gone', async () => {
-    const corp = (corpid: string, groupid: number) => ({
-      groupid,
-      corpid,
-      corp_name: corpid,
-      custom_id: '',
-      is_joined: 1,
-    });
-    const corps = [corp('ww-stays', 3), corp('ww-goes', 5)];
-    const first = await sync({
-      get_chain_group: () => ok({ groups: [group(2), group(3), group(5)] }),
-      get_chain_corpinfo_list: (req) =>
-        ok({ has_more: false, group_corps: corps.filter((c) => c.groupid === req.body!.groupid) }),
-      get_chain_corpinfo: (req) =>
-        ok({ corp_name: req.body!.corpid, qualification_status: 2, groupid: 3, is_joined: true }),
-    });
-    expect(first.status).toBe('succeeded');
-    // Both moved to group 9, made after the tree was read; group 5 is gone from the tree too.
-    const second = await sync({
-      get_chain_group: () => ok({ groups: [group(2), group(3)] }),
-      get_chain_corpinfo_list: () => ok({ has_more: false, group_corps: [] }),
-      get_chain_corpinfo: (req) =>
-        ok({ corp_name: `${req.body!.corpid} 新`, qualification_status: 1, groupid: 9, is_joined: true }),
-    });
-    expect(second.status).toBe('succeeded');
-    expect(second.stats).toMatchObject({ missing_rechecked: 2, missing_found: 0 });
-    const { rows } = await db.pool.query(
-      `select corp_key, corp_name, groupid, qualification_status, removed_at is not null as removed
-       from wecom.chain_corps where corp_key like 'ww-%s' order by corp_key`,
-    );
-    expect(rows).toEqual([
-      { corp_key: 'ww-goes', corp_name: 'ww-goes', groupid: 5, qualification_status: 2, removed: true },
-      { corp_key: 'ww-stays', corp_name: 'ww-stays', groupid: 3, qualification_status: 2, removed: false },
-    ]);
   });
 });
