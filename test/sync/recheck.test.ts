@@ -1,10 +1,11 @@
-// The recheck of a missing corp whose answer does not fit: kept as stored, but never in a group that is gone.
+// The recheck of a missing corp: one whose answer does not fit is kept as stored, but never in a group that is
+// gone; one WeCom finds is stored where WeCom says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { syncAgainstScript } from '../helpers/simulated.ts';
 import { ok, type Script } from '../wecom/helpers.ts';
 
-describe('a missing corp whose recheck does not fit', () => {
+describe('the recheck of a missing corp', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -15,7 +16,7 @@ describe('a missing corp whose recheck does not fit', () => {
     syncAgainstScript(db.database, [{ chain_id: 'c1', chain_name: 'n' }], script);
   const group = (groupid: number) => ({ groupid, group_name: `g${groupid}`, parentid: 1, order: groupid });
 
-  it('is removed, not kept current, when its group is gone too', async () => {
+  it('whose answer does not fit is removed, not kept current, when its group is gone too', async () => {
     const corp = { groupid: 3, corpid: 'ww-x', corp_name: 'x', custom_id: '', is_joined: 1 };
     const first = await sync({
       get_chain_group: () => ok({ groups: [group(2), group(3)] }),
@@ -36,5 +37,42 @@ describe('a missing corp whose recheck does not fit', () => {
        from wecom.chain_corps c join wecom.chain_groups g using (upstream_corpid, chain_id, groupid)`,
     );
     expect(rows).toEqual([{ corp_key: 'ww-x', removed: true, group_removed: true }]);
+  });
+
+  it('that WeCom finds is stored in the group WeCom names, as a listing would, even one the tree lacks', async () => {
+    const corp = (corpid: string, groupid: number) => ({
+      groupid,
+      corpid,
+      corp_name: corpid,
+      custom_id: '',
+      is_joined: 1,
+    });
+    const corps = [corp('ww-a', 3), corp('ww-b', 5)];
+    const first = await sync({
+      get_chain_group: () => ok({ groups: [group(2), group(3), group(5)] }),
+      get_chain_corpinfo_list: (req) =>
+        ok({ has_more: false, group_corps: corps.filter((c) => c.groupid === req.body!.groupid) }),
+      get_chain_corpinfo: (req) =>
+        ok({ corp_name: req.body!.corpid, qualification_status: 2, groupid: 3, is_joined: true }),
+    });
+    expect(first.status).toBe('succeeded');
+    // Both moved to group 9, made after the tree was read; group 5 is gone from the tree. Marking either
+    // removed would record a removal, and next run a return, for corps that never left the chain.
+    const second = await sync({
+      get_chain_group: () => ok({ groups: [group(2), group(3)] }),
+      get_chain_corpinfo_list: () => ok({ has_more: false, group_corps: [] }),
+      get_chain_corpinfo: (req) =>
+        ok({ corp_name: `${req.body!.corpid} 新`, qualification_status: 1, groupid: 9, is_joined: true }),
+    });
+    expect(second.status).toBe('succeeded');
+    expect(second.stats).toMatchObject({ missing_rechecked: 2, missing_found: 2 });
+    const { rows } = await db.pool.query(
+      `select corp_key, corp_name, groupid, removed_at is not null as removed
+       from wecom.chain_corps where corp_key in ('ww-a', 'ww-b') order by corp_key`,
+    );
+    expect(rows).toEqual([
+      { corp_key: 'ww-a', corp_name: 'ww-a 新', groupid: 9, removed: false },
+      { corp_key: 'ww-b', corp_name: 'ww-b 新', groupid: 9, removed: false },
+    ]);
   });
 });
