@@ -208,6 +208,7 @@ export class ChainStage {
       const removedGroups = await this.#run(q.REMOVE_GROUPS, [...scoped, groups.map((g) => g.groupid)]);
       counts.chain_groups = mergeCounts(mergedGroups.rows[0], removedGroups.rowCount);
 
+      // Versions close and open only for rows the merge changed (see #mergeCorps).
       if (changedRows(counts.chain_groups) > 0) for (const sql of GROUP_HISTORY) await this.#run(sql, scoped);
       counts.chain_corps = await this.#mergeCorps(scoped);
       if (this.#detailsFailed)

@@ -229,9 +229,10 @@ select count(*)::int as inserted from written`;
 
 /**
  * Corps whose details call failed for them alone: their details are due again, whatever made them due
- * this time (a rename, a move, a return), which MERGE_CORPS has just stored as if seen. Returns how many
- * corps were stored so, without new details. Run only when the crawl had such failures; the staged record
- * that MERGE_CORPS took decides (a refusal that a listing started again superseded does not count).
+ * this time (a rename, a move, a return), which MERGE_CORPS (or FIRST_CORPS) has just stored as if seen.
+ * Returns how many corps were stored so, without new details. Run only when the crawl had such failures; the
+ * staged record that the merge took decides (a refusal that a listing started again superseded does not
+ * count).
  */
 export const DETAILS_DUE_AGAIN = `
 with refused as (
@@ -244,8 +245,8 @@ with refused as (
 )
 select count(*)::int as refused from refused`;
 
-// A row this transaction just wrote came from the stage: skipping it by its xmin spares a first load one
-// stage lookup per corp. (Not by changed_run_id: a caller may merge the same chain twice under one run.)
+// A row this transaction just wrote came from the stage: skipping it by its xmin spares each corp the merge
+// inserted or changed a stage lookup. (Not by changed_run_id: a caller may merge the same chain twice under one run.)
 export const REMOVE_CORPS = `
 update wecom.chain_corps t set removed_at = now(), updated_at = now(), changed_run_id = $3
 where t.upstream_corpid = $1 and t.chain_id = $2 and t.removed_at is null
