@@ -7,6 +7,7 @@ import type { Rng } from '../../src/simulator/random.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
 import type { ApiStats, WecomClient } from '../../src/wecom/client.ts';
 import { WecomResponseError } from '../../src/wecom/errors.ts';
+import { corpKey } from '../../src/wecom/types.ts';
 import { mutateMidCrawl } from './mutations.ts';
 import type { World } from './network.ts';
 
@@ -128,6 +129,8 @@ export interface InterceptedCrawl {
   detailCalls: Map<string, number>;
   /** `chain/corp_key` of the get_chain_corpinfo calls answered in a shape that does not fit (random faults). */
   misfitDetails: Set<string>;
+  /** `chain/corp_key` of every corp a page of the crawl listed. */
+  listed: Set<string>;
   /** What changed mid-crawl. */
   midCrawl: string[];
 }
@@ -143,6 +146,7 @@ export function interceptCrawl(
     abort: new AbortController(),
     detailCalls: new Map(),
     misfitDetails: new Set(),
+    listed: new Set(),
     midCrawl: [],
   };
   let calls = 0;
@@ -159,9 +163,11 @@ export function interceptCrawl(
   crawl.api = {
     getChainList: () => client.getChainList(),
     getChainGroups: (chainId) => client.getChainGroups(chainId),
-    listCorps: (req, signal) => {
+    listCorps: async (req, signal) => {
       beforeListing();
-      return client.listCorps(req, signal);
+      const page = await client.listCorps(req, signal);
+      for (const corp of page.corps) crawl.listed.add(`${req.chainId}/${corpKey(corp)}`);
+      return page;
     },
     getCorpInfo: (req, signal) => {
       const key = `${req.chainId}/${'corpid' in req ? req.corpid : `pending:${req.pendingCorpid}`}`;

@@ -19,7 +19,14 @@ export interface Reconciled {
 export async function reconcileMidCrawl(
   db: Queryable,
   upstream: string,
-  ctx: { world: World; listings: Map<string, ListedChain>; completed: Set<string>; plan: FaultPlan },
+  ctx: {
+    world: World;
+    listings: Map<string, ListedChain>;
+    completed: Set<string>;
+    plan: FaultPlan;
+    /** `chain/corp_key` of every corp the crawl's pages listed. */
+    listed: ReadonlySet<string>;
+  },
 ): Promise<Reconciled> {
   const result: Reconciled = { problems: [], refusalsUncertain: false };
   const rows = await rowsOf(
@@ -61,6 +68,7 @@ function pairs(before: ListedCorp[], after: ListedCorp[]): [string, ListedCorp?,
 function whichWasSeen(x: {
   world: World;
   plan: FaultPlan;
+  listed: ReadonlySet<string>;
   result: Reconciled;
   chainId: string;
   key: string;
@@ -86,6 +94,13 @@ function whichWasSeen(x: {
     x.result.problems.push(
       `mid-crawl corp ${chainId}/${key} stored as neither before nor after: ${JSON.stringify(row)}`,
     );
+    return;
+  }
+  // Gone before its group was listed, and still current: its recheck did not fit, so the crawl kept it as
+  // stored (withKeptMisfits), unlisted. Stored as it was, it is otherwise indistinguishable from a corp
+  // listed before it left.
+  if (!after && !x.listed.has(`${chainId}/${key}`)) {
+    log('kept');
     return;
   }
   log('pre');

@@ -162,7 +162,13 @@ async function mergeCompleted(s: SeedState, r: RunResult, completed: Set<string>
   let uncertain = false;
   if (r.crawl.midCrawl.length) {
     plan.described.push(`mid-crawl: ${r.crawl.midCrawl.join(', ')}`);
-    const reconciled = await reconcileMidCrawl(s.db, CORP_ID, { world: s.world, listings, completed, plan });
+    const reconciled = await reconcileMidCrawl(s.db, CORP_ID, {
+      world: s.world,
+      listings,
+      completed,
+      plan,
+      listed: r.crawl.listed,
+    });
     problems.push(...reconciled.problems);
     uncertain = reconciled.refusalsUncertain;
   }
