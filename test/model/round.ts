@@ -79,7 +79,9 @@ export async function runRound(s: SeedState, round: number): Promise<RoundReport
       sync: { ...s.tuning, details: s.mode, detailsMaxAgeHours: 24 },
       apiConcurrency: s.tuning.apiConcurrency,
       log: pino({ level: 'silent' }),
-      now: () => Date.now() + s.nowOffsetMs,
+      // The instant the model judges details' age by: read again at each page, the clock could carry a corp
+      // past its age while the run lasts, and the job would fetch details the model did not expect.
+      now: () => nowMs,
       signal: crawl.abort.signal,
     });
   } finally {
