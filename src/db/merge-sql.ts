@@ -203,8 +203,8 @@ select exists (select 1 from wecom.chain_corps where upstream_corpid = $1 and ch
  * so there is nothing to compare, update, remove or close, and each corp's first version opens its own entity
  * (a pending corp that could continue it would be a row of this chain). The versions come from what the insert
  * returns, not from reading the chain back. Decided under the chain's row lock, which every writer of its corps
- * holds: "no rows" still holds when the statement runs. 10,000 corps: 342 ms, against 542 for the statements
- * it replaces.
+ * holds: "no rows" still holds when the statement runs. bench/write-path.ts's first-load pass measures it
+ * (docs/benchmarks.md, tenth round).
  */
 export const FIRST_CORPS = `
 with s as (
