@@ -24,16 +24,18 @@ export const TRUNCATE_STAGE = 'truncate pg_temp.wcs_stage_corps';
 export const STAGE_COLUMNS =
   'pg_temp.wcs_stage_corps (seq, listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched, details_failed)';
 
-// What a listing says of a corp: its stored record changes when any of these does.
-const LISTED = [
-  'corpid',
-  'pending_corpid',
-  'corp_name',
-  'custom_id',
-  'groupid',
-  'invite_userid',
-  'is_joined',
-];
+// What a listing says of a corp, with its column's type: its stored record changes when any of these does.
+// In the stage's order after corp_key, as stage-rows.ts's listedColumns gives them.
+const LISTED_TYPES = {
+  corpid: 'text',
+  pending_corpid: 'text',
+  corp_name: 'text',
+  custom_id: 'text',
+  groupid: 'bigint',
+  invite_userid: 'text',
+  is_joined: 'boolean',
+};
+const LISTED = Object.keys(LISTED_TYPES);
 const listed = (alias: string) => `(${LISTED.map((column) => `${alias}.${column}`).join(', ')})`;
 
 /** $3 a limit: the chain's current corps, counted up to it; and whether this role may stage. */
@@ -50,8 +52,10 @@ from (
  */
 export const UNCHANGED_CORPS = `
 with s as (
-  select e->>0 as corp_key, e->>1 as corpid, e->>2 as pending_corpid, e->>3 as corp_name, e->>4 as custom_id,
-    (e->>5)::bigint as groupid, e->>6 as invite_userid, (e->>7)::boolean as is_joined
+  select e->>0 as corp_key,
+    ${Object.entries(LISTED_TYPES)
+      .map(([column, type], i) => `(e->>${i + 1})::${type} as ${column}`)
+      .join(', ')}
   from jsonb_array_elements($3::jsonb) e
 )
 select
