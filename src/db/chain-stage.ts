@@ -9,7 +9,7 @@ import { assertRunning } from './errors.ts';
 import { CORP_HISTORY, GROUP_HISTORY } from './history-sql.ts';
 import * as q from './merge-sql.ts';
 import { changedRows, type RowCounts, TABLES, type TableName, zeroCounts } from './row-counts.ts';
-import { encodeStageRow, listedColumns } from './stage-rows.ts';
+import { encodeStageRow, listedRecord } from './stage-rows.ts';
 import { FLUSH_WRITE_COUNTERS } from './statistics.ts';
 
 /** A listed corp, and what this crawl learnt of its details. */
@@ -165,7 +165,7 @@ export class ChainStage {
     // The table's creation is not waited for: the next page is listed meanwhile, and the flush waits.
     const { buffer } = this.#staged();
     for (const [i, c] of corps.entries()) {
-      buffer.push(encodeStageRow(c.corp, c.detail, listing, seq + i));
+      buffer.push(encodeStageRow({ ...c, listing, seq: seq + i }));
       if (c.detail === 'failed') this.#detailsFailed = true;
     }
     if (buffer.length >= FLUSH_ROWS) await this.#flush();
@@ -251,7 +251,7 @@ export class ChainStage {
 
   /** Whether the held listing is the chain's current corps exactly, as stored: a merge would change nothing. */
   async #unchanged(held: readonly HeldCorp[]): Promise<boolean> {
-    const rows = held.map((h) => listedColumns(h.corp));
+    const rows = held.map((h) => listedRecord(h.corp));
     // A corp listed twice is left to the merge, which keeps its last record.
     if (new Set(rows.map((r) => r[0])).size < rows.length) return false;
     const { rows: found } = await this.#run(q.UNCHANGED_CORPS, [...this.#scope, JSON.stringify(rows)]);
@@ -265,7 +265,7 @@ export class ChainStage {
     const staged = Promise.all([this.#run(q.CREATE_STAGE), this.#run(q.TRUNCATE_STAGE)]);
     // Thrown to whatever needs the table next, not as an unhandled rejection meanwhile.
     staged.catch(() => {});
-    const buffer = held.map((h) => encodeStageRow(h.corp, null, h.listing, h.seq));
+    const buffer = held.map((h) => encodeStageRow({ ...h, detail: null }));
     this.#listing = { staged, buffer };
     return this.#listing;
   }

@@ -1,42 +1,18 @@
 // The SQL that turns one chain's staged crawl into the stored truth. Every statement skips rows whose
 // values did not change: an unchanged row is never rewritten, so a no-change re-sync writes almost no WAL.
 // Parameters: $1 upstream_corpid, $2 chain_id, $3 run id (unless noted otherwise) and $4 as noted.
+import { LISTED, STAGE, type StageColumn, type StageRow } from './stage-rows.ts';
 
-export const CREATE_STAGE = `
-create temp table if not exists wcs_stage_corps (
-  seq bigint not null,
-  listing int not null,
-  corp_key text not null,
-  corpid text,
-  pending_corpid text,
-  corp_name text not null,
-  custom_id text not null,
-  groupid bigint not null,
-  invite_userid text,
-  is_joined boolean not null,
-  qualification_status smallint,
-  details_fetched boolean not null,
-  details_failed boolean not null
-)`;
+// The stage's table and the columns a listing gives are stage-rows.ts's lists, which the COPY follows too.
+const definition = (c: StageColumn<StageRow>) => `${c.name} ${c.type}${c.notNull ? ' not null' : ''}`;
+
+export const CREATE_STAGE = `create temp table if not exists wcs_stage_corps (${STAGE.map(definition).join(', ')})`;
 
 export const TRUNCATE_STAGE = 'truncate pg_temp.wcs_stage_corps';
 
-export const STAGE_COLUMNS =
-  'pg_temp.wcs_stage_corps (seq, listing, corp_key, corpid, pending_corpid, corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, details_fetched, details_failed)';
+export const STAGE_COLUMNS = `pg_temp.wcs_stage_corps (${STAGE.map((c) => c.name).join(', ')})`;
 
-// What a listing says of a corp, with its column's type: its stored record changes when any of these does.
-// In the stage's order after corp_key, as stage-rows.ts's listedColumns gives them.
-const LISTED_TYPES = {
-  corpid: 'text',
-  pending_corpid: 'text',
-  corp_name: 'text',
-  custom_id: 'text',
-  groupid: 'bigint',
-  invite_userid: 'text',
-  is_joined: 'boolean',
-};
-const LISTED = Object.keys(LISTED_TYPES);
-const listed = (alias: string) => `(${LISTED.map((column) => `${alias}.${column}`).join(', ')})`;
+const listed = (alias: string) => `(${LISTED.map((c) => `${alias}.${c.name}`).join(', ')})`;
 
 /** $3 a limit: the chain's current corps, counted up to it; and whether this role may stage. */
 export const OPEN_STAGE = `
@@ -53,9 +29,7 @@ from (
 export const UNCHANGED_CORPS = `
 with s as (
   select e->>0 as corp_key,
-    ${Object.entries(LISTED_TYPES)
-      .map(([column, type], i) => `(e->>${i + 1})::${type} as ${column}`)
-      .join(', ')}
+    ${LISTED.map((c, i) => `(e->>${i + 1})::${c.type} as ${c.name}`).join(', ')}
   from jsonb_array_elements($3::jsonb) e
 )
 select
