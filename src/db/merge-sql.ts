@@ -225,10 +225,12 @@ select count(*)::int as refused from refused`;
 
 // A row this transaction just wrote came from the stage: skipping it by its xmin spares each corp the merge
 // inserted or changed a stage lookup. (Not by changed_run_id: a caller may merge the same chain twice under one run.)
+// Its updated_at as well: a frozen row keeps its xmin, which the 32-bit id of a transaction 2^32 later repeats.
+// A row whose details alone were refreshed kept its updated_at, and costs a lookup.
 export const REMOVE_CORPS = `
 update wecom.chain_corps t set removed_at = now(), updated_at = now(), changed_run_id = $3
 where t.upstream_corpid = $1 and t.chain_id = $2 and t.removed_at is null
-  and t.xmin <> pg_current_xact_id()::xid
+  and not (t.xmin = pg_current_xact_id()::xid and t.updated_at = now())
   and not exists (select 1 from pg_temp.wcs_stage_corps s where s.corp_key = t.corp_key)`;
 
 /** A chain the complete chain list no longer returns: it, its groups and its corps are marked removed. $2 run id, $3 the chain ids listed. */

@@ -171,6 +171,29 @@ describe('ChainStage', () => {
     }
   });
 
+  it("removes an unlisted corp whose xmin is the merge's own transaction id", async () => {
+    await sync([
+      { corp: joined('wwx'), detail: null },
+      { corp: joined('wwy'), detail: null },
+    ]);
+    // Stands in for a frozen row whose xmin a transaction 2^32 ids later repeats (the id wraps around): the
+    // row carries the merge transaction's xmin, yet the merge did not write it and nothing listed it.
+    const touching = intercepted(db.database, async (session, text, params) => {
+      if (text === q.REMOVE_CORPS) {
+        await session.query(`update wecom.chain_corps set removed_at = null where corp_key = 'wwy'`);
+      }
+      return session.query(text, params);
+    });
+    const stage = await ChainStage.open(touching, UP, CHAIN.chainId);
+    try {
+      await stage.add([{ corp: joined('wwx'), detail: null }]);
+      expect((await stage.commit(CHAIN, groups, run)).chain_corps.removed).toBe(1);
+    } finally {
+      await stage.close();
+    }
+    expect((await corpRows()).find((r) => r.corp_key === 'wwy')?.removed).toBe(true);
+  });
+
   it('merges nothing for a run no longer running: another sync took its lock over', async () => {
     await sync([{ corp: joined('wwa'), detail: detail(2) }]);
     const before = await corpRows();
