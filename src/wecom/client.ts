@@ -1,8 +1,8 @@
 // The WeCom chain API client: token handling, per-endpoint rate limits, a global concurrency cap, retries
 // and validation, behind four methods that return the shapes in types.ts.
 //
-// One request goes: per-endpoint rate limiter (waits without holding anything) → concurrency slot →
-// HTTP → classification. Waiting — for the rate window, a 45009 pause, or a backoff — never holds a
+// One request goes: per-endpoint rate limiter (waits without holding anything) → access token →
+// concurrency slot → HTTP → classification. Waiting — for the rate window, a 45009 pause, or a backoff — never holds a
 // concurrency slot, so a throttled endpoint cannot starve the others.
 import type { Dispatcher } from 'undici';
 import type * as z from 'zod';
@@ -197,17 +197,11 @@ export class WecomClient {
     schema: z.ZodType<T>,
     signal: AbortSignal,
   ): Promise<T> {
-    const usesToken = endpoint !== 'gettoken';
     let failedAttempts = 0;
     let tokenRenewed = false;
-    // A token refresh is shared by every call waiting for it: this call stops waiting when it is aborted.
-    let token = usesToken ? await untilAborted(this.#tokens.get(), signal) : null;
     for (;;) {
-      const query: Record<string, string> =
-        token === null
-          ? { corpid: this.#options.corpId, corpsecret: this.#options.corpSecret }
-          : { access_token: token };
-      const outcome = this.#interpret(endpoint, schema, await this.#send(endpoint, query, body, signal));
+      const { reply, token } = await this.#send(endpoint, body, signal);
+      const outcome = this.#interpret(endpoint, schema, reply);
       if (outcome.ok) {
         this.#cap.succeeded();
         return outcome.value;
@@ -218,9 +212,10 @@ export class WecomClient {
       const action = classify(failure);
       if (action === 'token' && token !== null && !tokenRenewed) {
         // Not a transient failure, so not an attempt: a token can expire at any point of a long run.
+        // The renewed token is the cached one, which the next send takes.
         tokenRenewed = true;
         increment(this.#stats.retries, endpoint);
-        token = await untilAborted(this.#tokens.replace(token), signal);
+        await untilAborted(this.#tokens.replace(token), signal);
         continue;
       }
       failedAttempts += 1;
@@ -232,20 +227,34 @@ export class WecomClient {
       if (action !== 'pause') {
         await this.#sleep(retryDelay(failure, failedAttempts, this.#options, this.#random), signal);
       }
-      // A backoff can outlast the token: ask again (the cached one, unless it is due for refresh).
-      if (usesToken) token = await untilAborted(this.#tokens.get(), signal);
     }
   }
 
-  /** Waits for room in the endpoint's window, then for a concurrency slot, then sends. */
+  /**
+   * Waits for room in the endpoint's window, then takes the token, then waits for a concurrency slot and
+   * sends. The token is taken only once the window has room: a call can wait there for up to an hour (or a
+   * 45009 pause), longer than a token may have left, and a token WeCom has expired costs a request from
+   * the endpoint's window as well as the call's one renewal.
+   */
   async #send(
     endpoint: Endpoint,
-    query: Record<string, string>,
     body: object | null,
     signal: AbortSignal,
-  ): Promise<Reply> {
+  ): Promise<{ reply: Reply; token: string | null }> {
     for (;;) {
       const permit = await this.#limiters[endpoint].acquire(signal);
+      let token: string | null = null;
+      try {
+        // A token refresh is shared by every call waiting for it: this call stops waiting when it is aborted.
+        if (endpoint !== 'gettoken') token = await untilAborted(this.#tokens.get(), signal);
+      } catch (error) {
+        permit.release();
+        throw error;
+      }
+      const query: Record<string, string> =
+        token === null
+          ? { corpid: this.#options.corpId, corpsecret: this.#options.corpSecret }
+          : { access_token: token };
       // Queued for a slot, an aborted call leaves at once; its place runs later, sees the abort and ends.
       const reply = await untilAborted(
         this.#cap.run(async () => {
@@ -260,7 +269,7 @@ export class WecomClient {
         }),
         signal,
       );
-      if (reply !== null) return reply;
+      if (reply !== null) return { reply, token };
     }
   }
 

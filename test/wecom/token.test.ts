@@ -276,6 +276,34 @@ describe('WecomClient tokens (real HTTP)', () => {
     await client.close();
   });
 
+  it("a call that waits in the hour window past its token's expiry is sent with a fresh token", async () => {
+    const clock = new FakeClock();
+    const expiresAt = clock.now() + 7_200_000;
+    server = await startWecom({
+      get_chain_list: (req) =>
+        req.query.get('access_token') === 'TOKEN-1' && clock.now() >= expiresAt
+          ? errcode(42001)
+          : ok({ chains: [] }),
+    });
+    const client = testClient(server, { clock, ratePerHour: 2 });
+    await client.getChainList(); // fetches TOKEN-1, good for 7,200 s
+    await clock.advance(6_500_000); // before its refresh point, and this call has left the hour's window
+    await client.getChainList();
+    await client.getChainList(); // the hour's window is full
+    const fourth = client.getChainList();
+    await until(() => clock.slept.some((ms) => ms > 59 * 60_000));
+    await clock.advance(3_700_000); // the window has room again, and TOKEN-1 has expired meanwhile
+    await fourth;
+    expect(calls(server, 'get_chain_list').map((r) => r.query.get('access_token'))).toEqual([
+      'TOKEN-1',
+      'TOKEN-1',
+      'TOKEN-1',
+      'TOKEN-2',
+    ]);
+    expect(client.stats().errors.get_chain_list).toEqual({});
+    await client.close();
+  });
+
   it('a second token error for the same call is an error', async () => {
     server = await startWecom({ get_chain_list: () => errcode(40014, 'invalid access_token') });
     const client = testClient(server);
