@@ -107,7 +107,11 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
       'some corps are stored without new details: get_chain_corpinfo failed for them; asked again next run',
     );
   }
-  log.info({ status, chains: stats.chains, rows: stats.rows, api: stats.api.calls }, 'sync finished');
+  // At the level its status calls for, with why it did not succeed: a scheduler has no other word of it.
+  log[FINISHED_LEVEL[status]](
+    { status, error: error ?? undefined, chains: stats.chains, rows: stats.rows, api: stats.api.calls },
+    'sync finished',
+  );
   return { runId, status, stats, fatal };
 }
 
@@ -186,6 +190,13 @@ async function refreshPlannerStatistics(db: Database, log: Logger): Promise<void
     log.warn({ err: describe(err) }, 'planner statistics not refreshed');
   }
 }
+
+const FINISHED_LEVEL = {
+  succeeded: 'info',
+  partial: 'warn',
+  aborted: 'warn',
+  failed: 'error',
+} as const satisfies Record<FinishedStatus, 'info' | 'warn' | 'error'>;
 
 function statusOf(stats: RunStats, fatal: unknown, aborted: boolean): FinishedStatus {
   if (aborted) return 'aborted';

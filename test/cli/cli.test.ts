@@ -264,6 +264,13 @@ describe('wecom-chain-sync CLI', () => {
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('40001');
     expect(result.stderr).not.toContain('wrong-secret-value');
+    // The log says why as well, at a level a scheduler logging only warnings keeps: its one word of it.
+    const finished = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .find((line) => line.msg === 'sync finished');
+    expect(finished).toMatchObject({ level: 50, status: 'failed', error: expect.stringContaining('40001') });
     const run = await db.pool.query(`select status, error from wecom.sync_runs order by id desc limit 1`);
     expect(run.rows[0].status).toBe('failed');
     expect(run.rows[0].error).toContain('40001');
