@@ -1,6 +1,12 @@
 import type { DatabaseConfig } from '../db/database.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import { databaseVariable } from '../reporting/errors.ts';
+import { EXIT, ExitError } from './exit-codes.ts';
+
+// 42501 insufficient privilege (no CREATE on the database, a schema someone else owns), 25006 a read-only
+// transaction (a standby): the setup's fault, which no retry mends.
+const REFUSED_MIGRATION = new Set(['42501', '25006']);
 
 /** Opens the configured database, saying once when it is the embedded one. */
 export async function openConfigured(config: DatabaseConfig, log: Logger, poolSize = 2): Promise<Database> {
@@ -16,7 +22,13 @@ export async function openConfigured(config: DatabaseConfig, log: Logger, poolSi
  * so a rollback, or a run of the old image between the migrate Job and the new one, still syncs.
  */
 export async function migrate(db: Database, log: Logger, signal?: AbortSignal): Promise<void> {
-  const { applied, unknown } = await db.migrate(signal);
+  const { applied, unknown } = await db.migrate(signal).catch((err: unknown) => {
+    if (!REFUSED_MIGRATION.has((err as { code?: unknown }).code as string)) throw err;
+    throw new ExitError(
+      EXIT.config,
+      `${databaseVariable(db.driver)}: the database refused the migrations: ${(err as Error).message}`,
+    );
+  });
   if (applied > 0) log.info({ applied }, 'migrations applied');
   if (unknown > 0) {
     log.warn(

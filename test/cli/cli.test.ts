@@ -213,6 +213,25 @@ describe('wecom-chain-sync CLI', () => {
     expect(tables.rows[0].n).toBeGreaterThanOrEqual(4);
   });
 
+  it('exits 3, in one line, when the role may not create what the migrations need', async () => {
+    const role = `wcs_cli_no_create_${process.pid}`;
+    const empty = await createTestDatabase({ migrate: false });
+    await db.pool.query(`create role ${role} login`);
+    try {
+      const url = new URL(empty.url);
+      url.username = role;
+      const result = await runCli(['migrate'], { DATABASE_URL: url.toString() });
+      const name = url.pathname.slice(1);
+      expect(result).toMatchObject({
+        code: 3,
+        stderr: `wecom-chain-sync: DATABASE_URL: the database refused the migrations: permission denied for database ${name}\n`,
+      });
+    } finally {
+      await empty.drop();
+      await db.pool.query(`drop role ${role}`);
+    }
+  });
+
   describe('sql into a pipe', () => {
     const query = "select g, repeat('x', 50) as x from generate_series(1, 50000) g";
 
