@@ -2,8 +2,8 @@
 // and validation, behind four methods that return the shapes in types.ts.
 //
 // One request goes: per-endpoint rate limiter (waits without holding anything) → access token →
-// concurrency slot → HTTP → classification. Waiting — for the rate window, a 45009 pause, or a backoff — never holds a
-// concurrency slot, so a throttled endpoint cannot starve the others.
+// concurrency slot → HTTP → classification. Waiting — for the rate window, a 45009 pause, a token or a
+// backoff — never holds a concurrency slot, so a throttled endpoint cannot starve the others.
 import type { Dispatcher } from 'undici';
 import type * as z from 'zod';
 import { AbortFanout, abortReason, untilAborted } from './abort.ts';
