@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { grantReadonly, quoteIdent } from '../../src/reporting/grant.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { FIXTURE_SQL } from './fixture.ts';
+import { FIXTURE_SQL, UPSTREAM } from './fixture.ts';
 
 const DOC = readFileSync(new URL('../../docs/schema.md', import.meta.url), 'utf8');
 const READER = `wcs_docs_reader_${randomBytes(4).toString('hex')}`;
@@ -117,6 +117,54 @@ describe('docs/schema.md', () => {
       ['wwa1', '上海', true],
       ['wwa2', null, true],
       ['wwa6', '一级经销商', true],
+    ]);
+  });
+
+  /** `sql` on the fixture with `setup` applied, in a transaction rolled back after. */
+  async function withRows(setup: string, sql: string, params: unknown[] = []) {
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(setup);
+      return (await client.query(sql, params)).rows;
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  }
+
+  it('example 6 (removed and not back) lists a corp that came back and went again once, at its last removal', async () => {
+    const version = (from: number, to: number, run: number) =>
+      `('${UPSTREAM}', 'chA', 'wwa9', 'wwa9', 'wwa9', null, '九号', 'A9', 10, null, true, 2,
+        now() - interval '${from} days', now() - interval '${to} days', ${run}, ${run + 1})`;
+    const rows = await withRows(
+      `insert into wecom.chain_corp_history (upstream_corpid, chain_id, entity_key, corp_key, corpid, pending_corpid,
+         corp_name, custom_id, groupid, invite_userid, is_joined, qualification_status, valid_from, valid_to,
+         opened_run_id, closed_run_id)
+       values ${version(25, 20, 1)}, ${version(15, 5, 3)}`,
+      examples(DOC)[5]!,
+    );
+    const now = Date.now();
+    const days = rows
+      .filter((r) => r.corp_key === 'wwa9')
+      .map((r) => Math.round((now - r.removed_at.getTime()) / 86_400_000));
+    expect(days).toEqual([5]);
+  });
+
+  it('example 12 (the group tree then) starts a path at a group whose parent was not visible, as group_tree does', async () => {
+    const { text, params } = bind(examples(DOC)[11]!, {
+      chain_id: 'chA',
+      as_of: new Date().toISOString(),
+    });
+    const { rows } = await db.pool.query(text, params);
+    // Ordered by path, whose order depends on the collation: compare by group.
+    expect(rows.map((r) => [r.groupid, r.depth, r.path]).sort((a, b) => a[0] - b[0])).toEqual([
+      [10, 1, '一级经销商'],
+      [11, 2, '一级经销商 / 华东'],
+      [12, 3, '一级经销商 / 华东 / 上海'],
+      [20, 1, '不可见上级'],
+      [21, 2, '不可见上级 / Child of 20'],
+      [31, 1, '孤儿'],
     ]);
   });
 });
