@@ -25,7 +25,7 @@ import {
   storableMessage,
   tokenSchema,
 } from './schemas.ts';
-import { type ApiStats, emptyApiStats, increment } from './stats.ts';
+import { type ApiStats, countError, emptyApiStats, increment } from './stats.ts';
 import { monotonicNow, type Now, type Sleep, sleep } from './timing.ts';
 import { TokenCache } from './token.ts';
 import {
@@ -207,7 +207,7 @@ export class WecomClient {
         return outcome.value;
       }
       const { failure } = outcome;
-      increment(this.#stats.errors[endpoint]!, statsKey(failure));
+      countError(this.#stats.errors[endpoint]!, statsKey(failure));
       this.#adapt(endpoint, failure);
       const action = classify(failure);
       if (action === 'token' && token !== null && !tokenRenewed) {
@@ -283,7 +283,7 @@ export class WecomClient {
         : { ok: false, failure };
     } catch (error) {
       // Not retried: WeCom answered, and asking again would get the same answer.
-      if (error instanceof WecomResponseError) increment(this.#stats.errors[endpoint]!, 'invalid_response');
+      if (error instanceof WecomResponseError) countError(this.#stats.errors[endpoint]!, 'invalid_response');
       throw error;
     }
   }

@@ -6,7 +6,10 @@ export interface ApiStats {
   calls: Record<string, number>;
   /** Requests sent again after a failure (backoff, 45009 pause or token renewal), per endpoint. */
   retries: Record<string, number>;
-  /** endpoint → errcode, 'http_<status>', 'timeout', 'network' or 'invalid_response' → count. */
+  /**
+   * endpoint → errcode, 'http_<status>', 'timeout', 'network' or 'invalid_response' → count; past
+   * MAX_ERROR_KEYS distinct keys for an endpoint, the further ones count as 'other'.
+   */
   errors: Record<string, Record<string, number>>;
   /** Access tokens obtained (the first one included). */
   tokenRefreshes: number;
@@ -24,4 +27,14 @@ export function emptyApiStats(): ApiStats {
 
 export function increment(counters: Record<string, number>, key: string): void {
   counters[key] = (counters[key] ?? 0) + 1;
+}
+
+// A corp's details refused with an errcode WeCom does not document fail that corp alone, so a server may
+// answer every call with a code of its own: each would otherwise be a key in the run's record and a series
+// of the errors metric, a million of them at a million corps.
+export const MAX_ERROR_KEYS = 32;
+
+/** Counts a failed call of one endpoint under `key`, or 'other' once it has MAX_ERROR_KEYS others. */
+export function countError(errors: Record<string, number>, key: string): void {
+  increment(errors, key in errors || Object.keys(errors).length < MAX_ERROR_KEYS ? key : 'other');
 }

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WecomClient } from '../../src/wecom/client.ts';
 import { WecomApiError, WecomRefusedError, WecomTransportError } from '../../src/wecom/errors.ts';
+import { MAX_ERROR_KEYS } from '../../src/wecom/stats.ts';
 import {
   type Answer,
   calls,
@@ -170,6 +171,20 @@ describe('giving up', () => {
       '/cgi-bin/corpgroup/corp/get_chain_list: answer larger than 64 MB',
     );
     expect(calls(server, 'get_chain_list')).toHaveLength(1);
+  });
+});
+
+describe('error counts', () => {
+  it('count a server that answers each call with a code of its own in MAX_ERROR_KEYS keys, then as other', async () => {
+    server = await startWecom({ get_chain_corpinfo: (_req, nth) => errcode(70_000 + nth) });
+    client = testClient(server, { maxAttempts: 1 });
+    const n = MAX_ERROR_KEYS + 8;
+    for (let i = 0; i < n; i++) {
+      await expect(client.getCorpInfo({ chainId: 'c1', corpid: `ww${i}` })).rejects.toThrow();
+    }
+    const counted = client.stats().errors.get_chain_corpinfo!;
+    expect(Object.keys(counted)).toHaveLength(MAX_ERROR_KEYS + 1);
+    expect(counted).toMatchObject({ '70001': 1, [String(70_000 + MAX_ERROR_KEYS)]: 1, other: 8 });
   });
 });
 
