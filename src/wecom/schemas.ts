@@ -4,7 +4,15 @@
 import * as z from 'zod';
 import { WecomResponseError } from './errors.ts';
 import type { Failure } from './retry.ts';
-import type { Chain, CorpDetail, CorpPage, Endpoint, Group, ListedCorp } from './types.ts';
+import {
+  type Chain,
+  type CorpDetail,
+  type CorpPage,
+  type Endpoint,
+  type Group,
+  type ListedCorp,
+  PENDING_KEY_PREFIX,
+} from './types.ts';
 
 const MAX_ID_BYTES = 64;
 
@@ -100,7 +108,9 @@ const listedCorp = z
       ? `required when is_joined is ${c.is_joined}`
       : Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES
         ? `longer than ${MAX_ID_BYTES} bytes`
-        : null;
+        : c.is_joined && value.startsWith(PENDING_KEY_PREFIX)
+          ? `starts with "${PENDING_KEY_PREFIX}", as a pending corp's key does`
+          : null;
     if (problem !== null) {
       ctx.addIssue({ code: 'custom', message: problem, path: [wanted], input: c });
       return z.NEVER;

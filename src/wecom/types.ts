@@ -93,6 +93,9 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   get_chain_corpinfo: '/cgi-bin/corpgroup/corp/get_chain_corpinfo',
 };
 
+/** What a pending corp's key starts with, which no corpid may (schemas.ts): the two would be one corp. */
+export const PENDING_KEY_PREFIX = 'pending:';
+
 export function corpKey(corp: ListedCorp): string {
-  return corp.isJoined ? corp.corpid : `pending:${corp.pendingCorpid}`;
+  return corp.isJoined ? corp.corpid : `${PENDING_KEY_PREFIX}${corp.pendingCorpid}`;
 }

@@ -127,6 +127,12 @@ describe('get_chain_corpinfo_list', () => {
       'group_corps[0].corpid',
       /64 bytes/,
     ],
+    [
+      "a corpid that reads as a pending corp's key",
+      page([joined(0, { corpid: 'pending:p0' })]),
+      'group_corps[0].corpid',
+      /starts with "pending:"/,
+    ],
     ['has_more without next_cursor', page([], { has_more: true }), 'next_cursor', /required/],
     ['a missing has_more', page([], {}), 'has_more', /boolean, 0 or 1/],
     ['a fractional groupid', page([joined(0, { groupid: 1.5 })]), 'group_corps[0].groupid', /int/],
