@@ -1,6 +1,7 @@
 // Crawls one chain: its group tree, then every group's corps page by page, fetching details for the corps
 // that need them while other groups are still being listed, staging as it goes; then asks about the stored
 // corps no listing returned, and merges.
+import { createHash } from 'node:crypto';
 import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
 import type { RowCounts, TableName } from '../db/row-counts.ts';
@@ -130,17 +131,22 @@ async function listGroup(ctx: CrawlContext, group: GroupListing, listing: number
     }
     const where = `group ${groupid ?? ROOT_GROUP_ID}`;
     if (!page.nextCursor) throw new CrawlError(chainId, `${where}: has_more without a next_cursor`);
-    if (seenCursors.has(page.nextCursor)) throw new CrawlError(chainId, `${where}: next_cursor repeated`);
+    const seen = cursorDigest(page.nextCursor);
+    if (seenCursors.has(seen)) throw new CrawlError(chainId, `${where}: next_cursor repeated`);
     if (!progress.advances(page.corps)) {
       throw new CrawlError(
         chainId,
         `${where}: ${STALLED_PAGES} pages in a row with has_more listed no corp it had not listed before`,
       );
     }
-    seenCursors.add(page.nextCursor);
+    seenCursors.add(seen);
     cursor = page.nextCursor;
   }
 }
+
+// A listing remembers its cursors by digest: WeCom's are short, but a server may hand out ones as large as a
+// page (up to 64 MB), and a listing that stalls is given a hundred of them before it fails.
+const cursorDigest = (cursor: string) => createHash('sha256').update(cursor).digest('base64');
 
 // WeCom may return fewer rows than asked, even none, so a few pages that bring no corp the listing had not
 // seen yet are tolerated; STALLED_PAGES in a row is a listing that would never end (a new next_cursor every
