@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_CHAIN_ID_BYTES } from '../../src/sync/crawl-chain.ts';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
 import { WecomApiError } from '../../src/wecom/errors.ts';
 import { corpKey } from '../../src/wecom/types.ts';
@@ -100,6 +102,24 @@ describe('crawler paging and failures', () => {
     ).rows[0];
     expect(run.status).toBe('partial');
     expect(run.error).toContain('next_cursor repeated');
+  });
+
+  it('fails a chain whose id is too long to store, and syncs the others', async () => {
+    // Longer than a B-tree row may be, and random, which PostgreSQL cannot compress to fit: stored, it
+    // would fail the merge as a database error, ending the run.
+    const long = randomBytes(1_500).toString('hex');
+    api.chains.push({ ...network()[0]!, chain: { chainId: long, chainName: '长' } });
+    const outcome = await sync();
+    expect(outcome.status).toBe('partial');
+    expect(outcome.stats.failures).toEqual([
+      {
+        chain_id: long,
+        error: `chain ${long}: chain_id longer than ${MAX_CHAIN_ID_BYTES} bytes, which cannot be stored`,
+      },
+    ]);
+    expect(outcome.stats.chains).toMatchObject({ listed: 3, completed: 2, failed: 1 });
+    expect(api.calls.filter((c) => c.args === long)).toEqual([]);
+    expect(await storedKeys('b')).toEqual(expectedKeys('b'));
   });
 
   // A cursor never seen before each time, so only the pages themselves can tell that the listing is stuck.
