@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from '../db/database.ts';
 import { type Database, openDatabase } from '../db/database.ts';
+import { MigrationLockError } from '../db/migrations.ts';
 import type { Logger } from '../log.ts';
 import { databaseVariable } from '../reporting/errors.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
@@ -23,10 +24,12 @@ export async function openConfigured(config: DatabaseConfig, log: Logger, poolSi
  */
 export async function migrate(db: Database, log: Logger, signal?: AbortSignal): Promise<void> {
   const { applied, unknown } = await db.migrate(signal).catch((err: unknown) => {
+    const culprit = databaseVariable(db.driver);
+    if (err instanceof MigrationLockError) throw new ExitError(EXIT.database, `${culprit}: ${err.message}`);
     if (!REFUSED_MIGRATION.has((err as { code?: unknown }).code as string)) throw err;
     throw new ExitError(
       EXIT.config,
-      `${databaseVariable(db.driver)}: the database refused the migrations: ${(err as Error).message}`,
+      `${culprit}: the database refused the migrations: ${(err as Error).message}`,
     );
   });
   if (applied > 0) log.info({ applied }, 'migrations applied');

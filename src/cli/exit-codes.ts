@@ -11,7 +11,7 @@ export const EXIT = {
   config: 3,
   /** WeCom refused the credentials or the app's permissions (40001, 40013, 48002, 60020). */
   refused: 4,
-  /** The database could not be reached or refused the login. */
+  /** The database could not be reached or refused the login, or kept a migration waiting for its tables. */
   database: 5,
   /** The sync ran and no chain could be synced, or it stopped on an error: chains merged before it are kept. */
   failed: 6,

@@ -1,4 +1,4 @@
-// The migrations in migrations/, applied through one session on either driver, in one transaction, and
+// The migrations in migrations/, applied through one session on either driver, each in a transaction, and
 // recorded where drizzle's migrator records them (wecom.__drizzle_migrations: hash and created_at, the
 // journal's `when`), so databases it migrated carry on.
 //
@@ -6,13 +6,45 @@
 // PostgreSQL refuses without CREATE on the database even when the schema exists, so a schema created
 // beforehand for the sync's role (docs/schema.md, "Access") could not be used. And it passes over migrations
 // that a newer version applied without a word.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { abortReason } from '../wecom/abort.ts';
 import { inTransaction, MIGRATIONS_FOLDER, type Queryable, type Session } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 
 const { readMigrationFiles } = drizzleModule('drizzle-orm/migrator');
 // Migration 0000 creates the schema too; by then it exists, and the statement would only be refused.
 const CREATE_SCHEMA = 'CREATE SCHEMA IF NOT EXISTS "wecom";';
+
+/**
+ * How long a migration may wait for a lock on a table that other sessions use, how many times it is tried,
+ * and the pause between tries. Its DDL needs a table to itself: waiting behind a dashboard's long query
+ * without a limit would queue every later reader of that table behind it, for as long as that query runs.
+ */
+export interface MigrationPatience {
+  lockTimeoutMs: number;
+  attempts: number;
+  pauseMs: number;
+}
+
+export const MIGRATION_PATIENCE: MigrationPatience = { lockTimeoutMs: 2_000, attempts: 10, pauseMs: 5_000 };
+
+/** A migration that found a table it changes in use every time it was tried. */
+export class MigrationLockError extends Error {
+  override name = 'MigrationLockError';
+  constructor(tag: string, patience: MigrationPatience, options: ErrorOptions) {
+    super(
+      `migration ${tag} was not applied: ${patience.attempts} times it waited ${patience.lockTimeoutMs} ms ` +
+        'for tables other sessions are using (long queries, say); try again once they are done',
+      options,
+    );
+  }
+}
+
+// SQLSTATE lock_not_available: lock_timeout expired.
+const LOCK_NOT_AVAILABLE = '55P03';
 
 export interface MigrationResult {
   applied: number;
@@ -34,8 +66,13 @@ export async function wecomCatalog(
   return rows[0];
 }
 
-export async function applyMigrations(session: Session): Promise<MigrationResult> {
-  const migrations = readMigrationFiles({ migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER) });
+export async function applyMigrations(
+  session: Session,
+  patience = MIGRATION_PATIENCE,
+  signal?: AbortSignal,
+): Promise<MigrationResult> {
+  const folder = fileURLToPath(MIGRATIONS_FOLDER);
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
   // Each created only when missing: PostgreSQL checks the privilege to create before it looks whether the
   // object exists, and a role that may only use the schema (its owner migrated it) has nothing to create.
   const found = await wecomCatalog(session, '__drizzle_migrations');
@@ -53,9 +90,27 @@ export async function applyMigrations(session: Session): Promise<MigrationResult
   // As drizzle's migrator decides: whatever is newer than the last one applied.
   const last = done.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
   const pending = migrations.filter((m) => m.folderMillis > last);
-  if (pending.length > 0) {
-    await inTransaction(session, async () => {
-      for (const m of pending) {
+  const tags = new Map(journal(folder).map((e) => [e.when, e.tag]));
+  for (const m of pending) {
+    await applyPatiently(session, m, tags.get(m.folderMillis) ?? String(m.folderMillis), patience, signal);
+  }
+  return { applied: pending.length, unknown: done.filter((t) => !known.has(t)).length };
+}
+
+type Migration = ReturnType<typeof readMigrationFiles>[number];
+
+/** One migration in a transaction of its own, tried again while a table it changes is in use. */
+async function applyPatiently(
+  session: Session,
+  m: Migration,
+  tag: string,
+  patience: MigrationPatience,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await inTransaction(session, async () => {
+        await session.query(`select set_config('lock_timeout', $1, true)`, [`${patience.lockTimeoutMs}ms`]);
         for (const statement of m.sql) {
           if (statement.trim() !== CREATE_SCHEMA) await session.query(statement);
         }
@@ -63,8 +118,18 @@ export async function applyMigrations(session: Session): Promise<MigrationResult
           m.hash,
           m.folderMillis,
         ]);
-      }
+      });
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      if (attempt >= patience.attempts) throw new MigrationLockError(tag, patience, { cause: err });
+    }
+    await sleep(patience.pauseMs, undefined, { signal }).catch((err: unknown) => {
+      throw signal?.aborted ? abortReason(signal) : err;
     });
   }
-  return { applied: pending.length, unknown: done.filter((t) => !known.has(t)).length };
+}
+
+function journal(folder: string): { when: number; tag: string }[] {
+  return JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')).entries;
 }

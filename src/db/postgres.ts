@@ -4,7 +4,7 @@ import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
 import { type Database, exactInt8, INT8_OID, type QueryResult, type Session, TEXT_OIDS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
-import { applyMigrations } from './migrations.ts';
+import { applyMigrations, MIGRATION_PATIENCE, type MigrationPatience } from './migrations.ts';
 import { createPool, typeParser } from './pool.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
@@ -24,6 +24,7 @@ const IDLE_IN_TRANSACTION_MS = 60_000;
 
 export interface PostgresOptions {
   idleInTransactionMs?: number;
+  migrationPatience?: MigrationPatience;
 }
 
 function result<R>(r: pg.QueryResult): QueryResult<R> {
@@ -132,7 +133,7 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
           throw err;
         });
         try {
-          return await applyMigrations(migrating);
+          return await applyMigrations(migrating, options.migrationPatience ?? MIGRATION_PATIENCE, signal);
         } finally {
           await migrating.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
         }

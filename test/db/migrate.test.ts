@@ -1,7 +1,12 @@
 import { createRequire } from 'node:module';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate as commandMigrate } from '../../src/cli/database.ts';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 import { ShutdownRequested } from '../../src/cli/shutdown.ts';
 import { drizzleModule } from '../../src/db/drizzle.ts';
+import { MigrationLockError } from '../../src/db/migrations.ts';
+import { postgresDatabase } from '../../src/db/postgres.ts';
 import { logLines, runCli } from '../helpers/cli.ts';
 import { createTestDatabase, holdingMigrationLock, type TestDatabase } from '../helpers/db.ts';
 
@@ -16,6 +21,11 @@ const TABLES = [
   'chains',
   'sync_runs',
 ];
+
+async function applied(db: TestDatabase): Promise<number[]> {
+  const { rows } = await db.pool.query('select created_at from wecom.__drizzle_migrations order by 1');
+  return rows.map((r) => Number(r.created_at));
+}
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const { rows } = await db.pool.query(
@@ -55,6 +65,41 @@ describe('migrations', () => {
     const applied = await db.pool.query('select count(*)::int as n from wecom.__drizzle_migrations');
     expect(applied.rows[0].n).toBeGreaterThan(0);
     expect(results.map((r) => r.applied).sort()).toEqual([0, 0, applied.rows[0].n]);
+  });
+
+  it('wait only so long behind a query on a table they change, and try again', async () => {
+    const db = await fresh();
+    await db.database.migrate();
+    // The last migration pending again: it replaces chain_summary, which needs the view to itself.
+    const last = await db.pool.query(
+      'delete from wecom.__drizzle_migrations where created_at = (select max(created_at) from wecom.__drizzle_migrations) returning created_at',
+    );
+    const patience = { lockTimeoutMs: 50, attempts: 3, pauseMs: 10 };
+    const patient = postgresDatabase(db.pool, { migrationPatience: patience });
+    const reader = await db.pool.connect();
+    try {
+      // A dashboard's query, still running: its transaction holds chain_summary.
+      await reader.query('begin');
+      await reader.query('select * from wecom.chain_summary');
+      const error = await patient.migrate().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MigrationLockError);
+      expect((error as Error).message).toBe(
+        'migration 0007_chain_summary_unknown_qualification was not applied: 3 times it waited 50 ms for tables other sessions are using (long queries, say); try again once they are done',
+      );
+      // Nothing is left waiting behind the migration.
+      const waiting = await db.pool.query(`select count(*)::int as n from pg_locks where not granted`);
+      expect(waiting.rows[0].n).toBe(0);
+      // The commands say so in one line, and exit 5: the database, not the configuration.
+      await expect(commandMigrate(patient, pino({ level: 'silent' }))).rejects.toMatchObject({
+        code: EXIT.database,
+        message: `DATABASE_URL: ${(error as Error).message}`,
+      });
+      expect(await applied(db)).not.toContain(Number(last.rows[0].created_at));
+      await reader.query('commit');
+      expect(await patient.migrate()).toEqual({ applied: 1, unknown: 0 });
+    } finally {
+      reader.release();
+    }
   });
 
   it("carry on from a database drizzle's migrator migrated, reading its records", async () => {
