@@ -1,13 +1,26 @@
 // The directory an embedded database lives in: made safely, and held by one process at a time.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import {
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../config.ts';
 
 /** Another process has the embedded database open: two PostgreSQL instances on one directory corrupt it. */
 export class DatabaseInUseError extends Error {
   override name = 'DatabaseInUseError';
-  constructor(dir: string, pid: number) {
-    super(`the embedded database in ${dir} is in use by process ${pid}; it is for one process at a time`);
+  constructor(dir: string, holder: string, hint?: string) {
+    super(
+      `the embedded database in ${dir} is in use by ${holder}; it is for one process at a time` +
+        (hint === undefined ? '' : `; ${hint}`),
+    );
   }
 }
 
@@ -46,24 +59,110 @@ function kindOf(path: string): 'directory' | 'other' | 'missing' {
 
 const LOCK_FILE = 'wecom-chain-sync.pid';
 
+/** Who holds the directory: a process, in the PID namespace its pid means something in. */
+interface Holder {
+  pid: number;
+  /** /proc/self/ns/pid: a container has a namespace of its own, where the pid of its first process is 1. */
+  namespace: string;
+  /** Tells this holder's file from a later one's, which may have the same pid and namespace. */
+  nonce: string;
+}
+
 /**
  * Claims `dir` for this process, as PostgreSQL's postmaster.pid does for a server's data directory, and
- * returns the release. A lock whose process is gone (killed with -9, say) is taken over.
+ * returns the release. A lock whose process is gone (killed with -9, say) is taken over, when that can be
+ * known: a process in another PID namespace (another container on the same volume) cannot be asked, so its
+ * lock stands until someone deletes the file.
  */
 export function lockDirectory(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
+  const mine: Holder = { pid: process.pid, namespace: pidNamespace(), nonce: randomUUID() };
+  const record = JSON.stringify(mine);
   for (;;) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new ConfigError('PGLITE_DIR', `cannot write ${file}: ${code}`);
+    if (create(file, record)) return () => release(file, record);
+    const text = readIfThere(file);
+    if (text === null) continue;
+    const holder = parse(text);
+    if (holder === null || holder.namespace !== mine.namespace) {
+      const who =
+        holder === null
+          ? 'a process this version cannot name'
+          : `process ${holder.pid} of another PID namespace (another container?)`;
+      throw new DatabaseInUseError(resolve(dir), who, `if none has it open, delete ${file}`);
     }
-    const holder = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder))
-      throw new DatabaseInUseError(resolve(dir), holder);
-    rmSync(file, { force: true });
+    // In this namespace a pid is this process's alone: a file with it is a dead process's.
+    if (holder.pid !== process.pid && isAlive(holder.pid)) {
+      throw new DatabaseInUseError(resolve(dir), `process ${holder.pid}`);
+    }
+    takeOver(file, text);
+  }
+}
+
+/** Creates `file` holding `record`, or finds it there: never visible half written, as a write would be. */
+function create(file: string, record: string): boolean {
+  const draft = `${file}.${randomUUID()}`;
+  try {
+    writeFileSync(draft, record, { flag: 'wx' });
+    linkSync(draft, file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    throw new ConfigError('PGLITE_DIR', `cannot write ${file}: ${code}`);
+  } finally {
+    rmSync(draft, { force: true });
+  }
+}
+
+/**
+ * Moves the dead holder's file aside. Another process may have taken it over meanwhile and made its own: then
+ * that one is what was moved, and it is put back, for the loop to find it held.
+ */
+function takeOver(file: string, dead: string): void {
+  const aside = `${file}.${randomUUID()}`;
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    if (readFileSync(aside, 'utf8') !== dead) linkSync(aside, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/** Removes the file if it is still this process's. */
+function release(file: string, record: string): void {
+  if (readIfThere(file) === record) rmSync(file, { force: true });
+}
+
+function readIfThere(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function parse(text: string): Holder | null {
+  try {
+    const holder = JSON.parse(text) as Holder;
+    return Number.isInteger(holder.pid) && typeof holder.namespace === 'string' ? holder : null;
+  } catch {
+    return null;
+  }
+}
+
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
   }
 }
 

@@ -1,29 +1,61 @@
-// The embedded database's directory: one process at a time, and a lock left by a dead process is taken over.
+// The embedded database's directory: one process at a time, and a lock left by a dead process is taken over
+// when that can be known.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseInUseError, lockDirectory } from '../../src/db/pglite-dir.ts';
 
 describe('lockDirectory', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wcs-pglite-lock-'));
   const file = join(dir, 'wecom-chain-sync.pid');
+  const namespace = readlinkSync('/proc/self/ns/pid');
+  const holder = (pid: number, ns = namespace) => JSON.stringify({ pid, namespace: ns, nonce: 'n' });
+  afterEach(() => rmSync(file, { force: true }));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses a directory a live process holds, and takes over one whose process is gone', async () => {
     const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
-      writeFileSync(file, String(other.pid));
+      writeFileSync(file, holder(other.pid!));
       expect(() => lockDirectory(dir)).toThrow(DatabaseInUseError);
-      expect(() => lockDirectory(dir)).toThrow(`in use by process ${other.pid}`);
+      expect(() => lockDirectory(dir)).toThrow(`in use by process ${other.pid};`);
     } finally {
       other.kill('SIGKILL');
       await new Promise((resolve) => other.once('exit', resolve));
     }
     const release = lockDirectory(dir);
-    expect(readFileSync(file, 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, namespace });
     release();
     expect(existsSync(file)).toBe(false);
+  });
+
+  it("takes over a file of this process's pid left by an earlier process of its namespace", () => {
+    writeFileSync(file, holder(process.pid));
+    lockDirectory(dir)();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('refuses a holder of another PID namespace, whose pid says nothing here, even this very pid', () => {
+    // Another container on the same volume: its first process is pid 1 there, as this one may be here.
+    writeFileSync(file, holder(process.pid, 'pid:[1]'));
+    expect(() => lockDirectory(dir)).toThrow(
+      `is in use by process ${process.pid} of another PID namespace (another container?); it is for one process at a time; if none has it open, delete ${file}`,
+    );
+  });
+
+  it('refuses a file it cannot read a holder from, as one being written, instead of taking it over', () => {
+    writeFileSync(file, '');
+    expect(() => lockDirectory(dir)).toThrow(
+      `a process this version cannot name; it is for one process at a time; if none has it open, delete ${file}`,
+    );
+  });
+
+  it('releases only its own file', () => {
+    const release = lockDirectory(dir);
+    writeFileSync(file, holder(1, 'pid:[1]'));
+    release();
+    expect(readFileSync(file, 'utf8')).toBe(holder(1, 'pid:[1]'));
   });
 });
