@@ -393,7 +393,8 @@ interface PodExpectations {
   /** Secret keys the container must NOT get (least privilege). */
   forbiddenSecretKeys?: readonly string[];
   restartPolicies: readonly string[];
-  env: Record<string, string>;
+  /** The ConfigMap's settings, for a pod that reads them (envFrom); none for one that must not. */
+  env: Record<string, string> | null;
 }
 
 /** What every pod of the app needs: command, resources, hardening, /tmp, configuration, shutdown time. */
@@ -447,8 +448,15 @@ export function podProblems(label: string, pod: Obj | undefined, want: PodExpect
 
   // Configuration: the ConfigMap through envFrom, the secrets through secretKeyRef (or the whole Secret).
   const envFrom = objects(c.envFrom);
-  if (!envFrom.some((e) => String(at(e, 'configMapRef.name')).startsWith(APP.configMapName)))
-    p(`envFrom does not read the ConfigMap ${APP.configMapName}`);
+  const readsConfigMap = envFrom.some((e) =>
+    String(at(e, 'configMapRef.name')).startsWith(APP.configMapName),
+  );
+  if (want.env !== null && !readsConfigMap) p(`envFrom does not read the ConfigMap ${APP.configMapName}`);
+  if (want.env === null && readsConfigMap)
+    p(
+      `reads the ConfigMap ${APP.configMapName}, whose generated name changes with every setting: a Job's pod ` +
+        'template cannot change, so the next apply would fail',
+    );
   const wholeSecret = envFrom.some((e) => at(e, 'secretRef.name') === APP.secretName);
   const env = objects(c.env);
   for (const key of want.secretKeys) {
@@ -468,7 +476,7 @@ export function podProblems(label: string, pod: Obj | undefined, want: PodExpect
   const grace = pod.terminationGracePeriodSeconds;
   if (!isWholeNumber(grace, 1)) p('terminationGracePeriodSeconds is not set');
   else {
-    const raw = envValue(c, 'SHUTDOWN_TIMEOUT_MS', want.env);
+    const raw = envValue(c, 'SHUTDOWN_TIMEOUT_MS', want.env ?? {});
     const shutdownMs = raw === undefined ? APP.shutdownTimeoutMs : Number(raw);
     if (!(grace * 1000 > shutdownMs))
       p(
@@ -550,7 +558,7 @@ export function cronJobProblems(cronJob: Obj | undefined, env: Record<string, st
   return problems;
 }
 
-export function migrateJobProblems(job: Obj | undefined, env: Record<string, string>): string[] {
+export function migrateJobProblems(job: Obj | undefined): string[] {
   if (!job) return ['no migrate Job'];
   const label = `Job ${String(at(job, 'metadata.name'))}`;
   const problems: string[] = [];
@@ -568,7 +576,8 @@ export function migrateJobProblems(job: Obj | undefined, env: Record<string, str
       secretKeys: ['DATABASE_URL'],
       forbiddenSecretKeys: ['WECOM_CORP_SECRET'],
       restartPolicies: ['Never'],
-      env,
+      // `migrate` reads only DATABASE_URL; the ConfigMap's hashed name would tie this Job to every setting.
+      env: null,
     }),
   );
   return problems;

@@ -100,7 +100,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('has a migrate Job that runs `migrate` and cleans up after itself', () => {
-    expect(migrateJobProblems(migrateJob, env)).toEqual([]);
+    expect(migrateJobProblems(migrateJob)).toEqual([]);
   });
 
   it('has a scheduler Deployment: one replica, Recreate, probes on the metrics port', () => {
@@ -354,21 +354,20 @@ const cronJobCases: Case[] = [
 ];
 
 const migrateCases: Case[] = [
-  ['args run', () => migrateJobProblems(edited(migrateJob, `${JOB}.args`, ['run']), env), 'args'],
+  ['args run', () => migrateJobProblems(edited(migrateJob, `${JOB}.args`, ['run'])), 'args'],
   [
     'no ttlSecondsAfterFinished',
-    () => migrateJobProblems(edited(migrateJob, 'spec.ttlSecondsAfterFinished', REMOVE), env),
+    () => migrateJobProblems(edited(migrateJob, 'spec.ttlSecondsAfterFinished', REMOVE)),
     'ttlSecondsAfterFinished',
   ],
   [
     'no backoffLimit',
-    () => migrateJobProblems(edited(migrateJob, 'spec.backoffLimit', REMOVE), env),
+    () => migrateJobProblems(edited(migrateJob, 'spec.backoffLimit', REMOVE)),
     'backoffLimit',
   ],
   [
     'no readOnlyRootFilesystem',
-    () =>
-      migrateJobProblems(edited(migrateJob, `${JOB}.securityContext.readOnlyRootFilesystem`, REMOVE), env),
+    () => migrateJobProblems(edited(migrateJob, `${JOB}.securityContext.readOnlyRootFilesystem`, REMOVE)),
     'readOnlyRootFilesystem',
   ],
   [
@@ -379,14 +378,24 @@ const migrateCases: Case[] = [
         name: 'WECOM_CORP_SECRET',
         valueFrom: secretRef('WECOM_CORP_SECRET'),
       });
-      return migrateJobProblems(copy, env);
+      return migrateJobProblems(copy);
     },
     'WECOM_CORP_SECRET',
   ],
   [
     'no podFailurePolicy',
-    () => migrateJobProblems(edited(migrateJob, 'spec.podFailurePolicy', REMOVE), env),
+    () => migrateJobProblems(edited(migrateJob, 'spec.podFailurePolicy', REMOVE)),
     'bad configuration',
+  ],
+  [
+    'reading the ConfigMap',
+    () =>
+      migrateJobProblems(
+        edited(migrateJob, `${JOB}.envFrom`, [
+          { configMapRef: { name: 'wecom-chain-sync-config-84tkfh97kb' } },
+        ]),
+      ),
+    'pod template cannot change',
   ],
 ];
 
