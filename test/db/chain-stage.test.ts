@@ -38,7 +38,7 @@ describe('ChainStage', () => {
     (
       await db.pool.query(
         `select corp_key, corpid, pending_corpid, corp_name, groupid, qualification_status, removed_at is not null as removed,
-                changed_run_id, xmin::text as xmin from wecom.chain_corps order by corp_key`,
+                changed_run_id, updated_at, xmin::text as xmin from wecom.chain_corps order by corp_key`,
       )
     ).rows;
 
@@ -113,7 +113,10 @@ describe('ChainStage', () => {
     ]);
     expect(result.chain_corps).toEqual({ inserted: 0, updated: 1, unchanged: 3, removed: 0 });
     const after = await corpRows();
-    expect(after.find((r) => r.corp_key === 'wwa')?.changed_run_id).toBe(before?.changed_run_id);
+    expect(after.find((r) => r.corp_key === 'wwa')).toMatchObject({
+      changed_run_id: before?.changed_run_id,
+      updated_at: before?.updated_at,
+    });
     expect(after.find((r) => r.corp_key === 'wwb')).toMatchObject({
       qualification_status: 1,
       changed_run_id: run,
@@ -158,14 +161,17 @@ describe('ChainStage', () => {
   it('changes nothing when the stage is closed without a commit', async () => {
     const before = await corpRows();
     const stage = await ChainStage.open(db.database, UP, CHAIN.chainId);
-    await stage.add([{ corp: joined('wwz'), detail: null }]);
+    // With details, so it is staged in the table, not held in memory.
+    await stage.add([{ corp: joined('wwz'), detail: detail(1) }]);
+    await stage.missing(1);
     await stage.close();
     expect(await corpRows()).toEqual(before);
     // The pooled connection's stage is empty for the next chain.
     const next = await ChainStage.open(db.database, UP, 'other');
     try {
+      await next.add([{ corp: joined('wwo'), detail: detail(1) }]);
       const counts = await next.commit({ chainId: 'other', chainName: 'o' }, [], run);
-      expect(counts.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 0, removed: 0 });
+      expect(counts.chain_corps).toEqual({ inserted: 1, updated: 0, unchanged: 0, removed: 0 });
     } finally {
       await next.close();
     }

@@ -215,6 +215,38 @@ describe('history and chain_corp_events across scripted runs', () => {
     ]);
   });
 
+  it('an as-of query returns the chain as it was after each run', async () => {
+    const asOf = async (run: string) => {
+      const { rows } = await db.pool.query(
+        `with at as (select finished_at as t from wecom.sync_runs where id = $2)
+         select corp_key, corp_name, groupid from wecom.chain_corp_history, at
+         where chain_id = $1 and valid_from <= at.t and (valid_to is null or valid_to > at.t)
+         order by corp_key`,
+        [CHAIN, runs[run]],
+      );
+      return rows.map((r) => [r.corp_key, r.corp_name, r.groupid]);
+    };
+    // Before R3's rename, move, joins, removal and new corps…
+    expect(await asOf('R2b')).toEqual([
+      ['pending:p1', '苏州待加入', 20],
+      ['pending:p2', '无锡待加入', 1],
+      ['wwj1', '上海一号贸易有限公司', 12],
+      ['wwj2', '杭州二号商贸', 11],
+      ['wwj3', '南京三号', 20],
+      ['wwj5', '宁波五号', 1],
+    ]);
+    // … and after them.
+    expect(await asOf('R3')).toEqual([
+      ['pending:p8', '常州待加入', 10],
+      ['wwj1', '上海一号供应链有限公司', 12],
+      ['wwj2', '杭州二号商贸', 12],
+      ['wwj3', '南京三号', 20],
+      ['wwj4', '苏州待加入', 20],
+      ['wwj6', '合肥六号', 10],
+      ['wwj7', '无锡待加入', 1],
+    ]);
+  });
+
   it('a qualification change once details are re-fetched, and a removed corp coming back', async () => {
     network.addCorp(CHAIN, corp({ corpid: 'wwj5', corpName: '宁波五号', customId: 'C5', groupid: 1 }));
     await sync('R4', { detailsMaxAgeHours: 0 });

@@ -296,25 +296,6 @@ describe('reporting views on a known data set', () => {
     expect(added.rows[0].n).toBe(11);
   });
 
-  it('an as-of query returns the chain as it was', async () => {
-    const { rows } = await db.pool.query(
-      `select corp_key, corp_name, groupid, is_joined from wecom.chain_corp_history
-       where chain_id = 'chA' and valid_from <= $1 and (valid_to is null or valid_to > $1)
-       order by corp_key`,
-      [ago(30)],
-    );
-    expect(rows.map((r) => r.corp_key)).toEqual([
-      'pending:pa4',
-      'pending:pa5',
-      'pending:pa8',
-      'wwa1',
-      'wwa2',
-      'wwa6',
-    ]);
-    // The corp that joined later was still pending then; today it is joined.
-    expect(rows[0]).toMatchObject({ is_joined: false, groupid: 20 });
-  });
-
   it('sync_freshness: last success, its age, and the latest run, per upstream corp', async () => {
     const { rows } = await db.pool.query(
       `select upstream_corpid, last_success_at, extract(epoch from age)::float8 as age_s, last_run_id,

@@ -1,4 +1,6 @@
 // How calls share the client: rate limits per endpoint, the concurrency cap, abort, request shapes.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WecomClient } from '../../src/wecom/client.ts';
 import { ConcurrencyCap } from '../../src/wecom/concurrency.ts';
@@ -283,10 +285,31 @@ describe('requests', () => {
   });
 
   it('keeps a path prefix of apiBase', async () => {
-    server = await startWecom({});
-    client = testClient(server, { apiBase: `${server.url}/proxy/`, maxAttempts: 1 });
-    // The fake server only knows the unprefixed paths, so the prefixed request is a 404.
-    await expect(client.getChainList()).rejects.toMatchObject({ httpStatus: 404 });
+    // A reverse proxy that serves WeCom under /proxy only, and says which paths it was asked for.
+    const paths: string[] = [];
+    const proxy = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0]!;
+      paths.push(path);
+      const answers: Record<string, object> = {
+        '/proxy/cgi-bin/gettoken': { errcode: 0, access_token: 'TOKEN', expires_in: 7200 },
+        '/proxy/cgi-bin/corpgroup/corp/get_chain_list': { errcode: 0, chains: [] },
+      };
+      res.writeHead(answers[path] ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answers[path] ?? {}));
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      server = await startWecom({});
+      client = testClient(server, { apiBase: `http://127.0.0.1:${port}/proxy/`, maxAttempts: 1 });
+      expect(await client.getChainList()).toEqual([]);
+      expect(paths).toEqual(['/proxy/cgi-bin/gettoken', '/proxy/cgi-bin/corpgroup/corp/get_chain_list']);
+      await client.close();
+      client = undefined;
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('returns stats as a snapshot', async () => {
