@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { syncAgainstScript } from '../helpers/simulated.ts';
-import { ok, type Script } from '../wecom/helpers.ts';
+import { errcode, ok, type Script } from '../wecom/helpers.ts';
 
 describe('the recheck of a missing corp', () => {
   let db: TestDatabase;
@@ -73,6 +73,41 @@ describe('the recheck of a missing corp', () => {
     expect(rows).toEqual([
       { corp_key: 'ww-a', corp_name: 'ww-a 新', groupid: 9, removed: false },
       { corp_key: 'ww-b', corp_name: 'ww-b 新', groupid: 9, removed: false },
+    ]);
+  });
+
+  it('that WeCom no longer gives as stored is removed: a pending record answered as joined, or one out of sight (60011)', async () => {
+    const listed = [
+      { groupid: 3, pending_corpid: 'p-x', corp_name: 'x', custom_id: '', is_joined: 0 },
+      { groupid: 3, corpid: 'ww-y', corp_name: 'y', custom_id: '', is_joined: 1 },
+    ];
+    // A chain of its own, apart from the corps the tests above left.
+    const sync = (script: Script) =>
+      syncAgainstScript(db.database, [{ chain_id: 'c2', chain_name: 'n' }], script);
+    const first = await sync({
+      get_chain_group: () => ok({ groups: [group(3)] }),
+      get_chain_corpinfo_list: (req) =>
+        ok({ has_more: false, group_corps: req.body!.groupid === 3 ? listed : [] }),
+      get_chain_corpinfo: () => ok({ corp_name: 'y', qualification_status: 2, groupid: 3, is_joined: true }),
+    });
+    expect(first.status).toBe('succeeded');
+    const second = await sync({
+      get_chain_group: () => ok({ groups: [group(3)] }),
+      get_chain_corpinfo_list: () => ok({ has_more: false, group_corps: [] }),
+      get_chain_corpinfo: (req) =>
+        req.body!.pending_corpid === 'p-x'
+          ? ok({ corp_name: 'x', qualification_status: 2, groupid: 3, is_joined: true })
+          : errcode(60011, 'no privilege to access/modify contact/party/agent'),
+    });
+    expect(second.status).toBe('succeeded');
+    expect(second.stats).toMatchObject({ missing_rechecked: 2, missing_found: 0 });
+    const { rows } = await db.pool.query(
+      `select corp_key, removed_at is not null as removed from wecom.chain_corps
+       where corp_key in ('pending:p-x', 'ww-y') order by corp_key`,
+    );
+    expect(rows).toEqual([
+      { corp_key: 'pending:p-x', removed: true },
+      { corp_key: 'ww-y', removed: true },
     ]);
   });
 });
