@@ -60,6 +60,9 @@ describe('ChainStage', () => {
     ]);
     const groupXmin = (await db.pool.query('select xmin::text from wecom.chain_groups order by groupid'))
       .rows;
+    const chainRow = async () =>
+      (await db.pool.query('select updated_at, last_run_id from wecom.chains')).rows[0];
+    const chainBefore = await chainRow();
 
     const second = await sync(corps.map((c) => ({ ...c, detail: null })));
     expect(second.chain_corps).toEqual({ inserted: 0, updated: 0, unchanged: 3, removed: 0 });
@@ -68,6 +71,8 @@ describe('ChainStage', () => {
     expect((await db.pool.query('select xmin::text from wecom.chain_groups order by groupid')).rows).toEqual(
       groupXmin,
     );
+    // The chain's row records the run, but its name did not change: it is not dated as changed.
+    expect(await chainRow()).toEqual({ ...chainBefore, last_run_id: run });
   });
 
   it('applies renames, moves, joins, removals and restores, and stores a corp seen twice once', async () => {
@@ -121,6 +126,25 @@ describe('ChainStage', () => {
       qualification_status: 1,
       changed_run_id: run,
     });
+  });
+
+  it('keeps when its details were fetched for a corp that changed without new details', async () => {
+    const fetchedAt = async () =>
+      (await db.pool.query(`select details_fetched_at from wecom.chain_corps where corp_key = 'wwa'`)).rows[0]
+        .details_fetched_at;
+    const before = await fetchedAt();
+    expect(before).not.toBeNull();
+    // Renamed, and back, as the tests below expect it.
+    for (const corpName of ['又一个名', '新名']) {
+      const result = await sync([
+        { corp: joined('wwa', { corpName }), detail: null },
+        { corp: joined('wwb', { groupid: 3 }), detail: null },
+        { corp: joined('wwc'), detail: null },
+        { corp: pending('wpc'), detail: null },
+      ]);
+      expect(result.chain_corps).toMatchObject({ updated: 1 });
+      expect(await fetchedAt()).toEqual(before);
+    }
   });
 
   it('keeps the stored qualification when details come back without one', async () => {
