@@ -4,6 +4,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { TABLES } from '../db/row-counts.ts';
 import type { LastRun } from '../db/runs.ts';
 import type { RunOutcome } from '../sync/run.ts';
+import { errorKey } from '../wecom/stats.ts';
 
 const KINDS = ['inserted', 'updated', 'unchanged', 'removed'] as const;
 
@@ -20,6 +21,8 @@ export class SyncMetrics {
   readonly #retries: Counter;
   readonly #rows: Counter;
   readonly #detailsFailed: Counter;
+  /** What #errors holds, by endpoint and errcode: a scheduler's series outlive its runs, so does their cap. */
+  readonly #errorTotals: Record<string, Record<string, number>> = {};
 
   constructor(options: { processMetrics: boolean }) {
     const registers = [this.registry];
@@ -72,7 +75,13 @@ export class SyncMetrics {
     for (const [endpoint, n] of Object.entries(stats.api.calls)) this.#calls.inc({ endpoint }, n);
     for (const [endpoint, n] of Object.entries(stats.api.retries)) this.#retries.inc({ endpoint }, n);
     for (const [endpoint, byCode] of Object.entries(stats.api.errors)) {
-      for (const [errcode, n] of Object.entries(byCode)) this.#errors.inc({ endpoint, errcode }, n);
+      this.#errorTotals[endpoint] ??= {};
+      const totals = this.#errorTotals[endpoint];
+      for (const [code, n] of Object.entries(byCode)) {
+        const errcode = errorKey(totals, code);
+        totals[errcode] = (totals[errcode] ?? 0) + n;
+        this.#errors.inc({ endpoint, errcode }, n);
+      }
     }
     this.#detailsFailed.inc(stats.details_failed);
     for (const table of TABLES) {

@@ -34,7 +34,12 @@ export function increment(counters: Record<string, number>, key: string): void {
 // of the errors metric, a million of them at a million corps.
 export const MAX_ERROR_KEYS = 32;
 
-/** Counts a failed call of one endpoint under `key`, or 'other' once it has MAX_ERROR_KEYS others. */
+/** The key to count `key` under among an endpoint's `counts`: itself, or 'other' past MAX_ERROR_KEYS others. */
+export function errorKey(counts: Record<string, number>, key: string): string {
+  return key in counts || Object.keys(counts).length < MAX_ERROR_KEYS ? key : 'other';
+}
+
+/** Counts a failed call of one endpoint. */
 export function countError(errors: Record<string, number>, key: string): void {
-  increment(errors, key in errors || Object.keys(errors).length < MAX_ERROR_KEYS ? key : 'other');
+  increment(errors, errorKey(errors, key));
 }
