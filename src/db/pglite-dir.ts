@@ -1,6 +1,7 @@
 // The directory an embedded database lives in: made safely, and held by one process at a time.
 import { randomUUID } from 'node:crypto';
 import {
+  existsSync,
   linkSync,
   mkdirSync,
   readFileSync,
@@ -8,6 +9,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -58,6 +60,11 @@ function kindOf(path: string): 'directory' | 'other' | 'missing' {
 }
 
 const LOCK_FILE = 'wecom-chain-sync.pid';
+// The holder touches its file this often. A file no process of this PID namespace holds cannot be checked by
+// its pid: it is taken over once untouched for STALE_MS (a container restarted after a kill -9 gets a
+// namespace of its own, and would otherwise wait for someone to delete the file).
+const TOUCH_MS = 15_000;
+const STALE_MS = 120_000;
 
 /** Who holds the directory: a process, in the PID namespace its pid means something in. */
 interface Holder {
@@ -70,40 +77,54 @@ interface Holder {
 
 /**
  * Claims `dir` for this process, as PostgreSQL's postmaster.pid does for a server's data directory, and
- * returns the release. A lock whose process is gone (killed with -9, say) is taken over, when that can be
- * known: a process in another PID namespace (another container on the same volume) cannot be asked, so its
- * lock stands until someone deletes the file.
+ * returns the release. A lock whose process is gone (killed with -9, say) is taken over: at once when it was
+ * a process of this PID namespace, else once its holder has stopped touching it (see STALE_MS).
  */
 export function lockDirectory(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
   const mine: Holder = { pid: process.pid, namespace: pidNamespace(), nonce: randomUUID() };
   const record = JSON.stringify(mine);
   for (;;) {
-    if (create(file, record)) return () => release(file, record);
-    const text = readIfThere(file);
-    if (text === null) continue;
-    const holder = parse(text);
-    if (holder === null || holder.namespace !== mine.namespace) {
+    if (create(file, record)) return hold(file, record);
+    const found = readIfThere(file);
+    if (found === null) continue;
+    const holder = parse(found.text, mine.namespace);
+    if (holder?.namespace === mine.namespace) {
+      // In this namespace a pid is this process's alone: a file with it is a dead process's.
+      if (holder.pid !== process.pid && isAlive(holder.pid)) {
+        throw new DatabaseInUseError(resolve(dir), `process ${holder.pid}`);
+      }
+    } else if (Date.now() - found.touchedMs < STALE_MS) {
+      // Another container's, or one being written where files cannot be linked: its holder may be alive.
       const who =
-        holder === null
-          ? 'a process this version cannot name'
-          : `process ${holder.pid} of another PID namespace (another container?)`;
-      throw new DatabaseInUseError(resolve(dir), who, `if none has it open, delete ${file}`);
+        holder === null ? 'a process' : `process ${holder.pid} of another PID namespace (another container?)`;
+      throw new DatabaseInUseError(
+        resolve(dir),
+        who,
+        `it is taken over once untouched for ${STALE_MS / 1000} s; if no process has it open, delete ${file}`,
+      );
     }
-    // In this namespace a pid is this process's alone: a file with it is a dead process's.
-    if (holder.pid !== process.pid && isAlive(holder.pid)) {
-      throw new DatabaseInUseError(resolve(dir), `process ${holder.pid}`);
-    }
-    takeOver(file, text);
+    takeOver(file, found.text);
   }
 }
 
-/** Creates `file` holding `record`, or finds it there: never visible half written, as a write would be. */
+// Filesystems without hard links (vfat, some SMB and FUSE mounts) refuse link(2) with one of these.
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Creates `file` holding `record`, or finds it there: linked from a draft, so never visible half written,
+ * where the filesystem has hard links; else written in place (a holder found empty counts as alive, above).
+ */
 function create(file: string, record: string): boolean {
   const draft = `${file}.${randomUUID()}`;
   try {
     writeFileSync(draft, record, { flag: 'wx' });
-    linkSync(draft, file);
+    try {
+      linkSync(draft, file);
+    } catch (err) {
+      if (!NO_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      writeFileSync(file, record, { flag: 'wx' });
+    }
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -112,6 +133,22 @@ function create(file: string, record: string): boolean {
   } finally {
     rmSync(draft, { force: true });
   }
+}
+
+/** The release of a file this process created, which it touches while it holds it. */
+function hold(file: string, record: string): () => void {
+  const touch = setInterval(() => {
+    try {
+      if (readIfThere(file)?.text === record) utimesSync(file, new Date(), new Date());
+    } catch {
+      // Tried again at the next touch.
+    }
+  }, TOUCH_MS);
+  touch.unref();
+  return () => {
+    clearInterval(touch);
+    release(file, record);
+  };
 }
 
 /**
@@ -127,29 +164,41 @@ function takeOver(file: string, dead: string): void {
     throw err;
   }
   try {
-    if (readFileSync(aside, 'utf8') !== dead) linkSync(aside, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (readFileSync(aside, 'utf8') !== dead) putBack(aside, file);
   } finally {
     rmSync(aside, { force: true });
   }
 }
 
-/** Removes the file if it is still this process's. */
-function release(file: string, record: string): void {
-  if (readIfThere(file) === record) rmSync(file, { force: true });
+function putBack(aside: string, file: string): void {
+  try {
+    linkSync(aside, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return;
+    if (!NO_LINKS.has(code)) throw err;
+    if (!existsSync(file)) renameSync(aside, file);
+  }
 }
 
-function readIfThere(file: string): string | null {
+/** Removes the file if it is still this process's. */
+function release(file: string, record: string): void {
+  if (readIfThere(file)?.text === record) rmSync(file, { force: true });
+}
+
+function readIfThere(file: string): { text: string; touchedMs: number } | null {
   try {
-    return readFileSync(file, 'utf8');
+    const touchedMs = statSync(file).mtimeMs;
+    return { text: readFileSync(file, 'utf8'), touchedMs };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
 }
 
-function parse(text: string): Holder | null {
+/** The holder a file names; a bare pid, as versions before the namespace wrote, is one of `namespace`. */
+function parse(text: string, namespace: string): Holder | null {
+  if (/^[1-9][0-9]*$/.test(text.trim())) return { pid: Number(text.trim()), namespace, nonce: '' };
   try {
     const holder = JSON.parse(text) as Holder;
     return Number.isInteger(holder.pid) && typeof holder.namespace === 'string' ? holder : null;

@@ -1,10 +1,19 @@
 // The embedded database's directory: one process at a time, and a lock left by a dead process is taken over
 // when that can be known.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DatabaseInUseError, lockDirectory } from '../../src/db/pglite-dir.ts';
 
 describe('lockDirectory', () => {
@@ -37,19 +46,58 @@ describe('lockDirectory', () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  const hint = `it is taken over once untouched for 120 s; if no process has it open, delete ${file}`;
+  const untouchedFor = (seconds: number) => {
+    const at = new Date(Date.now() - seconds * 1000);
+    utimesSync(file, at, at);
+  };
+
   it('refuses a holder of another PID namespace, whose pid says nothing here, even this very pid', () => {
     // Another container on the same volume: its first process is pid 1 there, as this one may be here.
     writeFileSync(file, holder(process.pid, 'pid:[1]'));
+    untouchedFor(100);
     expect(() => lockDirectory(dir)).toThrow(
-      `is in use by process ${process.pid} of another PID namespace (another container?); it is for one process at a time; if none has it open, delete ${file}`,
+      `is in use by process ${process.pid} of another PID namespace (another container?); it is for one process at a time; ${hint}`,
     );
   });
 
-  it('refuses a file it cannot read a holder from, as one being written, instead of taking it over', () => {
+  it('takes over a holder of another PID namespace that stopped touching its file: a container restarted', () => {
+    writeFileSync(file, holder(1, 'pid:[1]'));
+    untouchedFor(121);
+    lockDirectory(dir)();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('refuses a file it cannot read a holder from, as one being written, until it is as old', () => {
     writeFileSync(file, '');
-    expect(() => lockDirectory(dir)).toThrow(
-      `a process this version cannot name; it is for one process at a time; if none has it open, delete ${file}`,
-    );
+    expect(() => lockDirectory(dir)).toThrow(`in use by a process; it is for one process at a time; ${hint}`);
+    untouchedFor(121);
+    lockDirectory(dir)();
+  });
+
+  it("reads an earlier version's file, a bare pid, as a process of its own namespace", async () => {
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(file, String(other.pid));
+      expect(() => lockDirectory(dir)).toThrow(`in use by process ${other.pid};`);
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+    lockDirectory(dir)();
+  });
+
+  it('touches its file while it holds it, so others can tell it is alive', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const release = lockDirectory(dir);
+      untouchedFor(100);
+      vi.advanceTimersByTime(15_000);
+      expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(60_000);
+      release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('releases only its own file', () => {
