@@ -54,7 +54,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   const stop = new AbortController();
   const signal = AbortSignal.any([deps.signal, deps.lost, stop.signal].filter((s) => s !== undefined));
   let fatal: unknown;
-  let complete = false;
+  let settled = false;
   log.info({ upstreamCorpid: deps.upstreamCorpid }, 'sync started');
   // What an earlier run merged but did not analyse (it was killed before its end, say) is analysed while
   // the first calls go out, for the dashboards: a run that never ends (a deadline shorter than a first load)
@@ -88,9 +88,10 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
     // Each chain stages on a session of its own; PGlite's sessions share one connection.
     const concurrency = Math.min(deps.sync.chainConcurrency, db.concurrentSessions);
     fatal = await syncChains(ctx, chains, concurrency, log, stop);
-    // A signal that came once every chain was merged stopped nothing: the run is complete.
-    complete = stats.chains.completed === chains.length;
-    if (deps.signal?.aborted && !complete) fatal ??= deps.signal.reason;
+    // A signal that came once every chain was merged, or failed on its own, stopped nothing: the run ends as
+    // its chains did. (A chain the signal stopped is neither.)
+    settled = stats.chains.completed + stats.chains.failed === chains.length;
+    if (deps.signal?.aborted && !settled) fatal ??= deps.signal.reason;
     else if (deps.lost?.aborted) fatal ??= deps.lost.reason;
     else if (fatal === undefined) await refreshPlannerStatistics(db, log);
   } catch (err) {
@@ -98,7 +99,7 @@ export async function runSync(deps: RunDeps): Promise<RunOutcome> {
   }
   await statisticsRefreshed;
   stats.api = deps.api.stats();
-  const status = statusOf(stats, fatal, (deps.signal?.aborted ?? false) && !complete);
+  const status = statusOf(stats, fatal, (deps.signal?.aborted ?? false) && !settled);
   const error = fatal !== undefined ? describe(fatal) : summariseFailures(stats);
   await finishRun(db.orm, runId, status, stats, error);
   if (stats.details_failed > 0) {

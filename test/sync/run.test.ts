@@ -3,6 +3,7 @@ import type pg from 'pg';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runSync } from '../../src/sync/run.ts';
+import { WecomApiError } from '../../src/wecom/errors.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { corpsFor, FakeApi } from '../helpers/fake-api.ts';
 
@@ -31,10 +32,10 @@ describe("a run's end", () => {
         corps: new Map([[2, corpsFor(2, 200, id)]]),
       })),
     );
-  const sync = (signal?: AbortSignal) =>
+  const sync = (signal?: AbortSignal, fake = api()) =>
     runSync({
       db: db.database,
-      api: api(),
+      api: fake,
       upstreamCorpid: 'wwup',
       sync: { pageSize: 50, chainConcurrency: 2, details: 'none', detailsMaxAgeHours: 24 },
       apiConcurrency: 4,
@@ -57,9 +58,8 @@ describe("a run's end", () => {
     ]);
   });
 
-  it('ends succeeded when a signal comes once every chain is merged: nothing was left undone', async () => {
-    const stop = new AbortController();
-    const run = sync(stop.signal);
+  /** Waits until the run's final ANALYZE waits for the held table, then sends the signal. */
+  async function signalAtTheEnd(stop: AbortController): Promise<void> {
     await vi.waitFor(
       async () => {
         const { rows } = await db.pool.query(
@@ -71,10 +71,32 @@ describe("a run's end", () => {
       { timeout: 20_000, interval: 10 },
     );
     stop.abort(new Error('stopped by SIGTERM'));
+  }
+
+  it('ends succeeded when a signal comes once every chain is merged: nothing was left undone', async () => {
+    const stop = new AbortController();
+    const run = sync(stop.signal);
+    await signalAtTheEnd(stop);
     const outcome = await run;
     expect(outcome).toMatchObject({ status: 'succeeded', fatal: undefined });
     expect(outcome.stats.chains).toMatchObject({ listed: 2, completed: 2 });
     const { rows } = await db.pool.query('select status, error from wecom.sync_runs');
     expect(rows).toEqual([{ status: 'succeeded', error: null }]);
+  });
+
+  it('ends partial when that signal comes after a chain failed: it stopped nothing either', async () => {
+    const fake = api();
+    fake.onList = (req) => {
+      if (req.chainId === 'b') throw new WecomApiError('get_chain_corpinfo_list', 60011, 'no privilege');
+      return undefined;
+    };
+    const stop = new AbortController();
+    const run = sync(stop.signal, fake);
+    await signalAtTheEnd(stop);
+    const outcome = await run;
+    expect(outcome).toMatchObject({ status: 'partial', fatal: undefined });
+    expect(outcome.stats.chains).toMatchObject({ listed: 2, completed: 1, failed: 1 });
+    const { rows } = await db.pool.query('select status from wecom.sync_runs');
+    expect(rows).toEqual([{ status: 'partial' }]);
   });
 });
