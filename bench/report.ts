@@ -120,9 +120,9 @@ function resourcesTable(sizes: SizeSummary[]): string[] {
       'corps',
       'CPU s (user+sys)',
       'CPU s per 1,000 corps',
-      'peak RSS MB (median / max)',
-      'RSS in 2nd half MB',
-      're-run peak RSS MB',
+      'peak RSS MiB (median / max)',
+      'RSS in 2nd half MiB',
+      're-run peak RSS MiB',
       'simulator CPU s',
       'machine busy',
       'in flight max',
@@ -165,7 +165,7 @@ function comparisons(r: BenchReport): string[] {
     out.push(
       `## Against a hand-written sequential crawler with per-row upserts (${int(corps)} corps, same run)`,
       '',
-      ...header(['', 'wall s', 'corps/s', 'CPU s', 'peak RSS MB', 'API calls']),
+      ...header(['', 'wall s', 'corps/s', 'CPU s', 'peak RSS MiB', 'API calls']),
       ...[['baseline (bench/baseline.ts)', b] as const, ['wecom-chain-sync run', job] as const].map(
         ([name, m]) =>
           row([

@@ -41,6 +41,7 @@ export interface SizeSummary {
     wallS: number;
     cpuS: number;
     peakRssMb: number;
+    maxPeakRssMb: number;
     rewrittenMax: number;
     walMb: number;
     walPctOfFirst: number;
@@ -127,6 +128,7 @@ export function summariseSize(r: SizeResult, s: SyncSettings): SizeSummary {
       wallS: med(r.again, (m) => m.wallS),
       cpuS: med(r.again, (m) => m.cpuS),
       peakRssMb: med(r.again, (m) => m.peakRssMb),
+      maxPeakRssMb: Math.max(...r.again.map((m) => m.peakRssMb)),
       rewrittenMax: Math.max(...r.again.map((m) => m.corpWrites.ins + m.corpWrites.upd)),
       walMb: mb(wal.again),
       walPctOfFirst: (wal.again / wal.first) * 100,
@@ -189,19 +191,24 @@ export function targets(
   });
   const m1 = at(1_000_000);
   const k100 = at(100_000);
+  // A no-change re-run of a size is a run at that size too. RSS is in MiB (VmHWM's kB are KiB), which is how
+  // the target's "MB" is read: in 10^6 bytes the same figures are 4.9% larger.
+  const peak = (z: SizeSummary) => Math.max(z.maxPeakRssMb, z.again.maxPeakRssMb);
   out.push({
     target: 'peak RSS < 150 MB at 1,000,000 corps',
-    measured: m1 ? `${m1.maxPeakRssMb.toFixed(0)} MB` : 'not run (--million)',
-    met: m1 ? m1.maxPeakRssMb < 150 : null,
+    measured: m1
+      ? `${m1.maxPeakRssMb.toFixed(0)} MiB; its no-change re-runs up to ${m1.again.maxPeakRssMb.toFixed(0)} MiB`
+      : 'not run (--million)',
+    met: m1 ? peak(m1) < 150 : null,
   });
   out.push({
     target: 'peak RSS flat from 100k to 1M corps',
     measured:
       m1 && k100
-        ? `${k100.maxPeakRssMb.toFixed(0)} → ${m1.maxPeakRssMb.toFixed(0)} MB (×${(m1.maxPeakRssMb / k100.maxPeakRssMb).toFixed(2)})`
+        ? `${peak(k100).toFixed(0)} → ${peak(m1).toFixed(0)} MiB (×${(peak(m1) / peak(k100)).toFixed(2)}), re-runs included`
         : 'not run (--million)',
     // "Flat": within 10%.
-    met: m1 && k100 ? m1.maxPeakRssMb <= k100.maxPeakRssMb * 1.1 : null,
+    met: m1 && k100 ? peak(m1) <= peak(k100) * 1.1 : null,
   });
   const conn = sizes.every((z) => z.connectionsPeak > z.inFlightMax && z.inFlightMax <= s.concurrency);
   out.push({
