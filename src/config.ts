@@ -252,6 +252,14 @@ export function parseConfig(env: Env): Config {
   checkNodeDebug(env);
   const d = CONFIG_DEFAULTS;
   const apiBase = url('WECOM_API_BASE', env.WECOM_API_BASE?.trim() || d.WECOM_API_BASE, ['https:', 'http:']);
+  // Only its origin and path are sent: credentials, a query or a fragment would be dropped without a word.
+  const base = new URL(apiBase);
+  if (base.username || base.password || base.search || base.hash) {
+    throw new ConfigError(
+      'WECOM_API_BASE',
+      'must have no user, password, query or fragment: none would be sent',
+    );
+  }
   return {
     database: parseDatabase(env),
     wecom: {

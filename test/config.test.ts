@@ -77,6 +77,12 @@ describe('parseConfig', () => {
     [{ SYNC_PAGE_SIZE: '5\n6' }, 'SYNC_PAGE_SIZE: must be a whole number, got "5\\n6"'],
     [{ SYNC_DETAILS: 'some' }, 'SYNC_DETAILS: must be one of changed, all, none, got "some"'],
     [{ WECOM_API_BASE: 'ftp://x' }, 'WECOM_API_BASE: must be a https:// or http:// URL'],
+    ...['https://user:pw@proxy.example', 'https://proxy.example/wecom?key=1', 'https://proxy.example/#x'].map(
+      (base): [Record<string, string>, string] => [
+        { WECOM_API_BASE: base },
+        'WECOM_API_BASE: must have no user, password, query or fragment: none would be sent',
+      ],
+    ),
     [
       { DATABASE_URL: 'postgres://h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' },
       'DATABASE_URL: sslrootcert "/nonexistent/ca.pem" cannot be read (ENOENT)',
