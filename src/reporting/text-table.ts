@@ -84,13 +84,31 @@ function isWide(cp: number): boolean {
 // Combining marks, format characters (zero-width joiner, bidi marks) and variation selectors take no cell.
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
 
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// A character followed by VS16 is drawn as an emoji; pictographs joined by U+200D, or given a skin tone, are
+// drawn as one: each such cluster takes two cells, as terminals draw them.
+const EMOJI_PRESENTATION = /\ufe0f/u;
+const EMOJI_SEQUENCE = /\p{Extended_Pictographic}.*[\u200d\u{1f3fb}-\u{1f3ff}]/u;
+
+// Text without these has no emoji sequence, and is measured a code point at a time: segmenting every cell of
+// a large `sql` result into graphemes would take several times as long.
+const SEQUENCE_MARK = /[\u200d\ufe0f\u{1f3fb}-\u{1f3ff}]/u;
+
 /** The number of terminal cells `text` takes (after sanitize: no control characters). */
 export function displayWidth(text: string): number {
+  if (!SEQUENCE_MARK.test(text)) return codePointsWidth(text);
+  let width = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    const emoji = EMOJI_PRESENTATION.test(segment) || EMOJI_SEQUENCE.test(segment);
+    width += emoji ? 2 : codePointsWidth(segment);
+  }
+  return width;
+}
+
+function codePointsWidth(text: string): number {
   let width = 0;
   for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    if (ZERO_WIDTH.test(ch)) continue;
-    width += isWide(cp) ? 2 : 1;
+    if (!ZERO_WIDTH.test(ch)) width += isWide(ch.codePointAt(0)!) ? 2 : 1;
   }
   return width;
 }

@@ -11,6 +11,11 @@ describe('text tables', () => {
     expect(displayWidth('e\u0301')).toBe(1);
     expect(displayWidth('a\u200bb')).toBe(2);
     expect(displayWidth('🚀')).toBe(2);
+    // Emoji sequences, one glyph each: by VS16, by U+200D, with a skin tone; and the heart without VS16.
+    expect(displayWidth('❤️ 爱心供应链')).toBe(13);
+    expect(displayWidth('👨\u200d👩\u200d👧 家庭网络')).toBe(11);
+    expect(displayWidth('👍🏽 优选')).toBe(7);
+    expect(displayWidth('❤')).toBe(1);
     expect(displayWidth('𠮷')).toBe(2);
   });
 
