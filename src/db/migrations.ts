@@ -8,9 +8,8 @@
 // that a newer version applied without a word.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { abortReason } from '../wecom/abort.ts';
+import { sleep } from '../wecom/timing.ts';
 import { inTransaction, MIGRATIONS_FOLDER, type Queryable, type Session } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 
@@ -124,9 +123,7 @@ async function applyPatiently(
       if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
       if (attempt >= patience.attempts) throw new MigrationLockError(tag, patience, { cause: err });
     }
-    await sleep(patience.pauseMs, undefined, { signal }).catch((err: unknown) => {
-      throw signal?.aborted ? abortReason(signal) : err;
-    });
+    await sleep(patience.pauseMs, signal);
   }
 }
 
