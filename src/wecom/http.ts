@@ -1,10 +1,11 @@
 // One HTTP exchange with WeCom: send, enforce the whole-request timeout, read and parse the JSON body.
 // Every undici error is reduced to a Failure carrying only an error code: undici messages and causes can
 // contain the request URL, and gettoken's URL holds the secret.
-import { type Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { abortReason } from './abort.ts';
 import { type Failure, parseRetryAfter } from './retry.ts';
 import { ENDPOINT_PATHS, type Endpoint } from './types.ts';
+import { Pool, request as undiciRequest } from './undici-lean.ts';
 
 export type Reply = { kind: 'json'; body: unknown } | Failure;
 
@@ -76,7 +77,7 @@ export class HttpTransport {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await this.#dispatcher.request({
+      const response = await undiciRequest(this.#dispatcher, {
         origin: this.#origin,
         path: this.#prefix + ENDPOINT_PATHS[request.endpoint],
         query: request.query,
