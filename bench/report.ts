@@ -227,6 +227,12 @@ export function writePathSection(w: {
   ];
 }
 
+/** The image's environment as the report states it: "env A=1 B=2, ", or nothing. */
+function envText(env: Record<string, string>): string {
+  const set = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return set.length ? `env ${set.join(' ')}, ` : '';
+}
+
 export function markdown(r: BenchReport): string {
   const s = r.settings;
   return [
@@ -236,7 +242,7 @@ export function markdown(r: BenchReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join('; ')}.`,
     `Settings: simulator latency ${s.latencyMs} ms, WECOM_CONCURRENCY ${s.concurrency}, WECOM_RATE_LIMIT_PER_MIN ${int(s.capPerMin)}, ` +
-      `SYNC_PAGE_SIZE ${s.pageSize}, node flags "${s.nodeFlags.join(' ')}", ${s.compileCache ? 'compile cache filled beforehand (as the image ships it)' : 'no compile cache'}. Medians over the runs shown.`,
+      `SYNC_PAGE_SIZE ${s.pageSize}, node flags "${s.nodeFlags.join(' ')}", ${envText(s.env)}${s.compileCache ? 'compile cache filled beforehand (as the image ships it)' : 'no compile cache'}. Medians over the runs shown.`,
     '',
     ...targetsTable(r),
     '',

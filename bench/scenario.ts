@@ -28,6 +28,8 @@ export interface SyncSettings {
   simRatePerMin: number;
   pageSize: number;
   nodeFlags: string[];
+  /** The environment the image sets (the Dockerfile's ENV, NODE_COMPILE_CACHE aside). */
+  env: Record<string, string>;
   /** NODE_COMPILE_CACHE for the measured CLI, filled beforehand as the image build fills it; null: none. */
   compileCache: string | null;
   /** The checkout whose `src/cli/main.ts run` is measured (this one unless --repo names another). */
@@ -158,7 +160,7 @@ export async function fillCompileCache(s: SyncSettings): Promise<void> {
     nodeArgs: [...s.nodeFlags, 'src/cli/main.ts', 'compile-cache'],
     cwd: s.repo,
     simPort: 0,
-    env: { NODE_COMPILE_CACHE: s.compileCache },
+    env: { ...s.env, NODE_COMPILE_CACHE: s.compileCache },
   });
   if (child.exitCode !== 0)
     throw new Error(`compile-cache exited with ${child.exitCode}:\n${child.stderrTail}`);
@@ -180,6 +182,7 @@ export async function measuredSync(
       cwd: s.repo,
       simPort: Number(new URL(sim.url).port),
       env: {
+        ...s.env,
         ...syncEnv(db.url, sim.url, s.pageSize),
         WECOM_RATE_LIMIT_PER_MIN: String(s.capPerMin),
         // An hour of the minute's cap: the hourly cap can never bind before the minute's, so the bound

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=512
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=8 --max-old-space-size=512
 // Heap sizing (the same flags in the Dockerfile and the npm scripts): the live heap is ~30 MB whatever the
 // network's size, but with the default ceiling for a large machine V8 lets the old generation grow up to 4x
 // past it between full collections; under a smaller ceiling it allows 1.3-2x, scaled with the ceiling. 512 MB

@@ -49,6 +49,13 @@ describe('how Node is started', () => {
     for (const script of cliScripts) expect(nodeFlags(script), script).toBe(flags);
   });
 
+  it('tunes glibc malloc the same way in the image and the shebang', () => {
+    const image = [...DOCKERFILE.matchAll(/^ENV (MALLOC_\w+=\S+)$/gm)].map((m) => m[1]);
+    const shebang = SHEBANG.match(/\bMALLOC_\w+=\S+/g) ?? [];
+    expect(image).toContain('MALLOC_TRIM_THRESHOLD_=131072');
+    expect(shebang).toEqual(image);
+  });
+
   it('catches each way the Dockerfile can drift', () => {
     const broken = (from: string | RegExp, to: string) => dockerfileProblems(DOCKERFILE.replace(from, to));
     expect(broken(/^RUN node .*compile-cache\n/m, '')).toEqual(['the compile cache is never filled']);
