@@ -6,7 +6,14 @@ import { ChainStage, type StagedCorp } from '../db/chain-stage.ts';
 import type { Database } from '../db/database.ts';
 import type { RowCounts, TableName } from '../db/row-counts.ts';
 import { ERRCODE } from '../wecom/errcodes.ts';
-import { type Chain, type CorpDetail, corpKey, type Group, type ListedCorp } from '../wecom/types.ts';
+import {
+  type Chain,
+  type CorpDetail,
+  corpKey,
+  type Group,
+  type ListedCorp,
+  MAX_STORED_ID_BYTES,
+} from '../wecom/types.ts';
 import type { ChainApi } from './api.ts';
 import { type DetailsPolicy, needsDetails } from './details.ts';
 import { CrawlError, hasErrcode, isCorpScoped, isDetailsFailure, isMisfitDetails } from './errors.ts';
@@ -57,15 +64,11 @@ const ROOT_GROUP_ID = 1;
 const RECHECK_MAX = 1_000;
 
 /** Crawls the chain completely and merges it; throws, having changed nothing, if any part fails. */
-// Every index of the chain's tables holds its id, and a B-tree row holds at most 2,704 bytes: a longer id
-// would fail the merge as a database error, which stops the whole run, and on every run.
-export const MAX_CHAIN_ID_BYTES = 1_024;
-
 export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
-  if (Buffer.byteLength(chain.chainId, 'utf8') > MAX_CHAIN_ID_BYTES) {
+  if (Buffer.byteLength(chain.chainId, 'utf8') > MAX_STORED_ID_BYTES) {
     throw new CrawlError(
       chain.chainId,
-      `chain_id longer than ${MAX_CHAIN_ID_BYTES} bytes, which cannot be stored`,
+      `chain_id longer than ${MAX_STORED_ID_BYTES} bytes, which cannot be stored`,
     );
   }
   // A group listed twice is crawled and stored once, as its last listing says: stored twice, it would fail

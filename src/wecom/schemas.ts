@@ -11,10 +11,12 @@ import {
   type Endpoint,
   type Group,
   type ListedCorp,
+  MAX_STORED_ID_BYTES,
   PENDING_KEY_PREFIX,
 } from './types.ts';
 
-const MAX_ID_BYTES = 64;
+/** WeCom's documented bound for a corpid; it sets none for a pending_corpid, which only storage bounds. */
+const MAX_CORPID_BYTES = 64;
 
 const groupid = z.int().nonnegative();
 
@@ -104,10 +106,11 @@ const listedCorp = z
     // carries both, so WeCom may too, and refusing it would fail the chain on every run.
     const wanted = c.is_joined ? 'corpid' : 'pending_corpid';
     const value = c[wanted];
+    const maxBytes = c.is_joined ? MAX_CORPID_BYTES : MAX_STORED_ID_BYTES;
     const problem = !value
       ? `required when is_joined is ${c.is_joined}`
-      : Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES
-        ? `longer than ${MAX_ID_BYTES} bytes`
+      : Buffer.byteLength(value, 'utf8') > maxBytes
+        ? `longer than ${maxBytes} bytes`
         : c.is_joined && value.startsWith(PENDING_KEY_PREFIX)
           ? `starts with "${PENDING_KEY_PREFIX}", as a pending corp's key does`
           : null;

@@ -93,6 +93,13 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   get_chain_corpinfo: '/cgi-bin/corpgroup/corp/get_chain_corpinfo',
 };
 
+/**
+ * The longest id stored that WeCom sets no length for (a chain_id, a pending_corpid). Every index of a
+ * chain's tables holds the chain_id, and some the corp's key too, and a B-tree row holds at most 2,704
+ * bytes: a longer id would fail the merge as a database error, which stops the whole run, on every run.
+ */
+export const MAX_STORED_ID_BYTES = 1_024;
+
 /** What a pending corp's key starts with, which no corpid may (schemas.ts): the two would be one corp. */
 export const PENDING_KEY_PREFIX = 'pending:';
 

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_CHAIN_ID_BYTES } from '../../src/sync/crawl-chain.ts';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
 import { WecomApiError } from '../../src/wecom/errors.ts';
-import { corpKey } from '../../src/wecom/types.ts';
+import { corpKey, MAX_STORED_ID_BYTES } from '../../src/wecom/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { corpsFor, FakeApi, type FakeChain } from '../helpers/fake-api.ts';
 
@@ -114,12 +113,34 @@ describe('crawler paging and failures', () => {
     expect(outcome.stats.failures).toEqual([
       {
         chain_id: long,
-        error: `chain ${long}: chain_id longer than ${MAX_CHAIN_ID_BYTES} bytes, which cannot be stored`,
+        error: `chain ${long}: chain_id longer than ${MAX_STORED_ID_BYTES} bytes, which cannot be stored`,
       },
     ]);
     expect(outcome.stats.chains).toMatchObject({ listed: 3, completed: 2, failed: 1 });
     expect(api.calls.filter((c) => c.args === long)).toEqual([]);
     expect(await storedKeys('b')).toEqual(expectedKeys('b'));
+  });
+
+  it('stores a chain and a pending corp whose ids are as long as may be, and versions them', async () => {
+    // Random, so that PostgreSQL cannot compress them into a B-tree row: every index holds the chain_id,
+    // the primary keys and the history's the corp's key too.
+    const longest = () => randomBytes(MAX_STORED_ID_BYTES / 2).toString('hex');
+    const chain = { ...network()[0]!, chain: { chainId: longest(), chainName: '长' } };
+    const pending = { ...corpsFor(2, 1, 'p')[0]!, isJoined: false as const, pendingCorpid: longest() };
+    delete (pending as { corpid?: string }).corpid;
+    chain.corps.set(2, [pending]);
+    api.chains.push(chain);
+    expect((await sync()).status).toBe('succeeded');
+    pending.corpName = '改名';
+    expect((await sync()).status).toBe('succeeded');
+    const { rows } = await db.pool.query(
+      'select corp_name, valid_to is null as open from wecom.chain_corp_history where chain_id = $1 and corp_key = $2 order by valid_from',
+      [chain.chain.chainId, `pending:${pending.pendingCorpid}`],
+    );
+    expect(rows).toEqual([
+      { corp_name: '企业0', open: false },
+      { corp_name: '改名', open: true },
+    ]);
   });
 
   // A cursor never seen before each time, so only the pages themselves can tell that the listing is stuck.

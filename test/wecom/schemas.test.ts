@@ -128,6 +128,12 @@ describe('get_chain_corpinfo_list', () => {
       /64 bytes/,
     ],
     [
+      'a pending_corpid over 1,024 bytes, more than can be stored',
+      page([pending(0, { pending_corpid: 'p'.repeat(1_025) })]),
+      'group_corps[0].pending_corpid',
+      /longer than 1024 bytes/,
+    ],
+    [
       "a corpid that reads as a pending corp's key",
       page([joined(0, { corpid: 'pending:p0' })]),
       'group_corps[0].corpid',
@@ -152,6 +158,13 @@ describe('get_chain_corpinfo_list', () => {
 
   it('accepts a corpid of exactly 64 bytes', () => {
     expect(listPage(page([joined(0, { corpid: 'w'.repeat(64) })])).corps).toHaveLength(1);
+  });
+
+  it('accepts a pending_corpid of 1,024 bytes: WeCom bounds only the corpid', () => {
+    const id = `${'企'.repeat(341)}p`;
+    expect(Buffer.byteLength(id)).toBe(1_024);
+    const corps = listPage(page([pending(0, { pending_corpid: id })])).corps;
+    expect(corps).toMatchObject([{ isJoined: false, pendingCorpid: id }]);
   });
 });
 
