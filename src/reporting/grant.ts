@@ -94,7 +94,10 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
               coalesce(array_agg(c.relname::text order by c.relname)
                        filter (where case when c.relkind = 'S' then has_sequence_privilege($1, c.oid, 'UPDATE')
                                           else has_any_column_privilege($1, c.oid, 'INSERT, UPDATE')
-                                               or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE, TRIGGER') end), '{}') as writable
+                                               or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE, TRIGGER') end
+                                     -- A member of the owner may SET ROLE to it, NOINHERIT or not, which the
+                                     -- privilege checks above leave out.
+                                     or pg_has_role($1, c.relowner, 'MEMBER')), '{}') as writable
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
        where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')`,
       [role, SCHEMA],

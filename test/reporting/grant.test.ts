@@ -22,6 +22,8 @@ const TARGET = `wcs_target_${suffix}`;
 const LOGIN = `wcs_login_${suffix}`;
 // An existing role that can already write to some tables.
 const WRITER = `wcs_writer_${suffix}`;
+// An existing role that may SET ROLE to the owner, its membership NOINHERIT: no privilege of its own.
+const MEMBER = `wcs_member_${suffix}`;
 
 function asUser(url: string, user: string): string {
   const u = new URL(url);
@@ -71,7 +73,7 @@ describe('grant-readonly', () => {
   afterAll(async () => {
     await db?.drop();
     await withClient(inject('adminDatabaseUrl'), async (c) => {
-      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET, WRITER])
+      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET, WRITER, MEMBER])
         await c.query(`drop role if exists ${quoteIdent(role)}`);
     });
   });
@@ -168,6 +170,24 @@ describe('grant-readonly', () => {
       );
       expect(can.rows).toEqual([{ insert: true, select: true }]);
     });
+  });
+
+  it('warns when an existing role may become the owner, though through a NOINHERIT membership', async () => {
+    const owned = await withClient(db.url, async (c) => {
+      await c.query(`create role ${quoteIdent(MEMBER)} nologin noinherit`);
+      const me = (await c.query('select current_user as me')).rows[0].me;
+      await c.query(`grant ${quoteIdent(me)} to ${quoteIdent(MEMBER)}`);
+      const { rows } = await c.query(
+        `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'wecom' and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')`,
+      );
+      return rows[0].n as number;
+    });
+    const result = await runCli(['grant-readonly', MEMBER], { DATABASE_URL: db.url });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      new RegExp(`^warning: "${MEMBER}" can also change ${owned} wecom tables, views or sequences `),
+    );
   });
 
   it('a login granted the role can run report; without it, report exits 3 naming the refusal', async () => {
