@@ -5,9 +5,18 @@ import type { Logger } from '../log.ts';
 import { databaseVariable } from '../reporting/errors.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
 
-// 42501 insufficient privilege (no CREATE on the database, a schema someone else owns), 25006 a read-only
-// transaction (a standby): the setup's fault, which no retry mends.
-const REFUSED_MIGRATION = new Set(['42501', '25006']);
+// 42501 insufficient privilege (no CREATE on the database, a schema someone else owns, a role that may
+// only read), 25006 a read-only transaction (a standby): the setup's fault, which no retry mends.
+const REFUSED = new Set(['42501', '25006']);
+
+/** `err` as a configuration error naming the database's variable, if the database refused `what`. */
+export function refusal(db: Database, what: string, err: unknown): unknown {
+  if (!REFUSED.has((err as { code?: unknown }).code as string)) return err;
+  return new ExitError(
+    EXIT.config,
+    `${databaseVariable(db.driver)}: the database refused ${what}: ${(err as Error).message}`,
+  );
+}
 
 /** Opens the configured database, saying once when it is the embedded one. */
 export async function openConfigured(config: DatabaseConfig, log: Logger, poolSize = 2): Promise<Database> {
@@ -24,13 +33,9 @@ export async function openConfigured(config: DatabaseConfig, log: Logger, poolSi
  */
 export async function migrate(db: Database, log: Logger, signal?: AbortSignal): Promise<void> {
   const { applied, unknown } = await db.migrate(signal).catch((err: unknown) => {
-    const culprit = databaseVariable(db.driver);
-    if (err instanceof MigrationLockError) throw new ExitError(EXIT.database, `${culprit}: ${err.message}`);
-    if (!REFUSED_MIGRATION.has((err as { code?: unknown }).code as string)) throw err;
-    throw new ExitError(
-      EXIT.config,
-      `${culprit}: the database refused the migrations: ${(err as Error).message}`,
-    );
+    if (err instanceof MigrationLockError)
+      throw new ExitError(EXIT.database, `${databaseVariable(db.driver)}: ${err.message}`);
+    throw refusal(db, 'the migrations', err);
   });
   if (applied > 0) log.info({ applied }, 'migrations applied');
   if (unknown > 0) {

@@ -3,7 +3,7 @@ import { lastSuccessAt } from '../db/runs.ts';
 import { createLogger } from '../log.ts';
 import { poolSizeFor } from '../sync/job.ts';
 import { describe } from '../sync/run.ts';
-import { migrate, openConfigured } from './database.ts';
+import { migrate, openConfigured, refusal } from './database.ts';
 import { warnUnknownVariables } from './environment.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { checkOutcome } from './outcome.ts';
@@ -20,7 +20,12 @@ export async function runCommand(): Promise<ExitCode> {
   try {
     await migrate(db, log, shutdown.signal);
     const started = performance.now();
-    const outcome = await syncWithProgress({ config, db, log, signal: shutdown.signal }, terminal);
+    // Migrated, a database can still refuse the sync's writes: a standby, a role that may only read.
+    const outcome = await syncWithProgress({ config, db, log, signal: shutdown.signal }, terminal).catch(
+      (err: unknown) => {
+        throw refusal(db, "the sync's writes", err);
+      },
+    );
     const { pushgatewayUrl } = config.metrics;
     if (pushgatewayUrl) {
       // Loaded only to push: prom-client costs every run ~60 ms of start-up and its share of memory.

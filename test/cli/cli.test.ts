@@ -232,6 +232,26 @@ describe('wecom-chain-sync CLI', () => {
     }
   });
 
+  it("exits 3, in one line, when the migrated database will not take the sync's writes", async () => {
+    const standby = await createTestDatabase();
+    try {
+      const name = new URL(standby.url).pathname.slice(1);
+      await db.pool.query(`alter database ${name} set default_transaction_read_only = on`);
+      const result = await runCli(['run'], {
+        DATABASE_URL: standby.url,
+        WECOM_CORP_ID: 'wwreadonly',
+        WECOM_CORP_SECRET: 'never-sent',
+        WECOM_API_BASE: 'http://127.0.0.1:9',
+      });
+      expect(result).toMatchObject({
+        code: 3,
+        stderr: `wecom-chain-sync: DATABASE_URL: the database refused the sync's writes: cannot execute UPDATE in a read-only transaction\n`,
+      });
+    } finally {
+      await standby.drop();
+    }
+  });
+
   describe('sql into a pipe', () => {
     const query = "select g, repeat('x', 50) as x from generate_series(1, 50000) g";
 
