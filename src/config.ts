@@ -296,15 +296,18 @@ export function parseConfig(env: Env): Config {
 }
 
 /** For `schedule`: a cron expression (node-cron syntax, optional seconds field) and an IANA time zone. */
-export function parseScheduleConfig(env: Env, validateCron: (expr: string) => boolean): ScheduleConfig {
+export function parseScheduleConfig(
+  env: Env,
+  cronProblem: (expr: string, timezone: string) => string | null,
+): ScheduleConfig {
   const cron = required(env, 'SYNC_CRON');
-  if (!validateCron(cron))
-    throw new ConfigError('SYNC_CRON', `is not a valid cron expression: ${quoted(cron)}`);
   const timezone = env.SYNC_TZ?.trim() || CONFIG_DEFAULTS.SYNC_TZ;
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
   } catch {
     throw new ConfigError('SYNC_TZ', `is not a known IANA time zone: ${quoted(timezone)}`);
   }
+  const problem = cronProblem(cron, timezone);
+  if (problem !== null) throw new ConfigError('SYNC_CRON', `${problem}: ${quoted(cron)}`);
   return { cron, timezone };
 }

@@ -1,6 +1,7 @@
 // `schedule`: a long-running process that syncs on a cron expression and serves metrics and probes.
 import {
   type Logger as CronLogger,
+  createTask,
   schedule as cronSchedule,
   type ScheduledTask,
   validate as validateCron,
@@ -26,7 +27,7 @@ async function databaseAnswers(db: Queryable): Promise<boolean> {
 
 export async function scheduleCommand(values: Record<string, unknown>): Promise<ExitCode> {
   const config = parseConfig(process.env);
-  const { cron, timezone } = parseScheduleConfig(process.env, validateCron);
+  const { cron, timezone } = parseScheduleConfig(process.env, cronProblem);
   const log = createLogger();
   warnUnknownVariables(log, process.env);
   const shutdown = handleShutdown(log, config.shutdownTimeoutMs);
@@ -68,6 +69,25 @@ export async function scheduleCommand(values: Record<string, unknown>): Promise<
     await Promise.allSettled([server.close(), db.close()]);
   }
   return aborted ? EXIT.aborted : EXIT.ok;
+}
+
+/**
+ * Why node-cron cannot run `expr`, or null. Its validate() checks the syntax only: "0 0 30W 2 *" passes,
+ * and schedule() then throws for want of a date that matches, after the migrations.
+ */
+function cronProblem(expr: string, timezone: string): string | null {
+  if (!validateCron(expr)) return 'is not a valid cron expression';
+  try {
+    const task = createTask(expr, () => {}, { timezone });
+    try {
+      task.getNextRuns(1);
+    } finally {
+      void task.destroy();
+    }
+    return null;
+  } catch {
+    return 'matches no date that node-cron can find';
+  }
 }
 
 /** Calls `tick` on the cron expression's times, in `timezone`. */

@@ -524,6 +524,13 @@ describe('in production', () => {
       stderr:
         'wecom-chain-sync: configuration error: SYNC_CRON: is not a valid cron expression: "61 * * * *"\n',
     });
+    // Valid syntax, and no 30th weekday of February: node-cron's validate() passes it, its schedule() throws.
+    const never = await runCli(['schedule'], { ...env, SYNC_CRON: '0 0 30W 2 *' });
+    expect(never).toMatchObject({
+      code: 3,
+      stderr:
+        'wecom-chain-sync: configuration error: SYNC_CRON: matches no date that node-cron can find: "0 0 30W 2 *"\n',
+    });
     const tz = await runCli(['schedule'], { ...env, SYNC_CRON: '0 * * * *', SYNC_TZ: 'Mars/Olympus' });
     expect(tz.code).toBe(3);
     expect(tz.stderr).toContain('SYNC_TZ: is not a known IANA time zone');
