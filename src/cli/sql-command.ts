@@ -1,6 +1,6 @@
 // `sql "<query>"`: one read-only query against whichever database is configured, as an aligned table.
 import { parseDatabase } from '../config.ts';
-import type { QueryResult } from '../db/database.ts';
+import type { QueryResult, Session } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { wecomCatalog } from '../db/migrations.ts';
 import { createLogger } from '../log.ts';
@@ -9,6 +9,8 @@ import { type Column, renderTable } from '../reporting/text-table.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
 
+type Row = unknown[];
+
 function show(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (value instanceof Date) return value.toISOString();
@@ -16,53 +18,81 @@ function show(value: unknown): string {
   return String(value);
 }
 
+// NaN and ±Infinity, which a float column may hold, as PostgreSQL prints them: JSON has no such numbers.
+const nonFinite = (_key: string, value: unknown) =>
+  typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+
+/** The statement's first keyword, past comments and parentheses. */
+function firstKeyword(text: string): string {
+  const rest = text.replace(/^(?:\s+|\(|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, '');
+  return /^[A-Za-z]+/.exec(rest)?.[0]?.toLowerCase() ?? '';
+}
+
 export async function sqlCommand(positionals: string[], values: Record<string, unknown>): Promise<ExitCode> {
   const [text, ...extra] = positionals;
   if (!text?.trim() || extra.length > 0) throw new UsageError('give exactly one query, in quotes', 'sql');
+  // COPY sends its rows outside the query's result (TO STDOUT printed nothing), or to the server's files
+  // and programs, which a read-only transaction does not stop.
+  if (firstKeyword(text) === 'copy')
+    throw new ExitError(EXIT.usage, 'sql does not run COPY: select the rows instead (--json for a script)');
   const database = parseDatabase(process.env);
   const db = await openConfigured(database, createLogger());
   try {
     const session = await db.session();
-    let result: QueryResult<Record<string, unknown>>;
+    let result: QueryResult<Row>;
     try {
       // The transaction, not a parser, makes it read-only: any write is refused by the database itself. One
       // statement only, or a "commit;" in the text would end the transaction and let the next one write.
       await session.query('begin read only');
-      result = await session.statement(text).catch(async (err: Error) => {
-        if (isDatabaseUnavailable(err)) throw err;
-        // A table the query names is missing: a typo, unless the job's own tables are missing too.
-        if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
-          // From the catalog, which any role may read (to_regclass needs USAGE on the schema).
-          const migrated = await session
-            .query('rollback')
-            .then(() => wecomCatalog(session, 'sync_runs'))
-            .then(
-              (found) => found.table,
-              () => true,
-            );
-          if (!migrated) explainDatabaseError(err, databaseVariable(db.driver));
-        }
-        throw new ExitError(EXIT.usage, `query failed: ${err.message}`);
-      });
+      // Stopped (Ctrl-C), this process exits at once; the server would run the query on, holding its locks,
+      // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite).
+      if (db.driver === 'postgres') await session.query("set local client_connection_check_interval = '1s'");
+      result = await session.statement(text).catch((err: Error) => queryFailed(session, db.driver, err));
     } finally {
       await session.query('rollback').catch(() => {});
       session.release();
     }
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify(result.rows)}\n`);
-    } else {
-      const columns: Column<Record<string, unknown>>[] = result.fields.map((name) => ({
-        header: name,
-        // Numbers line up on the right, as in psql.
-        align:
-          result.rows.length > 0 && result.rows.every((r) => typeof r[name] === 'number') ? 'right' : 'left',
-        value: (row) => show(row[name]),
-      }));
-      const table = columns.length ? `${renderTable(columns, result.rows)}\n` : '';
-      process.stdout.write(`${table}(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})\n`);
-    }
+    process.stdout.write(values.json ? asJson(result) : asTable(result));
     return EXIT.ok;
   } finally {
     await db.close();
   }
+}
+
+/** Throws what the failure means: the query's own mistake (exit 2), or a database not set up (exit 3). */
+async function queryFailed(session: Session, driver: 'postgres' | 'pglite', err: Error): Promise<never> {
+  if (isDatabaseUnavailable(err)) throw err;
+  // A table the query names is missing: a typo, unless the job's own tables are missing too.
+  if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
+    // From the catalog, which any role may read (to_regclass needs USAGE on the schema).
+    const migrated = await session
+      .query('rollback')
+      .then(() => wecomCatalog(session, 'sync_runs'))
+      .then(
+        (found) => found.table,
+        () => true,
+      );
+    if (!migrated) explainDatabaseError(err, databaseVariable(driver));
+  }
+  throw new ExitError(EXIT.usage, `query failed: ${err.message}`);
+}
+
+function asJson({ fields, rows }: QueryResult<Row>): string {
+  // An object per row, keyed by column: two columns of one name would be one key, one value lost.
+  const twice = fields.find((name, i) => fields.indexOf(name) !== i);
+  if (twice !== undefined)
+    throw new ExitError(EXIT.usage, `--json needs a name per column, and "${twice}" names two: alias one`);
+  const objects = rows.map((row) => Object.fromEntries(fields.map((name, i) => [name, row[i]])));
+  return `${JSON.stringify(objects, nonFinite)}\n`;
+}
+
+function asTable({ fields, rows }: QueryResult<Row>): string {
+  const columns: Column<Row>[] = fields.map((name, i) => ({
+    header: name,
+    // Numbers line up on the right, as in psql.
+    align: rows.length > 0 && rows.every((r) => typeof r[i] === 'number') ? 'right' : 'left',
+    value: (row) => show(row[i]),
+  }));
+  const table = columns.length ? `${renderTable(columns, rows)}\n` : '';
+  return `${table}(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }

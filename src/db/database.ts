@@ -22,12 +22,12 @@ export interface Session extends Queryable {
   /**
    * Runs `text` as exactly one statement, whatever it holds: the extended protocol refuses a string with
    * several, so a `commit;` inside cannot end the caller's transaction. For text from outside the program.
-   * Times and dates come back as the text PostgreSQL prints, and bigints beyond 2^53 too: a Date would drop
-   * microseconds and a number digits, and a value copied from the output into a query (an as-of filter)
-   * would then miss the row it came from.
+   * Rows come back as arrays, in the order of `fields`: two columns may share a name (`select *` over a
+   * join). Times, dates, intervals and byteas come back as the text PostgreSQL prints, and bigints beyond
+   * 2^53 too: a Date would drop microseconds and a number digits, and a value copied from the output into a
+   * query (an as-of filter) would then miss the row it came from.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: as query
-  statement<R = any>(text: string): Promise<QueryResult<R>>;
+  statement(text: string): Promise<QueryResult<unknown[]>>;
   /** Streams rows already encoded in COPY text format into `target` ("table (columns)"). */
   copyFrom(target: string, rows: readonly string[]): Promise<void>;
   /** Aborted when the connection fails: session state (a lock, a transaction) is gone with it. */
@@ -73,9 +73,10 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
 
 /**
  * The type oids `statement` leaves as the text PostgreSQL prints: timestamp, timestamptz and date (a Date
- * would drop microseconds, or shift a date by the process's time zone), and their arrays.
+ * would drop microseconds, or shift a date by the process's time zone), interval (an object otherwise),
+ * bytea (a Buffer), their arrays, and bigint arrays (numbers that may not fit a double).
  */
-export const TEXT_OIDS: readonly number[] = [1114, 1184, 1082, 1115, 1185, 1182];
+export const TEXT_OIDS: readonly number[] = [1114, 1184, 1082, 1115, 1185, 1182, 1186, 1187, 17, 1001, 1016];
 export const INT8_OID = 20;
 
 /** A bigint for `statement`: a number while exact, its text beyond 2^53 (a hash, a queryid). */

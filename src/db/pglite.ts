@@ -64,7 +64,7 @@ export async function openPglite(dir: string | null): Promise<Database> {
     lost: never,
     query,
     // PGlite's query() always takes the extended protocol: one statement.
-    statement: (text) => query(text, [], { parsers: STATEMENT_PARSERS }),
+    statement: (text) => query(text, [], { parsers: STATEMENT_PARSERS, rowMode: 'array' }),
     async copyFrom(target, rows) {
       if (rows.length === 0) return;
       await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows.join('')]) });

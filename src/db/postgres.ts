@@ -54,7 +54,11 @@ function wrapClient(client: pg.PoolClient): Session {
     query: async (text, params) => result(await why(client.query(text, params))),
     statement: async (text) => {
       // queryMode is pg's (8.12+), not yet in its types.
-      const config: pg.QueryConfig = { text, types: { getTypeParser: statementParser } };
+      const config: pg.QueryArrayConfig = {
+        text,
+        rowMode: 'array',
+        types: { getTypeParser: statementParser },
+      };
       return result(await why(client.query(Object.assign(config, { queryMode: 'extended' }))));
     },
     copyFrom: (target, rows) => why(copyRows(client, target, rows)),

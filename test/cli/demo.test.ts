@@ -5,7 +5,14 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { expectExactTimes, killLeftovers, logLines, runCli, startCli } from '../helpers/cli.ts';
+import {
+  expectExactTimes,
+  expectFaithfulValues,
+  killLeftovers,
+  logLines,
+  runCli,
+  startCli,
+} from '../helpers/cli.ts';
 
 describe('demo and sql on the embedded database', () => {
   let dir: string;
@@ -43,6 +50,7 @@ describe('demo and sql on the embedded database', () => {
     expect(count.stdout).toBe('corps  chains\n-----  ------\n  600       2\n(1 row)\n');
 
     await expectExactTimes(env);
+    await expectFaithfulValues(env);
 
     const json = await runCli(['sql', 'select status from wecom.sync_runs', '--json'], env);
     expect(JSON.parse(json.stdout)).toEqual([{ status: 'succeeded' }]);

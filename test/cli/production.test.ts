@@ -9,6 +9,7 @@ import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/
 import {
   type CliProcess,
   expectExactTimes,
+  expectFaithfulValues,
   killLeftovers,
   logLines,
   runCli,
@@ -122,6 +123,8 @@ describe('in production', () => {
   }
 
   it('sql prints times to the microsecond, as PostgreSQL has them', () => expectExactTimes(env));
+
+  it('sql prints every column and value as PostgreSQL has them', () => expectFaithfulValues(env));
 
   it('lets exactly one of two concurrent runs sync; the other exits 8 naming the holder and writes nothing', async () => {
     renameEverything('a');
@@ -542,6 +545,22 @@ describe('in production', () => {
     expect(sneaky.stderr).toContain('cannot insert multiple commands');
     const { rows } = await db.pool.query(`select to_regclass('public.sql_wrote') as t`);
     expect(rows[0].t).toBeNull();
+  });
+
+  it('sql stopped by a signal stops its query on the server too', async () => {
+    const proc = startCli(['sql', 'select pg_sleep(120) as wcs_sql_stopped'], env);
+    const running = `select pid from pg_stat_activity where query like '%as wcs_sql_stopped' and pid <> pg_backend_pid()`;
+    await vi.waitFor(async () => expect((await db.pool.query(running)).rows).toHaveLength(1), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    proc.child.kill('SIGINT');
+    expect((await proc.exited).code).toBe(9);
+    // Without the check the query would sleep on for two minutes, holding its locks.
+    await vi.waitFor(async () => expect((await db.pool.query(running)).rows).toEqual([]), {
+      timeout: 10_000,
+      interval: 50,
+    });
   });
 
   it('sql exits 5 in one line when its connection is lost, not 2 as for a query of its own failing', async () => {
