@@ -79,7 +79,8 @@ describe('in production', () => {
   const waitingForLocks = async () =>
     (
       await db.pool.query(
-        `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+        `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+         where l.locktype = 'advisory' and not l.granted and a.datname = current_database()`,
       )
     ).rows[0].n as number;
   /** Waits until a process is blocked on the migration lock the test holds. */
@@ -258,7 +259,9 @@ describe('in production', () => {
     await holdingMigrationLock(db.pool, async () => {
       const proc = startCli(['migrate'], env);
       await terminateBackend(
-        `select pid from pg_locks where locktype = 'advisory' and not granted and objid = ${MIGRATION_LOCK_KEY} % 4294967296`,
+        `select pid from pg_locks l join pg_stat_activity a using (pid)
+         where l.locktype = 'advisory' and not l.granted and l.objid = ${MIGRATION_LOCK_KEY} % 4294967296
+           and a.datname = current_database()`,
       );
       const result = await proc.exited;
       expect(result.code).toBe(5);
@@ -483,7 +486,7 @@ describe('in production', () => {
         async () => {
           const { rows } = await db.pool.query(
             `select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation
-             where c.relname = 'sync_runs' and not l.granted`,
+             where c.relname = 'sync_runs' and not l.granted and l.database = (select oid from pg_database where datname = current_database())`,
           );
           expect(rows[0].n).toBe(1);
         },

@@ -249,7 +249,8 @@ describe('ChainStage', () => {
       await vi.waitFor(
         async () => {
           const { rows } = await db.pool.query(
-            `select count(*)::int as n from pg_locks where locktype = 'transactionid' and not granted`,
+            `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+             where l.locktype = 'transactionid' and not l.granted and a.datname = current_database()`,
           );
           expect(rows[0].n).toBe(1);
         },

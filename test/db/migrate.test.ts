@@ -52,7 +52,8 @@ describe('migrations', () => {
       await expect(db.database.migrate(stop.signal)).rejects.toThrow('stopped by SIGTERM');
       expect(await tables(db)).toEqual([]);
       const { rows } = await db.pool.query(
-        `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+        `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+         where l.locktype = 'advisory' and not l.granted and a.datname = current_database()`,
       );
       expect(rows[0].n).toBe(0);
     });
@@ -87,7 +88,9 @@ describe('migrations', () => {
         'migration 0007_chain_summary_unknown_qualification was not applied: 3 times it waited 50 ms for tables other sessions are using (long queries, say); try again once they are done',
       );
       // Nothing is left waiting behind the migration.
-      const waiting = await db.pool.query(`select count(*)::int as n from pg_locks where not granted`);
+      const waiting =
+        await db.pool.query(`select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+         where not l.granted and a.datname = current_database()`);
       expect(waiting.rows[0].n).toBe(0);
       // The commands say so in one line, and exit 5: the database, not the configuration.
       await expect(commandMigrate(patient, pino({ level: 'silent' }))).rejects.toMatchObject({

@@ -64,7 +64,8 @@ describe("a run's end", () => {
       async () => {
         const { rows } = await db.pool.query(
           `select count(*)::int as n from pg_stat_activity
-           where query = 'analyze wecom.chain_corps' and wait_event_type = 'Lock'`,
+           where datname = current_database() and query = 'analyze wecom.chain_corps'
+             and wait_event_type = 'Lock'`,
         );
         expect(rows[0].n).toBe(1);
       },
