@@ -92,10 +92,11 @@ export async function syncWithProgress(deps: JobDeps, terminal: TerminalStatus |
 /** Starts reporting; the returned function stops it (and clears the status line). */
 export function reportProgress(live: LiveRun, log: Logger, terminal: TerminalStatus | null): () => void {
   const started = performance.now();
+  const runLog = log.child({ runId: live.runId });
   const tick = () => {
     const s = snapshot(live, performance.now() - started);
     if (terminal) terminal.show(formatSnapshot(s));
-    else log.info({ progress: s }, 'progress');
+    else runLog.info({ progress: s }, 'progress');
   };
   const timer = setInterval(tick, terminal ? REDRAW_MS : LOG_EVERY_MS);
   timer.unref();

@@ -21,6 +21,7 @@ export interface JobDeps {
 }
 
 export interface LiveRun {
+  runId: number;
   stats: RunStats;
   api: () => ApiStats;
 }
@@ -45,7 +46,6 @@ export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Pro
     logPriorCalls(log, priorCalls, config.wecom.ratePerHour);
     const client = new WecomClient({ ...config.wecom, signal: stop, priorCalls });
     const stats = emptyStats();
-    watch?.({ stats, api: () => client.stats() });
     try {
       return await runSync({
         db,
@@ -56,7 +56,10 @@ export async function syncOnce({ config, db, log, signal, watch }: JobDeps): Pro
         log,
         signal,
         lost: lock.lost,
-        onStarted: (runId) => lock.startHeartbeat(runId),
+        onStarted: (runId) => {
+          lock.startHeartbeat(runId);
+          watch?.({ runId, stats, api: () => client.stats() });
+        },
         stats,
       });
     } finally {

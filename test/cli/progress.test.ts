@@ -12,7 +12,7 @@ function live() {
     errors: {},
     tokenRefreshes: 0,
   };
-  return { stats, api, run: { stats, api: () => api } };
+  return { stats, api, run: { runId: 7, stats, api: () => api } };
 }
 
 describe('progress', () => {
@@ -57,9 +57,9 @@ describe('progress', () => {
     expect(written).toBe('\r\x1b[Kchains 1/2\r\x1b[Ka log line\nchains 1/2');
   });
 
-  it('without a terminal, logs a progress line every 5 seconds until stopped', () => {
+  it('without a terminal, logs a progress line with the run id every 5 seconds until stopped', () => {
     vi.useFakeTimers();
-    const lines: { msg: string; progress: { pages: number } }[] = [];
+    const lines: { msg: string; runId: number; progress: { pages: number } }[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const { stats, run } = live();
     const stop = reportProgress(run, log, null);
@@ -68,9 +68,9 @@ describe('progress', () => {
     vi.advanceTimersByTime(1);
     stats.pages = 12;
     vi.advanceTimersByTime(5_000);
-    expect(lines.map((l) => [l.msg, l.progress.pages])).toEqual([
-      ['progress', 0],
-      ['progress', 12],
+    expect(lines.map((l) => [l.msg, l.runId, l.progress.pages])).toEqual([
+      ['progress', 7, 0],
+      ['progress', 7, 12],
     ]);
     stop();
     vi.advanceTimersByTime(60_000);
