@@ -9,9 +9,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 FROM node:24-slim
 ENV NODE_ENV=production
 # glibc's malloc raises its trim and mmap thresholds as a process frees large blocks, up to 32-64 MB, and
-# then keeps that much freed memory in each thread's arena: 10-20 MiB of a sync's peak RSS (a 1M-corp
-# re-run peaked at 149-159 MiB with it, 134-144 without; docs/benchmarks.md). Setting the threshold, here
-# to glibc's own default of 128 KiB, turns the raising off. The shebang sets the same.
+# then keeps that much freed memory in each thread's arena: a 1M-corp re-run peaked at 149-153 MiB with
+# the raising, 134-144 without (docs/benchmarks.md, twelfth round). Setting the threshold, here to glibc's
+# own default of 128 KiB, turns the raising off. The shebang sets the same.
 ENV MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

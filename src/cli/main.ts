@@ -4,7 +4,8 @@
 // past it between full collections; under a smaller ceiling it allows 1.3-2x, scaled with the ceiling. 512 MB
 // (still 15x the live heap) holds peak RSS near 150 MB instead of ~230 MB, for 10-30% more CPU; the smaller
 // young generation takes off another 30%. In a memory-limited container Node already sizes the heap from the
-// limit. docs/benchmarks.md has the figures.
+// limit. docs/benchmarks.md has the figures. MALLOC_TRIM_THRESHOLD_ keeps glibc from holding freed memory
+// (see the Dockerfile, which sets the same).
 // The entry point: a stop signal is handled before the rest of the program loads (program.ts).
 import { EXIT } from './exit-codes.ts';
 import { STOP_SIGNALS } from './shutdown.ts';
