@@ -16,7 +16,10 @@ export function createPool(databaseUrl: string, max: number): pg.Pool {
     connectionTimeoutMillis: 10_000,
     types,
   });
-  // An idle client losing its connection must not crash the process; the next query reports it.
+  // A client losing its connection must not crash the process; its next query reports it. The pool listens
+  // for that only while a client is idle: one just handed out, before its user's own listener (a session's,
+  // postgres.ts) is on, had none, and a server ending it then was an unhandled 'error' event.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }

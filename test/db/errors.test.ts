@@ -55,6 +55,24 @@ describe('isDatabaseUnavailable', () => {
     await client.end().catch(() => {});
   });
 
+  it('a client the pool just handed out, ended by the server before anything listens, does not end the process', async () => {
+    // Between pool.connect() and the caller's own 'error' listener, the pool listens no more: a termination
+    // arriving then was an unhandled 'error' event, exit 1, with the run left 'running'.
+    const pool = createPool(db.url, 1);
+    try {
+      const client = await pool.connect();
+      const { rows } = await client.query('select pg_backend_pid() as pid');
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await db.pool.query('select pg_terminate_backend($1)', [rows[0].pid]);
+      await ended;
+      const err = (await client.query('select 1').catch((e: unknown) => e)) as Error;
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      client.release(true);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('is false for a statement the database refused', async () => {
     const err = await db.pool.query('select 1/0').catch((e: unknown) => e as Error);
     expect(isDatabaseUnavailable(err)).toBe(false);
