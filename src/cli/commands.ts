@@ -122,9 +122,9 @@ Runs the query in a read-only transaction against DATABASE_URL, or the embedded 
 and prints an aligned table (--json: the rows as a JSON array of objects, so each column needs its own name).
 Times, intervals and byteas are printed as PostgreSQL prints them, times to the microsecond, so a printed
 value can be pasted back into a query. Stopped by a signal, it stops the query on the server too.
-Read-only means no table can change. COPY is refused, but a function that acts outside the tables
-(pg_terminate_backend, say) still runs with the connecting role's rights: for analysts, connect as a role
-that grant-readonly made.
+Read-only means no table can change. COPY is refused, but what acts outside the tables (a function such as
+pg_terminate_backend, a DO block) still runs with the connecting role's rights: for analysts, connect as a
+role that grant-readonly made.
 Example: wecom-chain-sync sql "select chain_name, corps_joined, corps_pending from wecom.chain_summary"
 
 Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration (or the database is not migrated), 5 database

@@ -22,10 +22,35 @@ function show(value: unknown): string {
 const nonFinite = (_key: string, value: unknown) =>
   typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 
-/** The statement's first keyword, past comments and parentheses. */
+/**
+ * The statement's first keyword, past what PostgreSQL's lexer passes over before it: white space, empty
+ * statements (';'), opening parentheses, line comments (to a CR or LF) and block comments, which nest.
+ */
 function firstKeyword(text: string): string {
-  const rest = text.replace(/^(?:\s+|\(|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, '');
-  return /^[A-Za-z]+/.exec(rest)?.[0]?.toLowerCase() ?? '';
+  let i = 0;
+  while (i < text.length) {
+    if (/[\s;(]/.test(text[i]!)) i++;
+    else if (text.startsWith('--', i)) i += text.slice(i).search(/[\r\n]|$/);
+    else if (text.startsWith('/*', i)) i = blockCommentEnd(text, i);
+    else break;
+  }
+  return /^[A-Za-z]+/.exec(text.slice(i))?.[0]?.toLowerCase() ?? '';
+}
+
+/** Where the block comment that opens at `start` ends, nested ones included (the text's end if never). */
+function blockCommentEnd(text: string, start: number): number {
+  let depth = 0;
+  let i = start;
+  do {
+    if (text.startsWith('/*', i)) depth++;
+    else if (text.startsWith('*/', i)) depth--;
+    else {
+      i++;
+      continue;
+    }
+    i += 2;
+  } while (depth > 0 && i < text.length);
+  return i;
 }
 
 export async function sqlCommand(positionals: string[], values: Record<string, unknown>): Promise<ExitCode> {

@@ -2,6 +2,7 @@
 // merge SQL, the run record, the lock, reports) is the same code for a Postgres server and for the
 // embedded PGlite; only how a statement reaches the database differs.
 
+import { parse as parseArray } from 'postgres-array';
 import type { Orm } from './drizzle.ts';
 import type { MigrationResult } from './migrations.ts';
 
@@ -74,15 +75,21 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
 /**
  * The type oids `statement` leaves as the text PostgreSQL prints: timestamp, timestamptz and date (a Date
  * would drop microseconds, or shift a date by the process's time zone), interval (an object otherwise),
- * bytea (a Buffer), their arrays, and bigint arrays (numbers that may not fit a double).
+ * bytea (a Buffer), and their arrays.
  */
-export const TEXT_OIDS: readonly number[] = [1114, 1184, 1082, 1115, 1185, 1182, 1186, 1187, 17, 1001, 1016];
+export const TEXT_OIDS: readonly number[] = [1114, 1184, 1082, 1115, 1185, 1182, 1186, 1187, 17, 1001];
 export const INT8_OID = 20;
 
 /** A bigint for `statement`: a number while exact, its text beyond 2^53 (a hash, a queryid). */
 export const exactInt8 = (value: string): number | string => {
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : value;
+};
+
+/** Arrays `statement` keeps exact, as arrays: of bigints as exactInt8 makes them, of numerics as text. */
+export const EXACT_ARRAYS: Readonly<Record<number, (value: string) => unknown>> = {
+  1016: (value) => parseArray(value, exactInt8),
+  1231: (value) => parseArray(value),
 };
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);

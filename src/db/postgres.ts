@@ -2,7 +2,15 @@
 import type pg from 'pg';
 import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
-import { type Database, exactInt8, INT8_OID, type QueryResult, type Session, TEXT_OIDS } from './database.ts';
+import {
+  type Database,
+  EXACT_ARRAYS,
+  exactInt8,
+  INT8_OID,
+  type QueryResult,
+  type Session,
+  TEXT_OIDS,
+} from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations, MIGRATION_PATIENCE, type MigrationPatience } from './migrations.ts';
 import { createPool, typeParser } from './pool.ts';
@@ -37,7 +45,7 @@ const statementParser = ((oid: number, format?: 'text' | 'binary') =>
     ? (value: string) => value
     : oid === INT8_OID
       ? exactInt8
-      : typeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
+      : (EXACT_ARRAYS[oid] ?? typeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'];
 
 function wrapClient(client: pg.PoolClient): Session {
   const lost = new AbortController();
