@@ -91,13 +91,16 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
                        filter (where c.relkind <> 'S' and not has_table_privilege($1, c.oid, 'SELECT')), '{}') as unreadable,
               coalesce(array_agg(distinct pg_get_userbyid(c.relowner)::text) filter (where c.relkind <> 'S' and c.relowner <> (select oid from pg_roles where rolname = current_user)), '{}') as other_owners,
               -- A sequence's UPDATE allows setval: the next run id would collide with a stored one.
+              -- Of every role it may SET ROLE to, itself included: a NOINHERIT membership confers no
+              -- privilege of its own, so checking the role alone would leave those out.
               coalesce(array_agg(c.relname::text order by c.relname)
-                       filter (where case when c.relkind = 'S' then has_sequence_privilege($1, c.oid, 'UPDATE')
-                                          else has_any_column_privilege($1, c.oid, 'INSERT, UPDATE')
-                                               or has_table_privilege($1, c.oid, 'DELETE, TRUNCATE, TRIGGER') end
-                                     -- A member of the owner may SET ROLE to it, NOINHERIT or not, which the
-                                     -- privilege checks above leave out.
-                                     or pg_has_role($1, c.relowner, 'MEMBER')), '{}') as writable
+                       filter (where exists (
+                         select 1 from pg_roles m
+                         where pg_has_role($1, m.oid, 'MEMBER')
+                           and case when c.relkind = 'S' then has_sequence_privilege(m.oid, c.oid, 'UPDATE')
+                                    else has_any_column_privilege(m.oid, c.oid, 'INSERT, UPDATE')
+                                         or has_table_privilege(m.oid, c.oid, 'DELETE, TRUNCATE, TRIGGER') end)),
+                       '{}') as writable
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
        where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')`,
       [role, SCHEMA],

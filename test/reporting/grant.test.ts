@@ -22,7 +22,8 @@ const TARGET = `wcs_target_${suffix}`;
 const LOGIN = `wcs_login_${suffix}`;
 // An existing role that can already write to some tables.
 const WRITER = `wcs_writer_${suffix}`;
-// An existing role that may SET ROLE to the owner, its membership NOINHERIT: no privilege of its own.
+// An existing role that may insert into one table, and one that may SET ROLE to it (NOINHERIT).
+const INSERTER = `wcs_inserter_${suffix}`;
 const MEMBER = `wcs_member_${suffix}`;
 
 function asUser(url: string, user: string): string {
@@ -73,7 +74,7 @@ describe('grant-readonly', () => {
   afterAll(async () => {
     await db?.drop();
     await withClient(inject('adminDatabaseUrl'), async (c) => {
-      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET, WRITER, MEMBER])
+      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET, WRITER, MEMBER, INSERTER])
         await c.query(`drop role if exists ${quoteIdent(role)}`);
     });
   });
@@ -172,20 +173,32 @@ describe('grant-readonly', () => {
     });
   });
 
-  it('warns when an existing role may become the owner, though through a NOINHERIT membership', async () => {
-    const owned = await withClient(db.url, async (c) => {
+  it('warns about what an existing role may write as another role, through a NOINHERIT membership too', async () => {
+    await withClient(db.url, async (c) => {
+      await c.query(`create role ${quoteIdent(INSERTER)} nologin`);
+      await c.query(`grant usage on schema wecom to ${quoteIdent(INSERTER)}`);
+      await c.query(`grant insert on wecom.chain_corps to ${quoteIdent(INSERTER)}`);
+      // Of no privilege itself, but may SET ROLE to the inserter, and to pg_write_all_data.
       await c.query(`create role ${quoteIdent(MEMBER)} nologin noinherit`);
-      const me = (await c.query('select current_user as me')).rows[0].me;
-      await c.query(`grant ${quoteIdent(me)} to ${quoteIdent(MEMBER)}`);
+      await c.query(`grant ${quoteIdent(INSERTER)} to ${quoteIdent(MEMBER)}`);
+    });
+    const one = await runCli(['grant-readonly', MEMBER], { DATABASE_URL: db.url });
+    expect(one.code).toBe(0);
+    expect(one.stderr).toMatch(
+      new RegExp(
+        `^warning: "${MEMBER}" can also change 1 wecom tables, views or sequences \\(chain_corps\\) `,
+      ),
+    );
+    const owned = await withClient(db.url, async (c) => {
+      await c.query(`grant pg_write_all_data to ${quoteIdent(MEMBER)}`);
       const { rows } = await c.query(
         `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where n.nspname = 'wecom' and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')`,
       );
       return rows[0].n as number;
     });
-    const result = await runCli(['grant-readonly', MEMBER], { DATABASE_URL: db.url });
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(
+    const all = await runCli(['grant-readonly', MEMBER], { DATABASE_URL: db.url });
+    expect(all.stderr).toMatch(
       new RegExp(`^warning: "${MEMBER}" can also change ${owned} wecom tables, views or sequences `),
     );
   });
