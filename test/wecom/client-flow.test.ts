@@ -200,6 +200,25 @@ describe('rate limit and concurrency', () => {
   });
 });
 
+describe('45033 from WeCom', () => {
+  it('sends fewer requests at once after it, and as many as allowed again once calls succeed', async () => {
+    // In flight as each get_chain_group request arrives, itself included.
+    const inFlight: number[] = [];
+    server = await startWecom({
+      get_chain_group: (_req, nth) => {
+        inFlight.push(server!.inFlight);
+        return nth <= 3 ? errcode(45033) : { json: { errcode: 0, groups: [] }, delayMs: 20 };
+      },
+    });
+    client = testClient(server, { concurrency: 4 });
+    await Promise.all(Array.from({ length: 24 }, (_, i) => client!.getChainGroups(`c${i}`)));
+    // Three 45033s take the cap from 4 to 1; it grows back by one per `cap` successes.
+    expect(Math.max(...inFlight.slice(4, 8))).toBeLessThanOrEqual(2);
+    expect(Math.max(...inFlight.slice(-8))).toBe(4);
+    expect(server.maxInFlight).toBe(4);
+  });
+});
+
 describe('ConcurrencyCap', () => {
   it('lowers the cap by one per 45033, never below 1, and recovers after enough successes', () => {
     const cap = new ConcurrencyCap(4);
