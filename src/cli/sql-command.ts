@@ -11,16 +11,16 @@ import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
 
 type Row = unknown[];
 
-function show(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
-
 // NaN and ±Infinity, which a float column may hold, as PostgreSQL prints them: JSON has no such numbers.
 const nonFinite = (_key: string, value: unknown) =>
   typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') return JSON.stringify(value, nonFinite);
+  return String(value);
+}
 
 /**
  * The statement's first keyword, past what PostgreSQL's lexer passes over before it: white space, empty

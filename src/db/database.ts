@@ -86,10 +86,13 @@ export const exactInt8 = (value: string): number | string => {
   return Number.isSafeInteger(n) ? n : value;
 };
 
-/** Arrays `statement` keeps exact, as arrays: of bigints as exactInt8 makes them, of numerics as text. */
+/**
+ * Arrays `statement` keeps exact, as arrays: of bigints as exactInt8 makes them, of numerics as text. One
+ * with explicit bounds ('[2:3]={1,2}') stays text: as an array it would lose them, and its meaning.
+ */
 export const EXACT_ARRAYS: Readonly<Record<number, (value: string) => unknown>> = {
-  1016: (value) => parseArray(value, exactInt8),
-  1231: (value) => parseArray(value),
+  1016: (value) => (value.startsWith('[') ? value : parseArray(value, exactInt8)),
+  1231: (value) => (value.startsWith('[') ? value : parseArray(value)),
 };
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);

@@ -123,17 +123,28 @@ export async function expectFaithfulValues(env: Record<string, string>): Promise
   const table = await runCli(
     [
       'sql',
-      `select 1 as n, 'a' as n, interval '1 day 2 hours' as i, interval '0' as z, '\\xdeadbeef'::bytea as b`,
+      `select 1 as n, 'a' as n, interval '1 day 2 hours' as i, interval '0' as z, '\\xdeadbeef'::bytea as b,
+              '{NaN,-Infinity,null}'::float8[] as f, '[2:3]={1,2}'::int8[] as bounded`,
     ],
     env,
   );
-  expect(table.stdout.split('\n')[0]!.trim().split(/ {2,}/)).toEqual(['n', 'n', 'i', 'z', 'b']);
+  expect(table.stdout.split('\n')[0]!.trim().split(/ {2,}/)).toEqual([
+    'n',
+    'n',
+    'i',
+    'z',
+    'b',
+    'f',
+    'bounded',
+  ]);
   expect(table.stdout.split('\n')[2]!.trim().split(/ {2,}/)).toEqual([
     '1',
     'a',
     '1 day 02:00:00',
     '00:00:00',
     '\\xdeadbeef',
+    '["NaN","-Infinity",null]',
+    '[2:3]={1,2}',
   ]);
   const numbers = await runCli(
     [
