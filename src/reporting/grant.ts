@@ -94,7 +94,9 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
               -- Of every role it may SET ROLE to, itself included: a NOINHERIT membership confers no
               -- privilege of its own, so checking the role alone would leave those out.
               coalesce(array_agg(c.relname::text order by c.relname)
-                       filter (where exists (
+                       -- A view none of them could change (no rule or trigger) is not counted.
+                       filter (where (c.relkind <> 'v' or pg_relation_is_updatable(c.oid, true) <> 0)
+                         and exists (
                          select 1 from pg_roles m
                          where pg_has_role($1, m.oid, 'MEMBER')
                            and case when c.relkind = 'S' then has_sequence_privilege(m.oid, c.oid, 'UPDATE')
