@@ -79,13 +79,13 @@ describe('migrations', () => {
     const patient = postgresDatabase(db.pool, { migrationPatience: patience });
     const reader = await db.pool.connect();
     try {
-      // A dashboard's query, still running: its transaction holds chain_summary.
+      // A dashboard's query, still running: its transaction holds group_tree.
       await reader.query('begin');
-      await reader.query('select * from wecom.chain_summary');
+      await reader.query('select * from wecom.corps_current');
       const error = await patient.migrate().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MigrationLockError);
       expect((error as Error).message).toBe(
-        'migration 0007_chain_summary_unknown_qualification was not applied: 3 times it waited 50 ms for tables other sessions are using (long queries, say); try again once they are done',
+        'migration 0008_group_tree_top_down was not applied: 3 times it waited 50 ms for tables other sessions are using (long queries, say); try again once they are done',
       );
       // Nothing is left waiting behind the migration.
       const waiting =
