@@ -26,6 +26,8 @@ export async function reconcileMidCrawl(
     plan: FaultPlan;
     /** `chain/corp_key` of every corp the crawl's pages listed. */
     listed: ReadonlySet<string>;
+    /** The invite_userid the model had stored for a corp before this run. */
+    storedInvite: (chainId: string, key: string) => string | undefined;
   },
 ): Promise<Reconciled> {
   const result: Reconciled = { problems: [], refusalsUncertain: false };
@@ -69,6 +71,7 @@ function whichWasSeen(x: {
   world: World;
   plan: FaultPlan;
   listed: ReadonlySet<string>;
+  storedInvite: (chainId: string, key: string) => string | undefined;
   result: Reconciled;
   chainId: string;
   key: string;
@@ -88,6 +91,12 @@ function whichWasSeen(x: {
   }
   if (storedAs(after)) {
     log('post');
+    // On no page the crawl read: found by the recheck, whose get_chain_corpinfo carries no invite_userid,
+    // so the stored one stands until a listing shows the corp again.
+    if (!x.listed.has(`${chainId}/${key}`)) {
+      const invite = x.storedInvite(chainId, key);
+      return invite === undefined ? after : { ...after!, invite };
+    }
     return after;
   }
   if (!storedAs(before)) {

@@ -170,6 +170,7 @@ async function mergeCompleted(s: SeedState, r: RunResult, completed: Set<string>
       completed,
       plan,
       listed: r.crawl.listed,
+      storedInvite: (chainId, key) => s.model.chains.get(chainId)?.corps.get(key)?.invite ?? undefined,
     });
     problems.push(...reconciled.problems);
     uncertain = reconciled.refusalsUncertain;
