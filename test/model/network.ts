@@ -93,7 +93,12 @@ export function buildNetwork(w: World): void {
     for (let g = 0; g < groups; g++) {
       const groupid = 10 + nextId(w);
       const parentid = rng.pick(groupChoices(chain));
-      net.addGroup(chain.chainId, { groupid, groupName: `组${w.ids}`, parentid, order: rng.int(3) });
+      try {
+        net.addGroup(chain.chainId, { groupid, groupName: `组${w.ids}`, parentid, order: rng.int(3) });
+      } catch {
+        // Too deep a tree, which the simulator refuses as WeCom would: that group is left out (a big
+        // network's random tree reached it, seed 737, and the whole check stopped with a usage error).
+      }
     }
     const corps = 2 + rng.int(size.corps);
     for (let c = 0; c < corps; c++) net.addCorp(chain.chainId, newCorp(w, chain, rng.chance(0.4)));
