@@ -72,27 +72,33 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
   return openPglite(config.dir);
 }
 
-/**
- * The type oids `statement` leaves as the text PostgreSQL prints: timestamp, timestamptz and date (a Date
- * would drop microseconds, or shift a date by the process's time zone), interval (an object otherwise),
- * bytea (a Buffer), and their arrays.
- */
-export const TEXT_OIDS: readonly number[] = [1114, 1184, 1082, 1115, 1185, 1182, 1186, 1187, 17, 1001];
-export const INT8_OID = 20;
-
 /** A bigint for `statement`: a number while exact, its text beyond 2^53 (a hash, a queryid). */
 export const exactInt8 = (value: string): number | string => {
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : value;
 };
 
+const asText = (value: string): string => value;
+
+/** An array parsed element by element; one with explicit bounds ('[2:3]={1,2}') stays text, which keeps them. */
+const arrayOf =
+  (element: (value: string) => unknown) =>
+  (value: string): unknown =>
+    value.startsWith('[') ? value : parseArray(value, element);
+
 /**
- * Arrays `statement` keeps exact, as arrays: of bigints as exactInt8 makes them, of numerics as text. One
- * with explicit bounds ('[2:3]={1,2}') stays text: as an array it would lose them, and its meaning.
+ * How `statement` parses what the drivers' defaults would change, by type oid; both drivers take it. As the
+ * text PostgreSQL prints: timestamp, timestamptz and date (a Date would drop microseconds, or shift a date by
+ * the process's time zone), interval (an object otherwise), bytea (a Buffer), and their arrays. Exact:
+ * bigints (exactInt8), and arrays of bigints and of numerics (text elements), which stay arrays.
  */
-export const EXACT_ARRAYS: Readonly<Record<number, (value: string) => unknown>> = {
-  1016: (value) => (value.startsWith('[') ? value : parseArray(value, exactInt8)),
-  1231: (value) => (value.startsWith('[') ? value : parseArray(value)),
+export const STATEMENT_PARSERS: Readonly<Record<number, (value: string) => unknown>> = {
+  ...Object.fromEntries(
+    [1114, 1184, 1082, 1115, 1185, 1182, 1186, 1187, 17, 1001].map((oid) => [oid, asText]),
+  ),
+  20: exactInt8,
+  1016: arrayOf(exactInt8),
+  1231: arrayOf(asText),
 };
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);

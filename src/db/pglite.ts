@@ -2,7 +2,7 @@
 // One connection: every session shares it, so a session's release never closes anything.
 import { PGlite, type QueryOptions } from '@electric-sql/pglite';
 import { ConfigError } from '../config.ts';
-import { type Database, EXACT_ARRAYS, exactInt8, INT8_OID, type Session, TEXT_OIDS } from './database.ts';
+import { type Database, type Session, STATEMENT_PARSERS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
 import { lockDirectory, makeDirectory } from './pglite-dir.ts';
@@ -26,13 +26,6 @@ function failure(err: unknown): string {
   const errno = (err as { errno?: unknown }).errno;
   return typeof errno === 'number' ? (WASI_ERRNO[errno] ?? `errno ${errno}`) : String(err);
 }
-
-/** What Session.statement keeps exact. */
-const STATEMENT_PARSERS = {
-  ...Object.fromEntries(TEXT_OIDS.map((oid) => [oid, (v: string) => v])),
-  ...EXACT_ARRAYS,
-  [INT8_OID]: exactInt8,
-};
 
 export async function openPglite(dir: string | null): Promise<Database> {
   let unlock = () => {};

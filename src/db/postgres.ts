@@ -2,15 +2,7 @@
 import type pg from 'pg';
 import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
-import {
-  type Database,
-  EXACT_ARRAYS,
-  exactInt8,
-  INT8_OID,
-  type QueryResult,
-  type Session,
-  TEXT_OIDS,
-} from './database.ts';
+import { type Database, type QueryResult, type Session, STATEMENT_PARSERS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations, MIGRATION_PATIENCE, type MigrationPatience } from './migrations.ts';
 import { createPool, typeParser } from './pool.ts';
@@ -41,11 +33,7 @@ function result<R>(r: pg.QueryResult): QueryResult<R> {
 
 /** The pool's parsers, but for what Session.statement keeps exact. */
 const statementParser = ((oid: number, format?: 'text' | 'binary') =>
-  TEXT_OIDS.includes(oid)
-    ? (value: string) => value
-    : oid === INT8_OID
-      ? exactInt8
-      : (EXACT_ARRAYS[oid] ?? typeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'];
+  STATEMENT_PARSERS[oid] ?? typeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
 
 function wrapClient(client: pg.PoolClient): Session {
   const lost = new AbortController();
