@@ -28,8 +28,8 @@ export class FakeApi implements ChainApi {
   #detailsInFlight = 0;
   /** Return a page to replace the real one, throw to fail the call, or undefined to answer normally. */
   onList: (req: ListReq, real: CorpPage) => CorpPage | undefined = () => undefined;
-  /** Real time each listing takes, for tests that need the crawl to still be going while something else happens. */
-  listDelayMs = 0;
+  /** Awaited before each listing is answered: holds the crawl at a listing until the test lets it go on. */
+  beforeList: (req: ListReq) => Promise<void> = async () => {};
 
   constructor(chains: FakeChain[]) {
     this.chains = chains;
@@ -53,7 +53,7 @@ export class FakeApi implements ChainApi {
 
   async listCorps(req: ListReq): Promise<CorpPage> {
     this.calls.push({ endpoint: 'get_chain_corpinfo_list', args: req });
-    if (this.listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.listDelayMs));
+    await this.beforeList(req);
     const all = this.#chain(req.chainId).corps.get(req.groupid ?? 1) ?? [];
     const start = req.cursor ? Number(req.cursor.slice(1)) : 0;
     const end = start + req.limit;

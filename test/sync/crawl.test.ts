@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GroupSlots } from '../../src/sync/group-slots.ts';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
 import { WecomApiError } from '../../src/wecom/errors.ts';
 import { corpKey, MAX_STORED_ID_BYTES } from '../../src/wecom/types.ts';
@@ -288,6 +289,7 @@ describe('crawler flow control', () => {
     db = await createTestDatabase();
   });
   afterAll(() => db.drop());
+  afterEach(() => vi.restoreAllMocks());
 
   const groupsOf = (n: number) =>
     Array.from({ length: n }, (_, i) => ({ groupid: i + 2, groupName: `组${i}`, parentid: 1, order: i }));
@@ -337,9 +339,17 @@ describe('crawler flow control', () => {
         corps: new Map(groupsOf(6).map((g) => [g.groupid, corpsFor(g.groupid, 3, id)])),
       })),
     );
-    // Slow enough that the second chain has opened its stage and is waiting for slots long before the
-    // first chain's groups run out (it takes a few milliseconds; this is 20 per listing, 7 listings).
-    api.listDelayMs = 20;
+    // The first chain's listings are held until the second chain has asked for slots too, so a free slot
+    // has two chains to go to from then on.
+    const asked = Promise.withResolvers<void>();
+    const each = GroupSlots.prototype.each;
+    let chainsAsking = 0;
+    vi.spyOn(GroupSlots.prototype, 'each').mockImplementation(function (this: GroupSlots, ...args) {
+      const listed = each.apply(this, args);
+      if (++chainsAsking === 2) asked.resolve();
+      return listed;
+    });
+    api.beforeList = () => asked.promise;
     // Two groups listed at once, shared by both chains.
     const outcome = await crawl(api, { chainConcurrency: 2, details: 'none', apiConcurrency: 1 });
     expect(outcome.status).toBe('succeeded');
