@@ -10,6 +10,7 @@ import {
   startSimulator,
 } from '../../src/simulator/index.ts';
 import { ENDPOINT_PATHS } from '../../src/wecom/types.ts';
+import { until } from '../wecom/helpers.ts';
 import { CORP_ID, call, FakeClock, getToken, keyOfRow, listGroup, SECRET } from './helpers.ts';
 
 const open: Simulator[] = [];
@@ -352,7 +353,7 @@ describe('options and live changes', () => {
       () => 'answered',
       () => 'failed',
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => sim.inFlightMax === 1);
     const started = Date.now();
     await sim.close();
     expect(Date.now() - started).toBeLessThan(1000);
