@@ -66,15 +66,15 @@ async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
-// A reader that has gone (`sql "…" | head`) ends the output, as SIGPIPE would, not in an unhandled 'error'.
+// A reader that has gone (`sql "…" | head`: EPIPE; a terminal hung up: EIO) ends the output, as SIGPIPE would,
+// not in an unhandled 'error'.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
+  if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
   process.exit(process.exitCode ?? EXIT.ok);
 });
-// Nobody reads the messages any more: the exit code still says what happened.
-process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-});
+// Whatever failed a message (a reader gone, a terminal hung up mid-run), nobody can read it: the run goes on
+// to its end and its record, and the exit code still says what happened.
+process.stderr.on('error', () => {});
 
 process.exitCode = await main(process.argv.slice(2));
 // Every command has finished its work here. A handle left open must not keep the process alive: node-postgres
@@ -82,4 +82,6 @@ process.exitCode = await main(process.argv.slice(2));
 // command would then never exit. First what it printed is written out: on a pipe to a slow reader (sql into
 // less, report --json into a script) stdout queues what the pipe cannot take yet.
 await Promise.all([process.stdout, process.stderr].map((s) => new Promise((done) => s.write('', done))));
-setTimeout(() => process.exit(), 1_000).unref();
+// At once, not when the event loop drains: Node's handlers are gone while it tears down after the loop, and a
+// stop signal then would kill the process instead of leaving the exit code decided.
+process.exit();

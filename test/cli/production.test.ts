@@ -1,5 +1,6 @@
 // Running unattended: one runner at a time, clean shutdown, dead runs, the scheduler. Real processes,
 // real Postgres, the simulator with latency so that runs last long enough to be interrupted.
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -12,6 +13,7 @@ import {
   expectFaithfulValues,
   killLeftovers,
   logLines,
+  MAIN,
   runCli,
   startCli,
 } from '../helpers/cli.ts';
@@ -186,6 +188,38 @@ describe('in production', () => {
       expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
     },
   );
+
+  it('on its terminal hanging up exits 9 and records the run aborted, though every write then fails', async () => {
+    // The process runs on a pseudo-terminal (Python's pty module; Node has none), as by hand in an ssh
+    // session. Closing the terminal's master side hangs it up: SIGHUP, and EIO for every write after.
+    const hangUp = [
+      'import os, pty, sys',
+      'pid, fd = pty.fork()',
+      'if pid == 0: os.execv(sys.argv[1], sys.argv[1:])',
+      'sys.stdin.readline()',
+      'os.close(fd)',
+      'print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))',
+    ].join('\n');
+    const before = (await latestRun()).id;
+    // The run waits on its chain list until the terminal is gone.
+    sim.faults.inject({ endpoint: 'get_chain_list', count: 1, fault: { delayMs: 3_000 } });
+    const tty = spawn('python3', ['-c', hangUp, process.execPath, MAIN, 'run'], {
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const exitCode = new Promise<string>((resolve) => {
+      let out = '';
+      tty.stdout.on('data', (d) => (out += d));
+      tty.on('close', () => resolve(out.trim()));
+    });
+    await vi.waitFor(async () => expect((await latestRun()).id).toBeGreaterThan(before), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    tty.stdin.end('hang up\n');
+    expect(await exitCode).toBe('9');
+    expect(await latestRun()).toMatchObject({ status: 'aborted', error: expect.stringContaining('SIGHUP') });
+  });
 
   it('exits 5 and records the run failed, not aborted, when the connection holding the lock is lost', async () => {
     // A run that is still listing chains when its lock's connection is killed.
