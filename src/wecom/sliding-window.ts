@@ -64,9 +64,18 @@ export class SlidingWindow {
       this.#starts[last] = this.#starts[last]! + starts;
       return;
     }
-    // count + granted < limit held when the permit was granted, and a tick's cells cannot outnumber the
-    // ticks of one window: a full ring can still grow.
-    if (this.#cells === this.#ticks.length) this.#grow();
+    if (this.#cells === this.#ticks.length) {
+      // This process's own starts cannot fill an exact window's `limit` cells past a grant (count + granted
+      // < limit held when it was granted), nor a ticked one's cells outnumber the ticks of one window; but
+      // more earlier runs than `limit` can end inside one window (recordPast). The newest cell then takes
+      // these starts and their tick: its own leave the window later than they need to, never earlier.
+      if (this.#ticks.length === this.#maxCells) {
+        this.#ticks[last] = tick;
+        this.#starts[last] = this.#starts[last]! + starts;
+        return;
+      }
+      this.#grow();
+    }
     const cell = (this.#head + this.#cells) % this.#ticks.length;
     this.#ticks[cell] = tick;
     this.#starts[cell] = starts;

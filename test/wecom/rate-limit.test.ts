@@ -126,6 +126,22 @@ describe('RateLimiter', () => {
     await expect(acquire(controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it.each([
+    [3, 1],
+    [1, 3],
+  ])(
+    'counts more earlier runs than its limit in the window: %i then %i calls neither block nor overfill it',
+    async (a, b) => {
+      const ctx = setup(1);
+      const now = ctx.clock.now();
+      // Two earlier processes, each a cell of its own, ended 50 s and 30 s ago: one more than the limit's cells.
+      ctx.limiter.recordPast(now - 50_000, a);
+      ctx.limiter.recordPast(now - 30_000, b);
+      const starts = await startAll(ctx, 3);
+      expect(starts.map((t) => t - now)).toEqual([30_000, 90_000, 150_000]);
+    },
+  );
+
   it('is exact over many windows with a large limit (ring buffer grows on demand)', async () => {
     const starts = await startAll(setup(3_000), 10_000);
     expectAtMost(starts, 3_000, WINDOW);
