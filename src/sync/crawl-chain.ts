@@ -257,10 +257,11 @@ async function recheckMissing(
   const answers = await Promise.all(asked);
   const found = answers.filter((a) => typeof a === 'object');
   // Neither found nor gone: kept as stored, and asked about again next run, still missing; unless its group
-  // is gone, which it cannot be stored in.
+  // is gone, which it cannot be stored in. A joined one's details are due again, as any whose answer did
+  // not fit: else they would pass for fresh until they grow old.
   const kept = missing
     .filter((c, i) => answers[i] === 'unknown' && (c.groupid === ROOT_GROUP_ID || groups.has(c.groupid)))
-    .map((corp) => ({ corp, detail: null }));
+    .map((corp) => ({ corp, detail: corp.isJoined ? ('failed' as const) : null }));
   ctx.stats.missing_rechecked += missing.length;
   ctx.stats.missing_found += found.length;
   await stage.add([...found, ...kept]);

@@ -22,7 +22,7 @@ export interface CorpMerge {
   mode: DetailsMode;
   /** Keys whose get_chain_corpinfo is refused (merge applies it only where details are asked). */
   refused: Set<string>;
-  /** Keys listed as stored, and never asked for details: missing corps whose recheck did not fit. */
+  /** Keys listed as stored, their details not asked: missing corps whose recheck did not fit. */
   kept: ReadonlySet<string>;
   isOld: AgeRule;
   tally: RoundTally;
@@ -53,8 +53,10 @@ function differs(old: CorpRow, corp: ListedCorp, stagedQual: number | null): boo
 /** Upserts one listed corp; returns whether it changed (and so needs a new version). */
 function mergeListedCorp(m: CorpMerge, corp: ListedCorp): boolean {
   const old = m.state.corps.get(corp.key);
-  const asked = !m.kept.has(corp.key) && wantsDetails(m.mode, corp, old, m.isOld);
-  const refused = asked && m.refused.has(corp.key);
+  const kept = m.kept.has(corp.key);
+  const asked = !kept && wantsDetails(m.mode, corp, old, m.isOld);
+  // A kept corp's recheck did not fit: a joined one's details are refused as any such answer's are.
+  const refused = kept ? corp.corpid !== null : asked && m.refused.has(corp.key);
   const fetched = asked && !refused;
   // A status only counts when details were fetched: the listing carries none.
   const stagedQual = fetched ? corp.qual : null;

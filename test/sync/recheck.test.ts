@@ -1,5 +1,5 @@
-// The recheck of a missing corp: one whose answer does not fit is kept as stored, but never in a group that is
-// gone; one WeCom finds is stored where WeCom says.
+// The recheck of a missing corp: one whose answer does not fit is kept as stored (its details due again), but
+// never in a group that is gone; one WeCom finds is stored where WeCom says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { syncAgainstScript } from '../helpers/simulated.ts';
@@ -108,6 +108,45 @@ describe('the recheck of a missing corp', () => {
     expect(rows).toEqual([
       { corp_key: 'pending:p-x', removed: true },
       { corp_key: 'ww-y', removed: true },
+    ]);
+  });
+
+  it('whose answer does not fit is kept as stored, its details due again and counted as refused', async () => {
+    // A chain of its own, so what the other tests stored is not rechecked with it.
+    const syncKept = (script: Script) =>
+      syncAgainstScript(db.database, [{ chain_id: 'c-kept', chain_name: 'n' }], script);
+    const corp = { groupid: 2, corpid: 'ww-k', corp_name: 'k', custom_id: '', is_joined: 1 };
+    const listing = (corps: object[]) => () => ok({ has_more: false, group_corps: corps });
+    const details = (status: number) => () =>
+      ok({ corp_name: 'k', qualification_status: status, groupid: 2, is_joined: true });
+    const first = await syncKept({
+      get_chain_group: () => ok({ groups: [group(2)] }),
+      get_chain_corpinfo_list: (req) => listing(req.body!.groupid === 2 ? [corp] : [])(),
+      get_chain_corpinfo: details(2),
+    });
+    expect(first.status).toBe('succeeded');
+    // In no listing, and its recheck answers a name that is not text: kept, as neither found nor gone.
+    const second = await syncKept({
+      get_chain_group: () => ok({ groups: [group(2)] }),
+      get_chain_corpinfo_list: listing([]),
+      get_chain_corpinfo: () => ok({ corp_name: 42, groupid: 2, is_joined: true }),
+    });
+    expect(second.status).toBe('succeeded');
+    expect(second.stats).toMatchObject({ missing_rechecked: 1, missing_found: 0, details_failed: 1 });
+    const stored = `select removed_at is null as current, details_fetched_at is null as due, qualification_status
+                    from wecom.chain_corps where corp_key = 'ww-k'`;
+    expect((await db.pool.query(stored)).rows).toEqual([
+      { current: true, due: true, qualification_status: 2 },
+    ]);
+    // Listed again, unchanged: its details are asked for, and the status they carry now is stored.
+    const third = await syncKept({
+      get_chain_group: () => ok({ groups: [group(2)] }),
+      get_chain_corpinfo_list: (req) => listing(req.body!.groupid === 2 ? [corp] : [])(),
+      get_chain_corpinfo: details(3),
+    });
+    expect(third.stats).toMatchObject({ details_fetched: 1, details_failed: 0 });
+    expect((await db.pool.query(stored)).rows).toEqual([
+      { current: true, due: false, qualification_status: 3 },
     ]);
   });
 });

@@ -495,9 +495,11 @@ describe.each(DRIVERS)('sync against the simulator on %s', (driver) => {
     });
     const outcome = await syncAgainst(sim, db.database);
     expect(outcome.status).toBe('succeeded');
-    expect(outcome.stats).toMatchObject({ missing_rechecked: 1, missing_found: 0 });
-    // Neither confirmed nor denied: kept as it was, to be asked about again; the chain's other changes land.
-    expect(await stored(gone)).toEqual(before);
+    expect(outcome.stats).toMatchObject({ missing_rechecked: 1, missing_found: 0, details_failed: 1 });
+    // Neither confirmed nor denied: kept as it was, to be asked about again, its details due again; the
+    // chain's other changes land.
+    expect(before.fetched).toBe(true);
+    expect(await stored(gone)).toEqual({ ...before, fetched: false });
     expect(await stored(renamed)).toMatchObject({ corp_name: `${renamed} 新` });
 
     const next = await syncAgainst(sim, db.database);
