@@ -199,6 +199,7 @@ export class WecomClient {
   ): Promise<T> {
     let failedAttempts = 0;
     let tokenRenewed = false;
+    let eased = 0;
     for (;;) {
       const { reply, token } = await this.#send(endpoint, body, signal);
       const outcome = this.#interpret(endpoint, schema, reply);
@@ -208,7 +209,7 @@ export class WecomClient {
       }
       const { failure } = outcome;
       countError(this.#stats.errors[endpoint]!, statsKey(failure));
-      this.#adapt(endpoint, failure);
+      const lowered = this.#adapt(endpoint, failure);
       const action = classify(failure);
       if (action === 'token' && token !== null && !tokenRenewed) {
         // Not a transient failure, so not an attempt: a token can expire at any point of a long run.
@@ -216,6 +217,16 @@ export class WecomClient {
         tokenRenewed = true;
         increment(this.#stats.retries, endpoint);
         await untilAborted(this.#tokens.replace(token), signal);
+        continue;
+      }
+      if (lowered && eased < this.#cap.max) {
+        // A 45033 that lowered the cap is the client's to fix, not a failure of the call: WeCom's limit for
+        // an API may be far below the cap (5, or 1), and the cap probes above it now and then, so charged
+        // as attempts these would fail calls. Each lowers the cap, so a real limit is met within `max` of
+        // them; past that, or at a cap of 1, a 45033 is an attempt like any other failure.
+        eased += 1;
+        increment(this.#stats.retries, endpoint);
+        await this.#sleep(retryDelay(failure, 1, this.#options, this.#random), signal);
         continue;
       }
       failedAttempts += 1;
@@ -290,17 +301,17 @@ export class WecomClient {
 
   /**
    * What every call must learn from a failure, whether or not this one retries: WeCom's window for the
-   * endpoint is spent (45009), or too many requests are in flight (45033).
+   * endpoint is spent (45009), or too many requests are in flight (45033). Returns whether it lowered the
+   * concurrency cap.
    */
-  #adapt(endpoint: Endpoint, failure: Failure): void {
-    if (failure.kind !== 'errcode') return;
+  #adapt(endpoint: Endpoint, failure: Failure): boolean {
+    if (failure.kind !== 'errcode') return false;
     if (failure.errcode === ERRCODE.frequency) {
       // WeCom blocks the endpoint for the rest of its window: every call to it waits in the limiter,
       // without holding a slot, while the other endpoints carry on.
       this.#limiters[endpoint].pauseUntil(this.#now() + this.#options.rateLimitPauseMs);
-    } else if (failure.errcode === ERRCODE.concurrency) {
-      this.#cap.overloaded();
     }
+    return failure.errcode === ERRCODE.concurrency && this.#cap.overloaded();
   }
 
   #redacted(failure: Failure): Failure {

@@ -26,10 +26,17 @@ export class ConcurrencyCap {
     return this.#limit.concurrency;
   }
 
-  /** WeCom said 45033: too many requests in flight. */
-  overloaded(): void {
+  /** The configured maximum. */
+  get max(): number {
+    return this.#max;
+  }
+
+  /** WeCom said 45033: too many requests in flight. Returns whether there are now fewer allowed. */
+  overloaded(): boolean {
     this.#successes = 0;
-    if (this.#limit.concurrency > 1) this.#limit.concurrency -= 1;
+    if (this.#limit.concurrency === 1) return false;
+    this.#limit.concurrency -= 1;
+    return true;
   }
 
   succeeded(): void {

@@ -219,13 +219,34 @@ describe('45033 from WeCom', () => {
   });
 });
 
+describe('45033 and the attempts of a call', () => {
+  it('costs no attempt while it lowers the cap; at a cap of 1 it is an attempt like any failure', async () => {
+    server = await startWecom({ get_chain_group: () => errcode(45033) });
+    client = testClient(server, { concurrency: 4, maxAttempts: 2 });
+    await expect(client.getChainGroups('c')).rejects.toMatchObject({ errcode: 45033 });
+    // Three that take the cap from 4 to 1, then the call's two attempts.
+    expect(calls(server, 'get_chain_group')).toHaveLength(5);
+    expect(client.stats().retries.get_chain_group).toBe(4);
+  });
+
+  it('lets a call refused more times than its attempts succeed while the cap comes down', async () => {
+    server = await startWecom({
+      get_chain_group: (_req, nth) => (nth <= 5 ? errcode(45033) : ok({ groups: [] })),
+    });
+    client = testClient(server, { concurrency: 8, maxAttempts: 2 });
+    expect(await client.getChainGroups('c')).toEqual([]);
+    expect(client.stats().errors.get_chain_group).toEqual({ '45033': 5 });
+  });
+});
+
 describe('ConcurrencyCap', () => {
   it('lowers the cap by one per 45033, never below 1, and recovers after enough successes', () => {
     const cap = new ConcurrencyCap(4);
-    cap.overloaded();
-    cap.overloaded();
+    expect(cap.overloaded()).toBe(true);
+    expect(cap.overloaded()).toBe(true);
     expect(cap.current).toBe(2);
-    for (let i = 0; i < 5; i++) cap.overloaded();
+    expect(cap.overloaded()).toBe(true);
+    for (let i = 0; i < 4; i++) expect(cap.overloaded()).toBe(false);
     expect(cap.current).toBe(1);
     cap.succeeded();
     expect(cap.current).toBe(2);
