@@ -43,7 +43,7 @@ export async function runCommand(): Promise<ExitCode> {
         await pushMetrics(pushgatewayUrl, metrics.registry, config.wecom.corpId);
       } catch (err) {
         // The sync's outcome stands; a missing push shows up as stale metrics, not a failed job.
-        log.warn({ err: describe(err) }, 'could not push metrics to the Pushgateway');
+        log.warn({ runId: outcome.runId, err: describe(err) }, 'could not push metrics to the Pushgateway');
       }
     }
     checkOutcome(outcome);

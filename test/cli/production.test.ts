@@ -447,6 +447,15 @@ describe('in production', () => {
     }
   });
 
+  it('a push the Pushgateway refuses fails nothing, and its warning names the run', async () => {
+    const result = await runCli(['run'], { ...env, PUSHGATEWAY_URL: 'http://127.0.0.1:1' });
+    expect(result.code).toBe(0);
+    const warning = logLines(result.stderr).find(
+      (l) => l.msg === 'could not push metrics to the Pushgateway',
+    );
+    expect(warning).toMatchObject({ runId: (await latestRun()).id });
+  });
+
   it('schedule stopped while it waits for migrations exits 0 at once, without syncing', async () => {
     const before = (await latestRun()).id;
     // Another process migrating, for longer than the deadline: this one waits for the migration lock.
