@@ -26,16 +26,24 @@ describe('demo and sql on the embedded database', () => {
   // A failed assertion must not leave the scheduler of the lock test running.
   afterEach(killLeftovers);
 
-  it('demo syncs the simulated network and prints the report', async () => {
-    const result = await runCli(
-      ['demo', '--chains', '2', '--groups', '20', '--corps', '600', '--latency-ms', '1'],
-      env,
-    );
+  it('demo syncs the simulated network, through the faults asked for, and prints the report', async () => {
+    // 2% of requests fail transiently: some of ~800 surely do, four in a row for one call almost never.
+    const network = ['--chains', '2', '--groups', '20', '--corps', '600', '--latency-ms', '1'];
+    const result = await runCli(['demo', ...network, '--fault-rate', '0.02'], env);
     expect(result.stderr).toContain('using the embedded PostgreSQL (PGlite)');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Chains (qualification counts are of joined corps');
     expect(result.stdout).toContain('Largest groups:');
     expect(result.stdout).toMatch(/wwdemo +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+s +1 +succeeded/);
+    const retried = await runCli(
+      [
+        'sql',
+        "select sum(value::int)::int as n from wecom.sync_runs, jsonb_each_text(stats->'api'->'retries')",
+        '--json',
+      ],
+      env,
+    );
+    expect(JSON.parse(retried.stdout)[0].n).toBeGreaterThan(0);
   });
 
   it('a second process reads what the demo left, read-only', async () => {
