@@ -85,6 +85,7 @@ Options:
 ${NETWORK_HELP}
   --rate-limit-per-min N  calls per endpoint per minute before errcode 45009, default 10000 (WeCom's)
   --rate-limit-per-hour N calls per endpoint per hour before an hour of 45009, default 150000 (WeCom's)
+  --max-concurrent N      requests in flight before errcode 45033, default 200 (a few WeCom APIs state 5, or 1)
   --corp-id ID      default wwsimulator
   --secret S        default simulator-secret`,
     options: {
@@ -93,6 +94,7 @@ ${NETWORK_HELP}
       host: { type: 'string' },
       'rate-limit-per-min': { type: 'string' },
       'rate-limit-per-hour': { type: 'string' },
+      'max-concurrent': { type: 'string' },
       'corp-id': { type: 'string' },
       secret: { type: 'string' },
     },

@@ -21,6 +21,7 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
     150_000,
     [1, 6_000_000_000],
   );
+  const maxConcurrent = numberOption('simulate', values, 'max-concurrent', 200, [1, 1_000_000]);
   const { spec, latencyMs, faultRate } = parseNetworkOptions('simulate', values);
 
   const network = SimNetwork.generate(spec);
@@ -33,6 +34,7 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
     latencyMs,
     rateLimitPerMin,
     rateLimitPerHour,
+    maxConcurrent,
   }).catch((err: NodeJS.ErrnoException) => {
     // A port in use or a host that does not resolve: the options' fault, not a crash or a database's.
     throw new ExitError(EXIT.usage, `simulate: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);

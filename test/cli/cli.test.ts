@@ -204,6 +204,34 @@ describe('wecom-chain-sync CLI', () => {
     expect(own.stdout).not.toContain('a-real-looking-secret');
   });
 
+  it('simulate --max-concurrent answers 45033 to a request past that many in flight', async () => {
+    const own = startCli([
+      'simulate',
+      '--port',
+      '0',
+      '--corps',
+      '10',
+      '--latency-ms',
+      '300',
+      '--max-concurrent',
+      '1',
+    ]);
+    await vi.waitFor(() => expect(own.stdout).toMatch(/listening on (\S+)/), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    try {
+      const url = `${own.stdout.match(/listening on (\S+)/)![1]}/cgi-bin/gettoken?corpid=wwsimulator&corpsecret=simulator-secret`;
+      const errcodeOf = async (r: Promise<Response>) =>
+        ((await (await r).json()) as { errcode: number }).errcode;
+      const answers = await Promise.all([fetch(url), fetch(url)].map(errcodeOf));
+      expect(answers.sort()).toEqual([0, 45033]);
+    } finally {
+      own.child.kill('SIGTERM');
+      await own.exited;
+    }
+  });
+
   it('migrates', async () => {
     const result = await runCli(['migrate'], { DATABASE_URL: db.url });
     expect(result.code).toBe(0);
