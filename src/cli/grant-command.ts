@@ -71,6 +71,11 @@ export async function grantCommand(positionals: readonly string[]): Promise<Exit
             `privileges it already had, which this command does not take away; REVOKE them, or use a new role\n`,
         );
       }
+      for (const what of result.otherWrites) {
+        process.stderr.write(
+          `warning: ${q} may also ${what} through privileges it already had, which this command does not take away; REVOKE them, or use a new role\n`,
+        );
+      }
       return EXIT.ok;
     } finally {
       client.release();

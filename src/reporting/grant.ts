@@ -48,6 +48,8 @@ export interface GrantResult {
   otherOwners: string[];
   /** Tables and views the role can also change, through privileges it had before (none are taken away). */
   writable: string[];
+  /** Other ways to change the schema it had before: what each lets it do. */
+  otherWrites: string[];
 }
 
 // Another process creating the same role or granting at the same moment: try again, it is idempotent.
@@ -102,17 +104,25 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
                            and case when c.relkind = 'S' then has_sequence_privilege(m.oid, c.oid, 'UPDATE')
                                     else has_any_column_privilege(m.oid, c.oid, 'INSERT, UPDATE')
                                          or has_table_privilege(m.oid, c.oid, 'DELETE, TRUNCATE, TRIGGER') end)),
-                       '{}') as writable
+                       '{}') as writable,
+              exists (select 1 from pg_roles m
+                      where pg_has_role($1, m.oid, 'MEMBER') and has_schema_privilege(m.oid, $2, 'CREATE')) as creates,
+              -- Before PostgreSQL 16, CREATEROLE may grant any role but a superuser, the sync's own included.
+              current_setting('server_version_num')::int < 160000
+                and exists (select 1 from pg_roles m where pg_has_role($1, m.oid, 'MEMBER') and m.rolcreaterole)
+                as grants_roles
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
        where n.nspname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')`,
       [role, SCHEMA],
     );
-    const { usage, relations, unreadable, other_owners, writable } = rows[0] as {
+    const { usage, relations, unreadable, other_owners, writable, creates, grants_roles } = rows[0] as {
       usage: boolean;
       relations: number;
       unreadable: string[];
       other_owners: string[];
       writable: string[];
+      creates: boolean;
+      grants_roles: boolean;
     };
     if (!usage || unreadable.length > 0) {
       const missing = usage
@@ -122,6 +132,12 @@ async function grantOnce(client: pg.ClientBase, role: string): Promise<GrantResu
         `"${me}" could not grant ${missing} to "${role}"; run this as the role that owns the ${SCHEMA} tables (the one that runs the migrations)`,
       );
     }
-    return { role, created, relations, grantor: me, otherOwners: other_owners, writable };
+    const otherWrites = [
+      ...(creates ? [`create objects in schema ${SCHEMA} (CREATE)`] : []),
+      ...(grants_roles
+        ? ["grant itself any role, the sync's included (CREATEROLE, before PostgreSQL 16)"]
+        : []),
+    ];
+    return { role, created, relations, grantor: me, otherOwners: other_owners, writable, otherWrites };
   });
 }

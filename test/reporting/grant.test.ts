@@ -25,6 +25,9 @@ const WRITER = `wcs_writer_${suffix}`;
 // An existing role that may insert into one table, and one that may SET ROLE to it (NOINHERIT).
 const INSERTER = `wcs_inserter_${suffix}`;
 const MEMBER = `wcs_member_${suffix}`;
+// Existing roles that may write in other ways: create in the schema, grant themselves roles.
+const CREATOR = `wcs_creator_${suffix}`;
+const ROLEMAKER = `wcs_rolemaker_${suffix}`;
 
 function asUser(url: string, user: string): string {
   const u = new URL(url);
@@ -74,7 +77,19 @@ describe('grant-readonly', () => {
   afterAll(async () => {
     await db?.drop();
     await withClient(inject('adminDatabaseUrl'), async (c) => {
-      for (const role of [LOGIN, READER, SYNC, PRECREATED, BYSTANDER, TARGET, WRITER, MEMBER, INSERTER])
+      for (const role of [
+        LOGIN,
+        READER,
+        SYNC,
+        PRECREATED,
+        BYSTANDER,
+        TARGET,
+        WRITER,
+        MEMBER,
+        INSERTER,
+        CREATOR,
+        ROLEMAKER,
+      ])
         await c.query(`drop role if exists ${quoteIdent(role)}`);
     });
   });
@@ -201,6 +216,28 @@ describe('grant-readonly', () => {
     const all = await runCli(['grant-readonly', MEMBER], { DATABASE_URL: db.url });
     expect(all.stderr).toMatch(
       new RegExp(`^warning: "${MEMBER}" can also change ${owned} wecom tables, views or sequences `),
+    );
+  });
+
+  it('warns about an existing role that may create in the schema, or grant itself the sync role', async () => {
+    const version = await withClient(db.url, async (c) => {
+      await c.query(`create role ${quoteIdent(CREATOR)} nologin`);
+      await c.query(`grant create on schema wecom to ${quoteIdent(CREATOR)}`);
+      await c.query(`create role ${quoteIdent(ROLEMAKER)} nologin createrole`);
+      return Number((await c.query('show server_version_num')).rows[0].server_version_num);
+    });
+    const creator = await runCli(['grant-readonly', CREATOR], { DATABASE_URL: db.url });
+    expect(creator.code).toBe(0);
+    expect(creator.stderr).toBe(
+      `warning: "${CREATOR}" may also create objects in schema wecom (CREATE) through privileges it already had, which this command does not take away; REVOKE them, or use a new role\n`,
+    );
+    const rolemaker = await runCli(['grant-readonly', ROLEMAKER], { DATABASE_URL: db.url });
+    expect(rolemaker.code).toBe(0);
+    // From PostgreSQL 16 on, CREATEROLE grants only the roles it administers.
+    expect(rolemaker.stderr).toBe(
+      version < 160000
+        ? `warning: "${ROLEMAKER}" may also grant itself any role, the sync's included (CREATEROLE, before PostgreSQL 16) through privileges it already had, which this command does not take away; REVOKE them, or use a new role\n`
+        : '',
     );
   });
 
