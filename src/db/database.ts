@@ -80,17 +80,43 @@ export const exactInt8 = (value: string): number | string => {
 
 const asText = (value: string): string => value;
 
-/** An array parsed element by element; one with explicit bounds ('[2:3]={1,2}') stays text, which keeps them. */
-const arrayOf =
-  (element: (value: string) => unknown) =>
-  (value: string): unknown =>
-    value.startsWith('[') ? value : parseArray(value, element);
+/** `parse`, but an array with explicit bounds ('[2:3]={1,2}') stays text, which keeps them. */
+export const keepingBounds =
+  <A extends unknown[]>(parse: (value: string, ...rest: A) => unknown) =>
+  (value: string, ...rest: A): unknown =>
+    typeof value === 'string' && value.startsWith('[') ? value : parse(value, ...rest);
+
+/** An array parsed element by element (see keepingBounds). */
+const arrayOf = (element: (value: string) => unknown) => keepingBounds((value) => parseArray(value, element));
+
+// JSON.rawJSON and the reviver's source text (Node 21+), which TypeScript's lib does not know yet.
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+type Reviver = (key: string, value: unknown, context: { source?: string }) => unknown;
+/** A number a double would change (a bigint past 2^53, 1.10) written back as it was. */
+const exactNumbers: Reviver = (_key, value, { source }) =>
+  typeof value === 'number' && source !== undefined && String(value) !== source ? rawJSON(source) : value;
 
 /**
- * How `statement` parses what the drivers' defaults would change, by type oid; both drivers take it. As the
- * text PostgreSQL prints: timestamp, timestamptz and date (a Date would drop microseconds, or shift a date by
- * the process's time zone), interval (an object otherwise), bytea (a Buffer), and their arrays. Exact:
- * bigints (exactInt8), and arrays of bigints and of numerics (text elements), which stay arrays.
+ * A json or jsonb value: PostgreSQL's own text, to show as it is (its `null` is no SQL NULL, a json's
+ * repeated keys are kept), and in JSON output the value with every number as PostgreSQL wrote it.
+ */
+export class JsonValue {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+  toJSON(): unknown {
+    return JSON.parse(this.text, exactNumbers as Parameters<typeof JSON.parse>[1]);
+  }
+}
+const json = (value: string) => new JsonValue(value);
+
+/**
+ * How `statement` parses what the drivers' defaults would change, by type oid; both drivers take it, and
+ * wrap their own parsers of the other types in keepingBounds. As the text PostgreSQL prints: timestamp,
+ * timestamptz and date (a Date would drop microseconds, or shift a date by the process's time zone),
+ * interval (an object otherwise), bytea (a Buffer), and their arrays. Exact: bigints (exactInt8), arrays of
+ * bigints and of numerics (text elements), which stay arrays, and json and jsonb (JsonValue) and their arrays.
  */
 export const STATEMENT_PARSERS: Readonly<Record<number, (value: string) => unknown>> = {
   ...Object.fromEntries(
@@ -99,6 +125,10 @@ export const STATEMENT_PARSERS: Readonly<Record<number, (value: string) => unkno
   20: exactInt8,
   1016: arrayOf(exactInt8),
   1231: arrayOf(asText),
+  114: json,
+  3802: json,
+  199: arrayOf(json),
+  3807: arrayOf(json),
 };
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);

@@ -2,7 +2,7 @@
 // One connection: every session shares it, so a session's release never closes anything.
 import { PGlite, type QueryOptions } from '@electric-sql/pglite';
 import { ConfigError } from '../config.ts';
-import { type Database, type Session, STATEMENT_PARSERS } from './database.ts';
+import { type Database, keepingBounds, type Session, STATEMENT_PARSERS } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations } from './migrations.ts';
 import { lockDirectory, makeDirectory } from './pglite-dir.ts';
@@ -58,7 +58,14 @@ export async function openPglite(dir: string | null): Promise<Database> {
     lost: never,
     query,
     // PGlite's query() always takes the extended protocol: one statement.
-    statement: (text) => query(text, [], { parsers: STATEMENT_PARSERS, rowMode: 'array' }),
+    // PGlite's own parsers, array types included once it has read them, taken when the statement runs.
+    statement: (text) => {
+      const own = Object.entries(client.parsers).map(([oid, parse]) => [oid, keepingBounds(parse)]);
+      return query(text, [], {
+        parsers: { ...Object.fromEntries(own), ...STATEMENT_PARSERS },
+        rowMode: 'array',
+      });
+    },
     async copyFrom(target, rows) {
       if (rows.length === 0) return;
       await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows.join('')]) });

@@ -2,7 +2,13 @@
 import type pg from 'pg';
 import { abortReason } from '../wecom/abort.ts';
 import { copyRows } from './copy.ts';
-import { type Database, type QueryResult, type Session, STATEMENT_PARSERS } from './database.ts';
+import {
+  type Database,
+  keepingBounds,
+  type QueryResult,
+  type Session,
+  STATEMENT_PARSERS,
+} from './database.ts';
 import { drizzleModule } from './drizzle.ts';
 import { applyMigrations, MIGRATION_PATIENCE, type MigrationPatience } from './migrations.ts';
 import { createPool, typeParser } from './pool.ts';
@@ -33,7 +39,7 @@ function result<R>(r: pg.QueryResult): QueryResult<R> {
 
 /** The pool's parsers, but for what Session.statement keeps exact. */
 const statementParser = ((oid: number, format?: 'text' | 'binary') =>
-  STATEMENT_PARSERS[oid] ?? typeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'];
+  STATEMENT_PARSERS[oid] ?? keepingBounds(typeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'];
 
 function wrapClient(client: pg.PoolClient): Session {
   const lost = new AbortController();

@@ -165,6 +165,25 @@ export async function expectFaithfulValues(env: Record<string, string>): Promise
       num: ['12345678901234567890.5', '0.1000000000000000000001'],
     },
   ]);
+  // json and jsonb as PostgreSQL prints them in the table (its null is no SQL NULL, repeated keys stay), and
+  // in JSON with their numbers exact; an array with explicit bounds of any element type keeps them.
+  const jsonQuery = `select row_to_json(t) as j, '{"a":1,"a":2}'::json as d, 'null'::jsonb as jn, null::jsonb as sn,
+                            '{"b": [1, 2.50]}'::jsonb as jb, '[0:1]={10,20}'::int[] as a, '[0:1]={x,y}'::text[] as t
+                     from (select 9007199254740993::int8 as id, 1.10::numeric as amount) t`;
+  const jsonTable = await runCli(['sql', jsonQuery], env);
+  expect(jsonTable.stdout.split('\n')[2]!.trim().split(/ {2,}/)).toEqual([
+    '{"id":9007199254740993,"amount":1.10}',
+    '{"a":1,"a":2}',
+    'null',
+    'NULL',
+    '{"b": [1, 2.50]}',
+    '[0:1]={10,20}',
+    '[0:1]={x,y}',
+  ]);
+  const jsonOut = await runCli(['sql', jsonQuery, '--json'], env);
+  expect(jsonOut.stdout).toBe(
+    '[{"j":{"id":9007199254740993,"amount":1.10},"d":{"a":2},"jn":null,"sn":null,"jb":{"b":[1,2.50]},"a":"[0:1]={10,20}","t":"[0:1]={x,y}"}]\n',
+  );
   // The last line: on PGlite a line before says which database is used.
   const refused = async (query: string, ...options: string[]) => {
     const { code, stdout, stderr } = await runCli(['sql', query, ...options], env);
