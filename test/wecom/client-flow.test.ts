@@ -229,6 +229,29 @@ describe('45033 and the attempts of a call', () => {
     expect(client.stats().retries.get_chain_group).toBe(4);
   });
 
+  it('ends a call refused for ever while other calls keep raising the cap again', async () => {
+    server = await startWecom({
+      get_chain_group: () => errcode(45033),
+      get_chain_list: () => ({ json: { errcode: 0, chains: [] }, delayMs: 2 }),
+    });
+    client = testClient(server, { concurrency: 4, maxAttempts: 2 });
+    const refused = client.getChainGroups('c');
+    let settled = false;
+    const ended = refused.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // Calls that succeed all along: each `cap` of them raises the cap the refusals lower.
+    while (!settled) await client.getChainList();
+    await ended;
+    await expect(refused).rejects.toMatchObject({ errcode: 45033 });
+    // At most as many free retries as the configured cap (4; 3 if one came at a cap of 1 and was an
+    // attempt), then the call's two attempts.
+    const sent = calls(server, 'get_chain_group').length;
+    expect(sent).toBeGreaterThanOrEqual(5);
+    expect(sent).toBeLessThanOrEqual(6);
+  });
+
   it('lets a call refused more times than its attempts succeed while the cap comes down', async () => {
     server = await startWecom({
       get_chain_group: (_req, nth) => (nth <= 5 ? errcode(45033) : ok({ groups: [] })),
