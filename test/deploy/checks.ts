@@ -639,6 +639,9 @@ export function deploymentProblems(
   if (cron === undefined) p('SYNC_CRON is not set');
   else if (![5, 6].includes(cronFields(cron))) p(`SYNC_CRON "${cron}" is not a cron expression`);
   if (envValue(c, 'SYNC_TZ', env) === undefined) p('SYNC_TZ is not set');
+  // A setting in the container's env overrides the ConfigMap's: an overlay changing it there changes nothing.
+  for (const name of ['SYNC_CRON', 'SYNC_TZ'])
+    if (objects(c?.env).some((e) => e.name === name)) p(`${name} is in env, overriding the ConfigMap's`);
 
   // Annotation keys contain dots: index them directly, not through at().
   const annotations = at(spec, 'template.metadata.annotations');
@@ -649,6 +652,10 @@ export function deploymentProblems(
 
   const service = services.find((s) => selects(at(s, 'spec.selector'), podLabels));
   if (!service) p('no Service selects its pods');
+  else if (at(service, 'spec.publishNotReadyAddresses') !== true)
+    p(
+      `Service ${String(at(service, 'metadata.name'))} drops the pod while not ready: no metrics in an outage`,
+    );
   else if (
     !objects(at(service, 'spec.ports')).some(
       (sp) => sp.targetPort === 'metrics' || sp.targetPort === metricsPort,

@@ -150,6 +150,11 @@ function envEntry(doc: Obj, containerPath: string, name: string): Obj {
   return entry;
 }
 
+function without(settings: Record<string, string>, name: string): Record<string, string> {
+  const { [name]: _gone, ...rest } = settings;
+  return rest;
+}
+
 function withEnv(doc: Obj | undefined, containerPath: string, name: string, value: string): Obj {
   const copy = structuredClone(doc ?? {});
   const list = at(copy, `${containerPath}.env`) as Obj[];
@@ -449,28 +454,33 @@ const deploymentCases: Case[] = [
   ],
   [
     'no SYNC_CRON',
-    () => {
-      const copy = structuredClone(deployment ?? {});
-      const list = at(copy, `${DEP}.env`) as Obj[];
-      list.splice(list.indexOf(envEntry(copy, DEP, 'SYNC_CRON')), 1);
-      return deploymentProblems(copy, services, env);
-    },
-    'SYNC_CRON',
+    () => deploymentProblems(deployment, services, without(env, 'SYNC_CRON')),
+    'SYNC_CRON is not set',
   ],
   [
     'a bad SYNC_CRON',
-    () => deploymentProblems(withEnv(deployment, DEP, 'SYNC_CRON', 'hourly'), services, env),
+    () => deploymentProblems(deployment, services, { ...env, SYNC_CRON: 'hourly' }),
     'SYNC_CRON',
   ],
   [
     'no SYNC_TZ',
-    () => {
-      const copy = structuredClone(deployment ?? {});
-      const list = at(copy, `${DEP}.env`) as Obj[];
-      list.splice(list.indexOf(envEntry(copy, DEP, 'SYNC_TZ')), 1);
-      return deploymentProblems(copy, services, env);
-    },
-    'SYNC_TZ',
+    () => deploymentProblems(deployment, services, without(env, 'SYNC_TZ')),
+    'SYNC_TZ is not set',
+  ],
+  [
+    'SYNC_TZ in the env, over the ConfigMap',
+    () => deploymentProblems(withEnv(deployment, DEP, 'SYNC_TZ', 'UTC'), services, env),
+    "SYNC_TZ is in env, overriding the ConfigMap's",
+  ],
+  [
+    'a metrics Service without the pods that are not ready',
+    () =>
+      deploymentProblems(
+        deployment,
+        services.map((s) => edited(s, 'spec.publishNotReadyAddresses', REMOVE)),
+        env,
+      ),
+    'no metrics in an outage',
   ],
   [
     'no scrape annotation',
