@@ -21,3 +21,10 @@ it('keeps at most MAX_ERROR_KEYS errcodes and other per endpoint, however many r
   expect(values.find((v) => v.labels.errcode === 'other')?.value).toBe(2 * MAX_ERROR_KEYS);
   expect(values.reduce((sum, v) => sum + v.value, 0)).toBe(3 * MAX_ERROR_KEYS);
 });
+
+it('has a runs_total series at 0 for every outcome before any run, so the first one is an increase', async () => {
+  const metrics = new SyncMetrics({ processMetrics: false });
+  const text = await metrics.registry.metrics();
+  for (const status of ['succeeded', 'partial', 'failed', 'aborted'])
+    expect(text).toContain(`wecom_sync_runs_total{status="${status}"} 0`);
+});
