@@ -19,9 +19,10 @@ COPY package.json ./
 COPY migrations ./migrations
 COPY src ./src
 # Every module stripped of its types and compiled ahead: a sync then never loads Node's TypeScript
-# stripper (~10 MB of peak memory, 0.15 s of start-up). Node keys the cache by the node flags and the
-# user id, so it is filled with the ENTRYPOINT's flags as the user that runs (node, uid 1000, as the
-# Kubernetes manifests run it). Read-only at run time, which is all it needs.
+# stripper (~10 MB of peak memory, 0.15 s of start-up). Node keys the cache by its version, the V8 flags
+# that change compiled code (not the heap sizes: measured) and the user id, so it is filled with the
+# ENTRYPOINT's flags, whatever they become, as the user that runs (node, uid 1000, as the Kubernetes
+# manifests run it). Read-only at run time, which is all it needs.
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
 RUN mkdir .node-compile-cache && chown node:node .node-compile-cache
 # No secrets in the image: configuration comes from the environment at run time.

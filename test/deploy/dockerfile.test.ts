@@ -1,6 +1,7 @@
-// The Dockerfile, shebang and npm scripts start Node the same way. Node keys its compile cache by the node
-// flags and the user id, so the image's cache is only ever read when it was filled with the ENTRYPOINT's
-// flags, as the user the image runs as; a drift would not fail anything, only cost the memory it saves.
+// The Dockerfile, shebang and npm scripts start Node the same way. Node keys its compile cache by the V8
+// flags that change compiled code (the heap sizes do not) and the user id, so the image's cache is filled
+// with the ENTRYPOINT's flags, whatever they become, as the user the image runs as; a drift would not fail
+// anything, only cost the memory it saves.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
