@@ -43,7 +43,9 @@ export class MigrationLockError extends Error {
 }
 
 // SQLSTATE lock_not_available: lock_timeout expired.
-const LOCK_NOT_AVAILABLE = '55P03';
+/** Waits that another session's locks cut short: its lock timeout, or a deadlock that PostgreSQL broke by
+ * failing the migration (deadlock_timeout, 1 s by default, comes before a longer lock timeout). */
+const LOCK_WAIT_FAILED = new Set(['55P03', '40P01']);
 
 export interface MigrationResult {
   applied: number;
@@ -120,7 +122,7 @@ async function applyPatiently(
       });
       return;
     } catch (err) {
-      if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      if (!LOCK_WAIT_FAILED.has((err as { code?: string }).code ?? '')) throw err;
       if (attempt >= patience.attempts) throw new MigrationLockError(tag, patience, { cause: err });
     }
     await sleep(patience.pauseMs, signal);

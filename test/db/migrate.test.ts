@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate as commandMigrate } from '../../src/cli/database.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { ShutdownRequested } from '../../src/cli/shutdown.ts';
@@ -102,6 +102,42 @@ describe('migrations', () => {
       expect(await patient.migrate()).toEqual({ applied: 1, unknown: 0 });
     } finally {
       reader.release();
+    }
+  });
+
+  it('try again after a deadlock with a session using the tables, as after a lock timeout', async () => {
+    const db = await fresh();
+    await db.database.migrate();
+    // 0008 pending again: it reads chain_groups to define group_tree anew, then takes group_tree.
+    await db.pool.query(
+      'delete from wecom.__drizzle_migrations where created_at = (select max(created_at) from wecom.__drizzle_migrations)',
+    );
+    // A lock timeout longer than deadlock_timeout (1 s): PostgreSQL reports the cycle as a deadlock first.
+    const patient = postgresDatabase(db.pool, {
+      migrationPatience: { lockTimeoutMs: 10_000, attempts: 3, pauseMs: 10 },
+    });
+    const other = await db.pool.connect();
+    try {
+      // Another session has read group_tree in its transaction (an older job, say)...
+      await other.query('begin');
+      await other.query('select count(*) from wecom.group_tree');
+      const migrating = patient.migrate();
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+             where not l.granted and l.relation = 'wecom.group_tree'::regclass and a.datname = current_database()`,
+          );
+          expect(rows[0].n).toBe(1);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      // ...and now needs chain_groups, which the migration has read: a cycle, which costs the migration its try.
+      await other.query('lock table wecom.chain_groups in access exclusive mode');
+      await other.query('commit');
+      expect(await migrating).toEqual({ applied: 1, unknown: 0 });
+    } finally {
+      other.release();
     }
   });
 
