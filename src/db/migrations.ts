@@ -42,9 +42,9 @@ export class MigrationLockError extends Error {
   }
 }
 
-// SQLSTATE lock_not_available: lock_timeout expired.
-/** Waits that another session's locks cut short: its lock timeout, or a deadlock that PostgreSQL broke by
- * failing the migration (deadlock_timeout, 1 s by default, comes before a longer lock timeout). */
+// The SQLSTATEs of a lock wait cut short: lock_not_available (lock_timeout expired), and deadlock_detected
+// (PostgreSQL broke a cycle with another session by failing the migration: deadlock_timeout, 1 s by default,
+// comes before the longer lock timeout).
 const LOCK_WAIT_FAILED = new Set(['55P03', '40P01']);
 
 export interface MigrationResult {
