@@ -1,7 +1,6 @@
 // Configuration comes from the environment, is parsed once at start-up, and is read-only afterwards.
 // Each problem is reported as one line naming the variable, before any work starts.
-import { createPrivateKey } from 'node:crypto';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { databaseUrlProblem } from './database-url.ts';
 import type { DatabaseConfig } from './db/database.ts';
 import type { WecomClientOptions } from './wecom/client.ts';
 
@@ -161,58 +160,11 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-// Files the URL may name for TLS. node-postgres reads them only when it connects, and a missing one then
-// surfaces as a bare ENOENT with a stack trace.
-const TLS_FILES = ['sslcert', 'sslkey', 'sslrootcert'] as const;
-
 export function parseDatabaseUrl(env: Env): string {
   const raw = url('DATABASE_URL', required(env, 'DATABASE_URL'), ['postgres:', 'postgresql:']);
-  const parsed = new URL(raw);
-  checkPort(parsed, env);
-  for (const name of TLS_FILES) {
-    const file = parsed.searchParams.get(name);
-    if (file === null || file === 'system') continue; // sslrootcert=system: the system's trust store
-    try {
-      accessSync(file, constants.R_OK);
-    } catch (err) {
-      throw new ConfigError(
-        'DATABASE_URL',
-        `${name} ${quoted(file)} cannot be read (${(err as NodeJS.ErrnoException).code})`,
-      );
-    }
-  }
-  const key = parsed.searchParams.get('sslkey');
-  if (key !== null) checkPrivateKey(key);
+  const problem = databaseUrlProblem(raw, env.PGPORT);
+  if (problem) throw new ConfigError(problem.variable, problem.message);
   return raw;
-}
-
-/**
- * node-postgres takes the port from `?port=`, else from the URL, else from PGPORT, and reads it with
- * parseInt. One out of range makes the socket throw inside the driver, where no caller hears of it: the
- * command would never finish.
- */
-function checkPort(parsed: URL, env: Env): void {
-  const fromUrl = parsed.searchParams.get('port') || parsed.port;
-  const [name, raw] = fromUrl ? ['DATABASE_URL', fromUrl] : ['PGPORT', env.PGPORT];
-  if (!raw) return;
-  const port = Number.parseInt(raw, 10);
-  if (!(port >= 1 && port <= 65_535))
-    throw new ConfigError(name, `port must be between 1 and 65535, got ${quoted(raw)}`);
-}
-
-/** node-postgres cannot pass a passphrase: an encrypted key, or no key at all, fails in the TLS handshake. */
-function checkPrivateKey(file: string): void {
-  const pem = readFileSync(file, 'latin1');
-  try {
-    createPrivateKey(pem);
-  } catch {
-    // PKCS#8's header, or the traditional format's; OpenSSL's error codes for either vary by version.
-    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4, *ENCRYPTED/.test(pem);
-    throw new ConfigError(
-      'DATABASE_URL',
-      `sslkey ${quoted(file)} ${encrypted ? 'is encrypted, and node-postgres cannot decrypt it: give it a decrypted copy' : 'is not a PEM private key'}`,
-    );
-  }
 }
 
 /** DATABASE_URL set means a real server, always; unset means the embedded PGlite under PGLITE_DIR. */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +98,27 @@ describe('parseConfig', () => {
       'DATABASE_URL: port must be between 1 and 65535, got "abc"',
     ],
     [{ DATABASE_URL: 'postgres://h/db', PGPORT: '0' }, 'PGPORT: port must be between 1 and 65535, got "0"'],
+    // Of a parameter given twice node-postgres takes the last: so does the check.
+    [
+      { DATABASE_URL: 'postgres://h/db?port=5432&port=99999' },
+      'DATABASE_URL: port must be between 1 and 65535, got "99999"',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/db?sslrootcert=/etc/hostname&sslrootcert=/nonexistent/ca.pem' },
+      'DATABASE_URL: sslrootcert "/nonexistent/ca.pem" cannot be read (ENOENT)',
+    ],
+    [
+      { DATABASE_URL: `postgres://h/db?sslrootcert=${tmpdir()}` },
+      `DATABASE_URL: sslrootcert "${tmpdir()}" is not a file`,
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/db?sslmode=verify-full&sslrootcert=system' },
+      "DATABASE_URL: sslrootcert=system is libpq's; node-postgres would read a file of that name: leave sslrootcert out for Node's trust store",
+    ],
+    [
+      { DATABASE_URL: 'postgres://u:p%ffx@h/db' },
+      'DATABASE_URL: the user name or password is not valid percent-encoding (a % must be written %25)',
+    ],
     ...[
       ['undici', 'undici'],
       ['http,fetch', 'fetch'],
@@ -163,6 +185,40 @@ describe('parseConfig', () => {
     const withKey = (key: string) => ({
       ...base,
       DATABASE_URL: `postgres://h/db?sslmode=verify-full&sslkey=${key}`,
+    });
+
+    it('with a certificate that is not one, or not its pair, is refused in one line', () => {
+      const certFor = (name: string) => {
+        const key = join(dir, `${name}.key`);
+        const cert = join(dir, `${name}.crt`);
+        execFileSync(
+          'openssl',
+          ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'].concat([
+            '-keyout',
+            key,
+            '-out',
+            cert,
+            '-days',
+            '1',
+            '-subj',
+            `/CN=${name}`,
+          ]),
+          { stdio: 'ignore' },
+        );
+        return { key, cert };
+      };
+      const [a, b] = [certFor('a'), certFor('b')];
+      const url = (cert: string, key: string) => ({
+        ...base,
+        DATABASE_URL: `postgres://h/db?sslmode=verify-full&sslcert=${cert}&sslkey=${key}`,
+      });
+      expect(problem(url(garbage, a.key))).toBe(
+        `DATABASE_URL: sslcert "${garbage}" is not a PEM certificate`,
+      );
+      expect(problem(url(b.cert, a.key))).toBe(
+        "DATABASE_URL: sslcert and sslkey are not a pair: the key is another certificate's",
+      );
+      expect(parseConfig(url(a.cert, a.key)).database).toMatchObject({ driver: 'postgres' });
     });
 
     it('is refused in one line naming the file, and a plain key is taken', () => {
