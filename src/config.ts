@@ -86,6 +86,15 @@ function url(name: string, raw: string, protocols: readonly string[]): string {
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
   }
+  try {
+    // Its clients decode them, and a stray % throws there: on every push, or at every connection.
+    decodeURIComponent(parsed.username + parsed.password);
+  } catch {
+    throw new ConfigError(
+      name,
+      'the user name or password is not valid percent-encoding (a % must be written %25)',
+    );
+  }
   return raw;
 }
 
@@ -178,9 +187,10 @@ export function parseDatabase(env: Env): DatabaseConfig {
 }
 
 // Node's debug output for these prints every request's URL, and WeCom's carry the corp secret or an access
-// token (net's also prints a Pushgateway URL's password). Only Node reads NODE_DEBUG, at start-up: the job
+// token (net's also prints a Pushgateway URL's password; stream's, the first bytes of every answer read, a
+// token's included). Only Node reads NODE_DEBUG, at start-up: the job
 // cannot turn it off, so it refuses to start.
-const LEAKY_DEBUG = ['undici', 'fetch', 'net'];
+const LEAKY_DEBUG = ['undici', 'fetch', 'net', 'stream'];
 
 function checkNodeDebug(env: Env): void {
   const raw = env.NODE_DEBUG;

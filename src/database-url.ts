@@ -70,7 +70,7 @@ function tlsProblem(param: (name: string) => string | null): string | null {
   return null;
 }
 
-/** What node-postgres's own parser refuses: a user name or password that is not percent-encoding, say. */
+/** What node-postgres's own parser refuses: a database name that is not percent-encoding, say. */
 function parseProblem(raw: string): string | null {
   try {
     parse(raw);
@@ -78,7 +78,7 @@ function parseProblem(raw: string): string | null {
   } catch (err) {
     // Its messages hold no part of the URL (a URIError says only "URI malformed").
     return err instanceof URIError
-      ? 'the user name or password is not valid percent-encoding (a % must be written %25)'
+      ? 'a part of it is not valid percent-encoding (a % must be written %25)'
       : `node-postgres cannot use it: ${(err as Error).message}`;
   }
 }

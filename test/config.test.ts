@@ -119,12 +119,21 @@ describe('parseConfig', () => {
       { DATABASE_URL: 'postgres://u:p%ffx@h/db' },
       'DATABASE_URL: the user name or password is not valid percent-encoding (a % must be written %25)',
     ],
+    [
+      { DATABASE_URL: 'postgres://h/d%ffb' },
+      'DATABASE_URL: a part of it is not valid percent-encoding (a % must be written %25)',
+    ],
+    [
+      { PUSHGATEWAY_URL: 'http://u:pa%zzss@gw:9091' },
+      'PUSHGATEWAY_URL: the user name or password is not valid percent-encoding (a % must be written %25)',
+    ],
     ...[
       ['undici', 'undici'],
       ['http,fetch', 'fetch'],
       ['NET', 'net'],
       ['und*', 'undici'],
       ['*', 'undici'],
+      ['stream', 'stream'],
     ].map(([value, name]): [Record<string, string>, string] => [
       { NODE_DEBUG: value! },
       `NODE_DEBUG: enables Node's ${name} debug output, which would print the corp secret or access tokens: unset it`,

@@ -22,9 +22,23 @@ export class Redactor {
     let out = text;
     for (const secret of [this.#secret, ...this.#tokens]) {
       if (secret === '') continue;
-      // Also as it appears inside a URL, should the server echo its request line.
-      out = out.replaceAll(secret, '[redacted]').replaceAll(encodeURIComponent(secret), '[redacted]');
+      for (const form of echoes(secret)) out = out.replaceAll(form, '[redacted]');
     }
     return out;
   }
+}
+
+/**
+ * The forms a server echoing a credential may give it: as sent, inside a URL (its request line), and inside
+ * a JSON string (its request body), with non-ASCII escaped or not, and `/` as `\/` (as PHP writes it).
+ */
+function echoes(secret: string): Set<string> {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const ascii = json.replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return new Set(
+    [secret, encodeURIComponent(secret), json, ascii].flatMap((form) => [form, form.replaceAll('/', '\\/')]),
+  );
 }

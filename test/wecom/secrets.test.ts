@@ -132,4 +132,16 @@ describe('Redactor', () => {
     redactor.addToken('T1');
     expect(redactor.scrub('x a+b/c= y a%2Bb%2Fc%3D z T1')).toBe('x [redacted] y [redacted] z [redacted]');
   });
+
+  it('scrubs a secret echoed inside a JSON string, however the server escaped it', () => {
+    const redactor = new Redactor('S"q\\/é😀');
+    // As JSON.stringify writes it; with non-ASCII as \u escapes; and with / as \/, as PHP writes it.
+    for (const echoed of [
+      String.raw`{"corpsecret":"S\"q\\/é😀"}`,
+      String.raw`{"corpsecret":"S\"q\\/\u00e9\ud83d\ude00"}`,
+      String.raw`{"corpsecret":"S\"q\\\/\u00e9\ud83d\ude00"}`,
+    ]) {
+      expect(redactor.scrub(`errmsg: ${echoed}`)).toBe('errmsg: {"corpsecret":"[redacted]"}');
+    }
+  });
 });
