@@ -4,7 +4,7 @@ import type { Chain, CorpDetail, CorpInfoRequest, CorpPage, Group } from '../wec
 
 export interface ChainApi {
   getChainList(): Promise<Chain[]>;
-  getChainGroups(chainId: string): Promise<Group[]>;
+  getChainGroups(chainId: string, signal?: AbortSignal): Promise<Group[]>;
   listCorps(
     req: { chainId: string; groupid: number | null; cursor: string; limit: number },
     signal?: AbortSignal,

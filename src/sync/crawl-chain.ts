@@ -73,7 +73,10 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
   }
   // A group listed twice is crawled and stored once, as its last listing says: stored twice, it would fail
   // the chain's merge (a row cannot be upserted twice in one statement) on every run.
-  const listed = new Map((await ctx.api.getChainGroups(chain.chainId)).map((g) => [g.groupid, g]));
+  const tree = await ctx.api.getChainGroups(chain.chainId, ctx.signal);
+  // Stopped meanwhile (another chain's error that ends the run): started, it would count, and take a session.
+  ctx.signal.throwIfAborted();
+  const listed = new Map(tree.map((g) => [g.groupid, g]));
   // The root group (id 1) is usually not listed; its corps are asked for by leaving groupid out. Listed or
   // not, it is not stored: the tables and views know it as the parent (1) of the top-level groups, and a
   // row of its own would put every group one level deeper.

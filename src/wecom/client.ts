@@ -135,8 +135,8 @@ export class WecomClient {
     return this.#call('get_chain_list', null, chainListSchema);
   }
 
-  getChainGroups(chainId: string): Promise<Group[]> {
-    return this.#call('get_chain_group', { chain_id: chainId }, groupListSchema);
+  getChainGroups(chainId: string, signal?: AbortSignal): Promise<Group[]> {
+    return this.#call('get_chain_group', { chain_id: chainId }, groupListSchema, signal);
   }
 
   /** One page of the corps directly in a group; groupid null lists the root. Pending corps included. */

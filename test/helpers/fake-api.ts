@@ -28,6 +28,8 @@ export class FakeApi implements ChainApi {
   #detailsInFlight = 0;
   /** Return a page to replace the real one, throw to fail the call, or undefined to answer normally. */
   onList: (req: ListReq, real: CorpPage) => CorpPage | undefined = () => undefined;
+  /** Awaited before a chain's groups are answered, with the call's signal. */
+  beforeGroups: (chainId: string, signal?: AbortSignal) => Promise<void> = async () => {};
   /** Awaited before each listing is answered: holds the crawl at a listing until the test lets it go on. */
   beforeList: (req: ListReq) => Promise<void> = async () => {};
 
@@ -46,8 +48,9 @@ export class FakeApi implements ChainApi {
     return this.chains.map((c) => c.chain);
   }
 
-  async getChainGroups(chainId: string): Promise<Group[]> {
+  async getChainGroups(chainId: string, signal?: AbortSignal): Promise<Group[]> {
     this.calls.push({ endpoint: 'get_chain_group', args: chainId });
+    await this.beforeGroups(chainId, signal);
     return this.#chain(chainId).groups;
   }
 

@@ -162,7 +162,7 @@ export function interceptCrawl(
   };
   crawl.api = {
     getChainList: () => client.getChainList(),
-    getChainGroups: (chainId) => client.getChainGroups(chainId),
+    getChainGroups: (chainId, signal) => client.getChainGroups(chainId, signal),
     listCorps: async (req, signal) => {
       beforeListing();
       const page = await client.listCorps(req, signal);

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupSlots } from '../../src/sync/group-slots.ts';
 import { type RunOutcome, runSync } from '../../src/sync/run.ts';
-import { WecomApiError } from '../../src/wecom/errors.ts';
+import { WecomApiError, WecomRefusedError } from '../../src/wecom/errors.ts';
 import { corpKey, MAX_STORED_ID_BYTES } from '../../src/wecom/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { corpsFor, FakeApi, type FakeChain } from '../helpers/fake-api.ts';
@@ -266,6 +266,25 @@ describe('crawler paging and failures', () => {
     expect(outcome.status).toBe('succeeded');
     expect(await storedKeys('a')).not.toContain(corpKey(gone));
     expect(outcome.stats.rows.chain_corps.removed).toBe(1);
+  });
+
+  it("stops another chain's get_chain_group at once when a chain's error ends the run", async () => {
+    // Chain a is refused as a whole app would be (48002); chain b's tree is slow (a 45009 pause, say).
+    api.onList = (req) => {
+      if (req.chainId === 'a') throw new WecomRefusedError('get_chain_corpinfo_list', 48002, 'api forbidden');
+      return undefined;
+    };
+    api.beforeGroups = (chainId, signal) =>
+      chainId === 'b'
+        ? new Promise((_resolve, reject) =>
+            signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+          )
+        : Promise.resolve();
+    // Without the signal reaching it, b's call would never end, and neither would the run.
+    const outcome = await sync();
+    expect(outcome.status).toBe('failed');
+    expect(outcome.fatal).toBeInstanceOf(WecomRefusedError);
+    expect(outcome.stats.chains).toMatchObject({ listed: 2, started: 1 });
   });
 
   it('ends failed, changing nothing, when no chain can be crawled', async () => {
