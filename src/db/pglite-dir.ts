@@ -9,10 +9,10 @@ import {
   renameSync,
   rmSync,
   statSync,
-  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../config.ts';
 
 /** Another process has the embedded database open: two PostgreSQL instances on one directory corrupt it. */
@@ -71,6 +71,11 @@ interface Holder {
   pid: number;
   /** /proc/self/ns/pid: a container has a namespace of its own, where the pid of its first process is 1. */
   namespace: string;
+  /**
+   * The kernel's boot id: the host's first namespace has the same name on every host and after a reboot,
+   * where a pid names another process (or none). Absent from the files of earlier versions.
+   */
+  boot?: string;
   /** Tells this holder's file from a later one's, which may have the same pid and namespace. */
   nonce: string;
 }
@@ -78,18 +83,18 @@ interface Holder {
 /**
  * Claims `dir` for this process, as PostgreSQL's postmaster.pid does for a server's data directory, and
  * returns the release. A lock whose process is gone (killed with -9, say) is taken over: at once when it was
- * a process of this PID namespace, else once its holder has stopped touching it (see STALE_MS).
+ * a process of this PID namespace and this boot, else once its holder has stopped touching it (see STALE_MS).
  */
-export function lockDirectory(dir: string): () => void {
+export function lockDirectory(dir: string, touchMs = TOUCH_MS): () => void {
   const file = join(dir, LOCK_FILE);
-  const mine: Holder = { pid: process.pid, namespace: pidNamespace(), nonce: randomUUID() };
+  const mine: Holder = { pid: process.pid, namespace: pidNamespace(), boot: bootId(), nonce: randomUUID() };
   const record = JSON.stringify(mine);
   for (;;) {
-    if (create(file, record)) return hold(file, record);
+    if (create(file, record)) return hold(file, record, touchMs);
     const found = readIfThere(file);
     if (found === null) continue;
     const holder = parse(found.text, mine.namespace);
-    if (holder?.namespace === mine.namespace) {
+    if (holder?.namespace === mine.namespace && (holder.boot ?? mine.boot) === mine.boot) {
       // In this namespace a pid is this process's alone: a file with it is a dead process's.
       if (holder.pid !== process.pid && isAlive(holder.pid)) {
         throw new DatabaseInUseError(resolve(dir), `process ${holder.pid}`);
@@ -135,19 +140,35 @@ function create(file: string, record: string): boolean {
   }
 }
 
+// Touches the file while it is this process's. A worker thread: PGlite runs on the main one, and a statement
+// of minutes there (an analyst's query, a large merge) would hold up a timer of its, and another container
+// would take a live holder's file over.
+const TOUCHER = `
+const { workerData: { file, record, touchMs } } = require('node:worker_threads');
+const { readFileSync, utimesSync } = require('node:fs');
+setInterval(() => {
+  try {
+    if (readFileSync(file, 'utf8') === record) utimesSync(file, new Date(), new Date());
+  } catch {} // tried again at the next touch
+}, touchMs);`;
+
 /** The release of a file this process created, which it touches while it holds it. */
-function hold(file: string, record: string): () => void {
-  const touch = setInterval(() => {
-    try {
-      if (readIfThere(file)?.text === record) utimesSync(file, new Date(), new Date());
-    } catch {
-      // Tried again at the next touch.
-    }
-  }, TOUCH_MS);
-  touch.unref();
-  return () => {
-    clearInterval(touch);
+function hold(file: string, record: string, touchMs: number): () => void {
+  const toucher = new Worker(TOUCHER, { eval: true, workerData: { file, record, touchMs } });
+  toucher.unref();
+  let held = true;
+  const letGo = () => {
+    if (!held) return;
+    held = false;
+    void toucher.terminate();
     release(file, record);
+  };
+  // A command a signal stops exits there and then (process.exit): its lock goes with it, or the next
+  // container would wait STALE_MS for it.
+  process.once('exit', letGo);
+  return () => {
+    process.off('exit', letGo);
+    letGo();
   };
 }
 
@@ -204,6 +225,14 @@ function parse(text: string, namespace: string): Holder | null {
     return Number.isInteger(holder.pid) && typeof holder.namespace === 'string' ? holder : null;
   } catch {
     return null;
+  }
+}
+
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseInUseError, lockDirectory } from '../../src/db/pglite-dir.ts';
 
 describe('lockDirectory', () => {
@@ -87,17 +87,43 @@ describe('lockDirectory', () => {
     lockDirectory(dir)();
   });
 
-  it('touches its file while it holds it, so others can tell it is alive', () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  it('touches its file while it holds it, even while the main thread is busy (a long PGlite query)', () => {
+    const release = lockDirectory(dir, 50);
     try {
-      const release = lockDirectory(dir);
       untouchedFor(100);
-      vi.advanceTimersByTime(15_000);
-      expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(60_000);
-      release();
+      // The main thread blocked for 600 ms, as by a statement running in PGlite's WASM.
+      const blockedAt = Date.now();
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+      expect(statSync(file).mtimeMs).toBeGreaterThan(blockedAt);
     } finally {
-      vi.useRealTimers();
+      release();
     }
+  });
+
+  it('judges a holder of this namespace on another boot (another host, a reboot) by its touches, not its pid', async () => {
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      // Its pid is alive here, but names another process than the one that wrote the file.
+      writeFileSync(file, JSON.stringify({ pid: other.pid, namespace, boot: 'another-boot', nonce: 'n' }));
+      untouchedFor(121);
+      lockDirectory(dir)();
+      expect(existsSync(file)).toBe(false);
+      // A dead pid, on another host just now: not taken over.
+      writeFileSync(file, JSON.stringify({ pid: 999_999_999, namespace, boot: 'another-boot', nonce: 'n' }));
+      expect(() => lockDirectory(dir)).toThrow(DatabaseInUseError);
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+  });
+
+  it('lets go of its file when the process exits without releasing it (a stop signal, process.exit)', async () => {
+    const module = new URL('../../src/db/pglite-dir.ts', import.meta.url).href;
+    const script = `import { lockDirectory } from ${JSON.stringify(module)}; lockDirectory(${JSON.stringify(dir)}); process.exit(9);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(9);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('releases only its own file', () => {
