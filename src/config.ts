@@ -183,7 +183,11 @@ export function parseDatabase(env: Env): DatabaseConfig {
   if (env.DATABASE_URL !== undefined && !env.DATABASE_URL.trim())
     throw new ConfigError('DATABASE_URL', 'is set but empty; unset it for the embedded database');
   if (env.DATABASE_URL !== undefined) return { driver: 'postgres', url: parseDatabaseUrl(env) };
-  return { driver: 'pglite', dir: env.PGLITE_DIR?.trim() || CONFIG_DEFAULTS.PGLITE_DIR };
+  const dir = env.PGLITE_DIR?.trim() || CONFIG_DEFAULTS.PGLITE_DIR;
+  // PGlite reads memory://, file:// and idb:// as its own: the data would go elsewhere than the lock, or nowhere.
+  if (dir.includes('://'))
+    throw new ConfigError('PGLITE_DIR', `must be a directory's path, not a URL: ${quoted(dir)}`);
+  return { driver: 'pglite', dir };
 }
 
 // Node's debug output for these prints every request's URL, and WeCom's carry the corp secret or an access

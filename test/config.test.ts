@@ -168,6 +168,12 @@ describe('parseConfig', () => {
       driver: 'pglite',
       dir: './data',
     });
+    // PGlite's own schemes would put the data elsewhere than the lock file, or only in memory.
+    for (const dir of ['memory://x', 'file:///var/lib/wcs']) {
+      expect(problem({ ...base, DATABASE_URL: undefined, PGLITE_DIR: dir } as never)).toBe(
+        `PGLITE_DIR: must be a directory's path, not a URL: "${dir}"`,
+      );
+    }
     expect(parseConfig(base).database).toEqual({ driver: 'postgres', url: base.DATABASE_URL });
   });
 

@@ -78,6 +78,9 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
       await session.query('rollback').catch(() => {});
       session.release();
     }
+    // A stop signal that came while PGlite ran the query (on this thread: its handler could not run) is handled
+    // on this turn of the event loop, before the result is printed: the exit is 9, as documented.
+    await new Promise((resolve) => setImmediate(resolve));
     process.stdout.write(values.json ? asJson(result) : asTable(result));
     return EXIT.ok;
   } finally {

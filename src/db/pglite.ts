@@ -1,5 +1,6 @@
 // The Database seam over PGlite: PostgreSQL compiled to WASM, in this process, persisted in a directory.
 // One connection: every session shares it, so a session's release never closes anything.
+import { realpathSync } from 'node:fs';
 import { PGlite, type QueryOptions } from '@electric-sql/pglite';
 import { ConfigError } from '../config.ts';
 import { type Database, keepingBounds, type Session, STATEMENT_PARSERS } from './database.ts';
@@ -33,8 +34,10 @@ export async function openPglite(dir: string | null): Promise<Database> {
     makeDirectory(dir);
     unlock = lockDirectory(dir);
   }
+  // PGlite cannot mount a directory by a symlink to it: the real path.
+  const dataDir = dir === null ? undefined : realpathSync(dir);
   // bigint columns (ids, groupids, order) stay well inside 2^53: numbers, as with node-postgres.
-  const client = new PGlite(dir ?? undefined, { parsers: { [INT8]: (v: string) => Number(v) } });
+  const client = new PGlite(dataDir, { parsers: { [INT8]: (v: string) => Number(v) } });
   try {
     await client.waitReady;
   } catch (err) {

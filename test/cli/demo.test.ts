@@ -1,5 +1,5 @@
 // The one-command experience: demo into the embedded database, then read it from another process.
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import {
   killLeftovers,
   logLines,
   runCli,
+  runCliWithPreload,
   startCli,
 } from '../helpers/cli.ts';
 
@@ -79,6 +80,33 @@ describe('demo and sql on the embedded database', () => {
     const report = JSON.parse(result.stdout);
     expect(report.chains).toHaveLength(2);
     expect(report.freshness[0]).toMatchObject({ upstream_corpid: 'wwdemo', last_run_status: 'succeeded' });
+  });
+
+  it('sql stopped while PGlite runs its query exits 9 once the query ends, printing nothing', async () => {
+    // PGlite runs a query on the process's one thread: the signal, sent as the query starts, waits for it.
+    // The ES module the program imports (a require would load PGlite's CommonJS build, another class).
+    const pglite = new URL('../../node_modules/@electric-sql/pglite/dist/index.js', import.meta.url).href;
+    const preload = `
+      const { PGlite } = await import(${JSON.stringify(pglite)});
+      const query = PGlite.prototype.query;
+      PGlite.prototype.query = function (text, ...rest) {
+        if (String(text).includes('wcs_sql_stopped')) process.kill(process.pid, 'SIGTERM');
+        return query.call(this, text, ...rest);
+      };`;
+    const result = await runCliWithPreload(['sql', 'select 1 as wcs_sql_stopped'], env, preload);
+    expect(result).toMatchObject({ code: 9, stdout: '' });
+    expect(result.stderr).toMatch(/wecom-chain-sync: stopped by SIGTERM\n$/);
+  });
+
+  it('opens the embedded database through a symlink to its directory', async () => {
+    const link = join(dir, 'link');
+    symlinkSync(env.PGLITE_DIR!, link);
+    const count = await runCli(['sql', 'select count(*)::int as n from wecom.chain_corps', '--json'], {
+      ...env,
+      PGLITE_DIR: link,
+    });
+    expect(count.code).toBe(0);
+    expect(JSON.parse(count.stdout)).toEqual([{ n: 600 }]);
   });
 
   it('on an embedded database never migrated, sql and report say to migrate, naming PGLITE_DIR', async () => {
