@@ -39,7 +39,8 @@ function tlsProblem(param: (name: string) => string | null): string | null {
     return "sslrootcert=system is libpq's; node-postgres would read a file of that name: leave sslrootcert out for Node's trust store";
   const text: Partial<Record<keyof typeof files, string>> = {};
   for (const [name, file] of Object.entries(files) as [keyof typeof files, string | null][]) {
-    if (file === null) continue;
+    // An empty one is none to node-postgres.
+    if (!file) continue;
     try {
       if (!statSync(file).isFile()) return `${name} ${quoted(file)} is not a file`;
       text[name] = readFileSync(file, 'latin1');

@@ -234,6 +234,8 @@ describe('parseConfig', () => {
         "DATABASE_URL: sslcert and sslkey are not a pair: the key is another certificate's",
       );
       expect(parseConfig(url(a.cert, a.key)).database).toMatchObject({ driver: 'postgres' });
+      // An empty parameter names no file, to node-postgres as here.
+      expect(parseConfig(url('', '')).database).toMatchObject({ driver: 'postgres' });
     });
 
     it('is refused in one line naming the file, and a plain key is taken', () => {
