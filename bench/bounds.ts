@@ -21,6 +21,8 @@ export interface Bounds {
   concurrencyS: number;
   /** The issue's lower bound: max(rateS, concurrencyS). */
   lowerBoundS: number;
+  /** Which of the two the lower bound is. */
+  lowerBoundBinding: 'rate' | 'concurrency';
   /**
    * With a sliding 60 s window the first `cap` calls may all go at once, so the n-th call cannot start
    * before floor((n-1)/cap) minutes: less than rateS when a run lasts only a window or two.
@@ -30,6 +32,7 @@ export interface Bounds {
   pathS: number;
   /** max(rateWindowS, concurrencyS, pathS): a bound no scheduler can beat. */
   strictBoundS: number;
+  /** Which of the three the strict bound is. */
   binding: 'rate' | 'concurrency' | 'path';
 }
 
@@ -52,6 +55,7 @@ export function bounds(i: BoundInputs): Bounds {
     busiestEndpoint: busiest,
     concurrencyS,
     lowerBoundS: Math.max(rateS, concurrencyS),
+    lowerBoundBinding: rateS >= concurrencyS ? 'rate' : 'concurrency',
     rateWindowS,
     pathS,
     strictBoundS,
