@@ -86,16 +86,21 @@ function url(name: string, raw: string, protocols: readonly string[]): string {
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
   }
+  return raw;
+}
+
+/** A Pushgateway URL: prom-client decodes its user name and password, and a stray % fails every push. */
+function pushgatewayUrl(raw: string): string {
+  const parsed = new URL(url('PUSHGATEWAY_URL', raw, ['http:', 'https:']));
   try {
-    // Its clients decode them, and a stray % throws there: on every push, or at every connection.
     decodeURIComponent(parsed.username + parsed.password);
   } catch {
     throw new ConfigError(
-      name,
+      'PUSHGATEWAY_URL',
       'the user name or password is not valid percent-encoding (a % must be written %25)',
     );
   }
-  return raw;
+  return raw.replace(/\/+$/, '');
 }
 
 /** The variables parseConfig reads, with their defaults, for --help and the README. */
@@ -254,9 +259,7 @@ export function parseConfig(env: Env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', d.SHUTDOWN_TIMEOUT_MS, 1_000, 3_600_000),
     metrics: {
       port: integer(env, 'METRICS_PORT', d.METRICS_PORT, 0, 65_535),
-      pushgatewayUrl: env.PUSHGATEWAY_URL?.trim()
-        ? url('PUSHGATEWAY_URL', env.PUSHGATEWAY_URL.trim(), ['http:', 'https:']).replace(/\/+$/, '')
-        : null,
+      pushgatewayUrl: env.PUSHGATEWAY_URL?.trim() ? pushgatewayUrl(env.PUSHGATEWAY_URL.trim()) : null,
     },
   };
 }

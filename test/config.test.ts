@@ -117,7 +117,7 @@ describe('parseConfig', () => {
     ],
     [
       { DATABASE_URL: 'postgres://u:p%ffx@h/db' },
-      'DATABASE_URL: the user name or password is not valid percent-encoding (a % must be written %25)',
+      'DATABASE_URL: a part of it is not valid percent-encoding (a % must be written %25)',
     ],
     [
       { DATABASE_URL: 'postgres://h/d%ffb' },
@@ -167,6 +167,10 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...base, DATABASE_URL: undefined } as never).database).toEqual({
       driver: 'pglite',
       dir: './data',
+    });
+    // A % that starts no escape is taken as it is by node-postgres: a password such as 50%off.
+    expect(parseConfig({ ...base, DATABASE_URL: 'postgres://u:50%off@h/db' }).database).toMatchObject({
+      driver: 'postgres',
     });
     // PGlite's own schemes would put the data elsewhere than the lock file, or only in memory.
     for (const dir of ['memory://x', 'file:///var/lib/wcs']) {

@@ -73,19 +73,28 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
       // Stopped (Ctrl-C), this process exits at once; the server would run the query on, holding its locks,
       // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite).
       if (db.driver === 'postgres') await session.query("set local client_connection_check_interval = '1s'");
-      result = await session.statement(text).catch((err: Error) => queryFailed(session, db.driver, err));
+      result = await session.statement(text).catch(async (err: Error) => {
+        await stopSignalsHandled();
+        return queryFailed(session, db.driver, err);
+      });
     } finally {
       await session.query('rollback').catch(() => {});
       session.release();
     }
-    // A stop signal that came while PGlite ran the query (on this thread: its handler could not run) is handled
-    // on this turn of the event loop, before the result is printed: the exit is 9, as documented.
-    await new Promise((resolve) => setImmediate(resolve));
+    await stopSignalsHandled();
     process.stdout.write(values.json ? asJson(result) : asTable(result));
     return EXIT.ok;
   } finally {
     await db.close();
   }
+}
+
+/**
+ * A stop signal that came while PGlite ran the query (on this thread: its handler could not run) is handled
+ * on this turn of the event loop, before the result or the query's error is reported: the exit is 9.
+ */
+function stopSignalsHandled(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Throws what the failure means: the query's own mistake (exit 2), or a database not set up (exit 3). */

@@ -30,7 +30,8 @@ export class Redactor {
 
 /**
  * The forms a server echoing a credential may give it: as sent, inside a URL (its request line), and inside
- * a JSON string (its request body), with non-ASCII escaped or not, and `/` as `\/` (as PHP writes it).
+ * a JSON string (its request body), with non-ASCII escaped or not (in lower or upper case hex), and `/` as
+ * `\/` (as PHP writes it).
  */
 function echoes(secret: string): Set<string> {
   const json = JSON.stringify(secret).slice(1, -1);
@@ -38,7 +39,11 @@ function echoes(secret: string): Set<string> {
     /[\u007f-\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+  const upper = ascii.replace(/\\u[0-9a-f]{4}/g, (found) => `\\u${found.slice(2).toUpperCase()}`);
   return new Set(
-    [secret, encodeURIComponent(secret), json, ascii].flatMap((form) => [form, form.replaceAll('/', '\\/')]),
+    [secret, encodeURIComponent(secret), json, ascii, upper].flatMap((form) => [
+      form,
+      form.replaceAll('/', '\\/'),
+    ]),
   );
 }

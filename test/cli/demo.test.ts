@@ -93,9 +93,12 @@ describe('demo and sql on the embedded database', () => {
         if (String(text).includes('wcs_sql_stopped')) process.kill(process.pid, 'SIGTERM');
         return query.call(this, text, ...rest);
       };`;
-    const result = await runCliWithPreload(['sql', 'select 1 as wcs_sql_stopped'], env, preload);
-    expect(result).toMatchObject({ code: 9, stdout: '' });
-    expect(result.stderr).toMatch(/wecom-chain-sync: stopped by SIGTERM\n$/);
+    // A query that then fails, too: not its error's exit 2.
+    for (const query of ['select 1 as wcs_sql_stopped', 'select 1 / 0 as wcs_sql_stopped']) {
+      const result = await runCliWithPreload(['sql', query], env, preload);
+      expect(result).toMatchObject({ code: 9, stdout: '' });
+      expect(result.stderr).toMatch(/wecom-chain-sync: stopped by SIGTERM\n$/);
+    }
   });
 
   it('opens the embedded database through a symlink to its directory', async () => {

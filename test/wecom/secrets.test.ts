@@ -140,6 +140,7 @@ describe('Redactor', () => {
       String.raw`{"corpsecret":"S\"q\\/é😀"}`,
       String.raw`{"corpsecret":"S\"q\\/\u00e9\ud83d\ude00"}`,
       String.raw`{"corpsecret":"S\"q\\\/\u00e9\ud83d\ude00"}`,
+      String.raw`{"corpsecret":"S\"q\\/\u00E9\uD83D\uDE00"}`,
     ]) {
       expect(redactor.scrub(`errmsg: ${echoed}`)).toBe('errmsg: {"corpsecret":"[redacted]"}');
     }
