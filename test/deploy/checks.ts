@@ -2,7 +2,7 @@
 // finds as sentences, so a test can assert there are none, and can also show that a manifest broken on
 // purpose makes the check report it.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export type Obj = Record<string, unknown>;
@@ -243,6 +243,21 @@ export function shippedResources(root: string, files: YamlFile[], dir: string): 
 }
 
 /** KEY=value literals of the generated ConfigMap the workloads read, plus the data of a plain one. */
+/**
+ * The ConfigMap's settings as one kustomization renders them: those of the kustomizations and components it
+ * pulls in (in order, a later one's literals over an earlier one's), then its own. Unlike configEnv, a file
+ * the kustomization does not reach counts for nothing.
+ */
+export function kustomizedConfigEnv(files: YamlFile[], dir: string): Record<string, string> {
+  const kustomization = files.find((f) => f.path === `${dir}/kustomization.yaml`)?.docs[0];
+  if (!kustomization) return {};
+  const env: Record<string, string> = {};
+  for (const entry of [...strings(kustomization.resources), ...strings(kustomization.components)]) {
+    Object.assign(env, kustomizedConfigEnv(files, posix.normalize(`${dir}/${entry}`)));
+  }
+  return Object.assign(env, configEnv([{ path: dir, docs: [kustomization], errors: [] }]));
+}
+
 export function configEnv(files: YamlFile[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const f of files) {

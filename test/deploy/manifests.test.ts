@@ -13,6 +13,7 @@ import {
   findDoc,
   isObj,
   kustomizationProblems,
+  kustomizedConfigEnv,
   literalSecretProblems,
   loadYamlFiles,
   migrateJobProblems,
@@ -27,6 +28,8 @@ import {
 const ROOT = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
 const files = loadYamlFiles(ROOT);
 const env = configEnv(files);
+// The scheduler's settings as its overlay renders them: only what it pulls in counts.
+const schedulerEnv = kustomizedConfigEnv(files, 'overlays/scheduler');
 const cronJob = findDoc(files, 'CronJob');
 const migrateJob = findDoc(files, 'Job', 'wecom-chain-sync-migrate');
 const deployment = findDoc(files, 'Deployment');
@@ -104,7 +107,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('has a scheduler Deployment: one replica, Recreate, probes on the metrics port', () => {
-    expect(deploymentProblems(deployment, services, env)).toEqual([]);
+    expect(deploymentProblems(deployment, services, schedulerEnv)).toEqual([]);
   });
 
   it('keeps secrets out of the manifests', () => {
@@ -407,69 +410,98 @@ const migrateCases: Case[] = [
 const deploymentCases: Case[] = [
   [
     'two replicas',
-    () => deploymentProblems(edited(deployment, 'spec.replicas', 2), services, env),
+    () => deploymentProblems(edited(deployment, 'spec.replicas', 2), services, schedulerEnv),
     'replicas',
   ],
   [
     'no replicas (defaults to 1, but say it)',
-    () => deploymentProblems(edited(deployment, 'spec.replicas', REMOVE), services, env),
+    () => deploymentProblems(edited(deployment, 'spec.replicas', REMOVE), services, schedulerEnv),
     'replicas',
   ],
   [
     'RollingUpdate',
-    () => deploymentProblems(edited(deployment, 'spec.strategy', { type: 'RollingUpdate' }), services, env),
+    () =>
+      deploymentProblems(
+        edited(deployment, 'spec.strategy', { type: 'RollingUpdate' }),
+        services,
+        schedulerEnv,
+      ),
     'Recreate',
   ],
   [
     'no strategy (defaults to RollingUpdate)',
-    () => deploymentProblems(edited(deployment, 'spec.strategy', REMOVE), services, env),
+    () => deploymentProblems(edited(deployment, 'spec.strategy', REMOVE), services, schedulerEnv),
     'Recreate',
   ],
-  ['args run', () => deploymentProblems(edited(deployment, `${DEP}.args`, ['run']), services, env), 'args'],
+  [
+    'args run',
+    () => deploymentProblems(edited(deployment, `${DEP}.args`, ['run']), services, schedulerEnv),
+    'args',
+  ],
   [
     'liveness on /readyz',
     () =>
-      deploymentProblems(edited(deployment, `${DEP}.livenessProbe.httpGet.path`, '/readyz'), services, env),
+      deploymentProblems(
+        edited(deployment, `${DEP}.livenessProbe.httpGet.path`, '/readyz'),
+        services,
+        schedulerEnv,
+      ),
     'livenessProbe path',
   ],
   [
     'no readiness probe',
-    () => deploymentProblems(edited(deployment, `${DEP}.readinessProbe`, REMOVE), services, env),
+    () => deploymentProblems(edited(deployment, `${DEP}.readinessProbe`, REMOVE), services, schedulerEnv),
     'readinessProbe is not set',
   ],
   [
     'readiness on another port',
-    () => deploymentProblems(edited(deployment, `${DEP}.readinessProbe.httpGet.port`, 8080), services, env),
+    () =>
+      deploymentProblems(
+        edited(deployment, `${DEP}.readinessProbe.httpGet.port`, 8080),
+        services,
+        schedulerEnv,
+      ),
     'readinessProbe port',
   ],
   [
     'port not named metrics',
-    () => deploymentProblems(edited(deployment, `${DEP}.ports.0.name`, 'http'), services, env),
+    () => deploymentProblems(edited(deployment, `${DEP}.ports.0.name`, 'http'), services, schedulerEnv),
     'named metrics',
   ],
   [
     'METRICS_PORT elsewhere',
-    () => deploymentProblems(withEnv(deployment, DEP, 'METRICS_PORT', '9000'), services, env),
+    () => deploymentProblems(withEnv(deployment, DEP, 'METRICS_PORT', '9000'), services, schedulerEnv),
     'listens on 9000',
   ],
   [
     'no SYNC_CRON',
-    () => deploymentProblems(deployment, services, without(env, 'SYNC_CRON')),
+    () => deploymentProblems(deployment, services, without(schedulerEnv, 'SYNC_CRON')),
     'SYNC_CRON is not set',
   ],
   [
     'a bad SYNC_CRON',
-    () => deploymentProblems(deployment, services, { ...env, SYNC_CRON: 'hourly' }),
+    () => deploymentProblems(deployment, services, { ...schedulerEnv, SYNC_CRON: 'hourly' }),
     'SYNC_CRON',
   ],
   [
     'no SYNC_TZ',
-    () => deploymentProblems(deployment, services, without(env, 'SYNC_TZ')),
+    () => deploymentProblems(deployment, services, without(schedulerEnv, 'SYNC_TZ')),
     'SYNC_TZ is not set',
   ],
   [
+    'the scheduler overlay without its schedule component',
+    () => {
+      const overlay = 'overlays/scheduler/kustomization.yaml';
+      const cut = files.map((f) =>
+        f.path === overlay ? { ...f, docs: [{ ...f.docs[0], components: ['../../base'] }] } : f,
+      );
+      return deploymentProblems(deployment, services, kustomizedConfigEnv(cut, 'overlays/scheduler'));
+    },
+    'SYNC_CRON is not set',
+  ],
+  [
     'SYNC_TZ in the env, over the ConfigMap',
-    () => deploymentProblems(withEnv(deployment, DEP, 'SYNC_TZ', 'UTC'), services, env),
+    () => deploymentProblems(withEnv(deployment, DEP, 'SYNC_TZ', 'UTC'), services, schedulerEnv),
     "SYNC_TZ is in env, overriding the ConfigMap's",
   ],
   [
@@ -478,42 +510,59 @@ const deploymentCases: Case[] = [
       deploymentProblems(
         deployment,
         services.map((s) => edited(s, 'spec.publishNotReadyAddresses', REMOVE)),
-        env,
+        schedulerEnv,
       ),
     'no metrics in an outage',
   ],
   [
     'no scrape annotation',
-    () => deploymentProblems(edited(deployment, 'spec.template.metadata.annotations', {}), services, env),
+    () =>
+      deploymentProblems(
+        edited(deployment, 'spec.template.metadata.annotations', {}),
+        services,
+        schedulerEnv,
+      ),
     'prometheus.io/scrape',
   ],
-  ['no Service', () => deploymentProblems(deployment, [], env), 'no Service'],
+  ['no Service', () => deploymentProblems(deployment, [], schedulerEnv), 'no Service'],
   [
     'Service on the wrong port',
     () =>
       deploymentProblems(
         deployment,
         services.map((s) => edited(s, 'spec.ports.0.targetPort', 80)),
-        env,
+        schedulerEnv,
       ),
     'metrics port',
   ],
   [
     'selector off the template',
     () =>
-      deploymentProblems(edited(deployment, 'spec.selector.matchLabels', { app: 'other' }), services, env),
+      deploymentProblems(
+        edited(deployment, 'spec.selector.matchLabels', { app: 'other' }),
+        services,
+        schedulerEnv,
+      ),
     'selector',
   ],
   [
     'capabilities kept',
     () =>
-      deploymentProblems(edited(deployment, `${DEP}.securityContext.capabilities`, REMOVE), services, env),
+      deploymentProblems(
+        edited(deployment, `${DEP}.securityContext.capabilities`, REMOVE),
+        services,
+        schedulerEnv,
+      ),
     'drop ALL',
   ],
   [
     'a 20 s grace period',
     () =>
-      deploymentProblems(edited(deployment, `${DEP_POD}.terminationGracePeriodSeconds`, 20), services, env),
+      deploymentProblems(
+        edited(deployment, `${DEP_POD}.terminationGracePeriodSeconds`, 20),
+        services,
+        schedulerEnv,
+      ),
     'terminationGracePeriodSeconds',
   ],
 ];
