@@ -18,7 +18,6 @@ const nonFinite = (_key: string, value: unknown) =>
 function show(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (value instanceof JsonValue) return value.text;
-  if (value instanceof Date) return value.toISOString();
   if (typeof value === 'object') return JSON.stringify(value, nonFinite);
   return String(value);
 }

@@ -219,7 +219,7 @@ export class WecomClient {
         await untilAborted(this.#tokens.replace(token), signal);
         continue;
       }
-      if (lowered && eased < this.#cap.max) {
+      if (lowered && eased < this.#options.concurrency) {
         // A 45033 that lowered the cap is the client's to fix, not a failure of the call: WeCom's limit for
         // an API may be far below the cap (5, or 1), and the cap probes above it now and then, so charged
         // as attempts these would fail calls. Each lowers the cap, so a real limit is met within `max` of

@@ -26,11 +26,6 @@ export class ConcurrencyCap {
     return this.#limit.concurrency;
   }
 
-  /** The configured maximum. */
-  get max(): number {
-    return this.#max;
-  }
-
   /** WeCom said 45033: too many requests in flight. Returns whether there are now fewer allowed. */
   overloaded(): boolean {
     this.#successes = 0;

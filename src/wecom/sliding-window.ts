@@ -60,22 +60,18 @@ export class SlidingWindow {
     const tick = this.#resolutionMs > 0 ? Math.floor(start / this.#resolutionMs) * this.#resolutionMs : start;
     const last = (this.#head + this.#cells - 1) % this.#ticks.length;
     this.#count += starts;
-    if (this.#cells > 0 && this.#ticks[last] === tick) {
+    const full = this.#cells === this.#ticks.length;
+    // This process's own starts cannot fill an exact window's `limit` cells past a grant (count + granted <
+    // limit held when it was granted), nor a ticked one's cells outnumber the ticks of one window; but more
+    // earlier runs than `limit` can end inside one window (recordPast). The newest cell then takes these
+    // starts and their tick, as it does those of its own tick: its own leave the window later than they need
+    // to, never earlier.
+    if (this.#cells > 0 && (this.#ticks[last] === tick || (full && this.#ticks.length === this.#maxCells))) {
+      this.#ticks[last] = tick;
       this.#starts[last] = this.#starts[last]! + starts;
       return;
     }
-    if (this.#cells === this.#ticks.length) {
-      // This process's own starts cannot fill an exact window's `limit` cells past a grant (count + granted
-      // < limit held when it was granted), nor a ticked one's cells outnumber the ticks of one window; but
-      // more earlier runs than `limit` can end inside one window (recordPast). The newest cell then takes
-      // these starts and their tick: its own leave the window later than they need to, never earlier.
-      if (this.#ticks.length === this.#maxCells) {
-        this.#ticks[last] = tick;
-        this.#starts[last] = this.#starts[last]! + starts;
-        return;
-      }
-      this.#grow();
-    }
+    if (full) this.#grow();
     const cell = (this.#head + this.#cells) % this.#ticks.length;
     this.#ticks[cell] = tick;
     this.#starts[cell] = starts;
