@@ -287,6 +287,21 @@ describe('crawler paging and failures', () => {
     expect(outcome.stats.chains).toMatchObject({ listed: 2, started: 1 });
   });
 
+  it('does not start a chain whose tree comes back after a run-ending error stopped it', async () => {
+    api.onList = (req) => {
+      if (req.chainId === 'a') throw new WecomRefusedError('get_chain_corpinfo_list', 48002, 'api forbidden');
+      return undefined;
+    };
+    // Chain b's tree is answered, but only once the run has been stopped.
+    api.beforeGroups = (chainId, signal) =>
+      chainId === 'b'
+        ? new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }))
+        : Promise.resolve();
+    const outcome = await sync();
+    expect(outcome.status).toBe('failed');
+    expect(outcome.stats.chains).toMatchObject({ listed: 2, started: 1 });
+  });
+
   it('ends failed, changing nothing, when no chain can be crawled', async () => {
     const before = (await db.pool.query('select xmin::text, * from wecom.chain_corps order by corp_key'))
       .rows;
