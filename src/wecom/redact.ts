@@ -4,46 +4,55 @@
 const MAX_TOKENS_KEPT = 8;
 
 export class Redactor {
-  readonly #secret: string;
-  /** The most recent tokens: a request with an older one can still fail and be reported. */
-  readonly #tokens: string[] = [];
+  readonly #secret: RegExp | undefined;
+  /** The most recent tokens, each with its pattern: a request with an older one can still fail and be reported. */
+  readonly #tokens = new Map<string, RegExp>();
 
   constructor(secret: string) {
-    this.#secret = secret;
+    this.#secret = secret === '' ? undefined : echoPattern(secret);
   }
 
   addToken(token: string): void {
-    if (this.#tokens.includes(token)) return;
-    this.#tokens.push(token);
-    if (this.#tokens.length > MAX_TOKENS_KEPT) this.#tokens.shift();
+    if (token === '' || this.#tokens.has(token)) return;
+    this.#tokens.set(token, echoPattern(token));
+    for (const oldest of this.#tokens.keys()) {
+      if (this.#tokens.size <= MAX_TOKENS_KEPT) break;
+      this.#tokens.delete(oldest);
+    }
   }
 
   scrub(text: string): string {
     let out = text;
-    for (const secret of [this.#secret, ...this.#tokens]) {
-      if (secret === '') continue;
-      for (const form of echoes(secret)) out = out.replaceAll(form, '[redacted]');
+    for (const pattern of [this.#secret, ...this.#tokens.values()]) {
+      if (pattern) out = out.replace(pattern, '[redacted]');
     }
     return out;
   }
 }
 
 /**
- * The forms a server echoing a credential may give it: as sent, inside a URL (its request line), and inside
- * a JSON string (its request body), with non-ASCII escaped or not (in lower or upper case hex), and `/` as
- * `\/` (as PHP writes it).
+ * Every form a server echoing a credential may give it, and any mix of them, character by character: as
+ * sent; percent-encoded (its request line, in either case of hex, space as `+`); and inside a JSON string
+ * (its request body), with any character as a `\u` escape in either case (Go escapes `<>&`, .NET `+=`) and
+ * `/` as `\/` (as PHP writes it).
  */
-function echoes(secret: string): Set<string> {
-  const json = JSON.stringify(secret).slice(1, -1);
-  const ascii = json.replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  const upper = ascii.replace(/\\u[0-9a-f]{4}/g, (found) => `\\u${found.slice(2).toUpperCase()}`);
-  return new Set(
-    [secret, encodeURIComponent(secret), json, ascii, upper].flatMap((form) => [
-      form,
-      form.replaceAll('/', '\\/'),
-    ]),
-  );
+function echoPattern(secret: string): RegExp {
+  const chars = [...secret].map((char) => {
+    const forms = new Set([escapeRegExp(char), escapeRegExp(JSON.stringify(char).slice(1, -1))]);
+    const units = Array.from({ length: char.length }, (_, i) => char.charCodeAt(i));
+    forms.add(units.map((unit) => `\\\\u${anyCaseHex(unit, 4)}`).join(''));
+    forms.add([...new TextEncoder().encode(char)].map((byte) => `%${anyCaseHex(byte, 2)}`).join(''));
+    if (char === ' ') forms.add('\\+');
+    if (char === '/') forms.add('\\\\/');
+    return `(?:${[...forms].join('|')})`;
+  });
+  return new RegExp(chars.join(''), 'g');
 }
+
+const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+const anyCaseHex = (code: number, digits: number): string =>
+  code
+    .toString(16)
+    .padStart(digits, '0')
+    .replace(/[a-f]/g, (h) => `[${h}${h.toUpperCase()}]`);

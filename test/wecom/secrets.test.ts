@@ -145,4 +145,23 @@ describe('Redactor', () => {
       expect(redactor.scrub(`errmsg: ${echoed}`)).toBe('errmsg: {"corpsecret":"[redacted]"}');
     }
   });
+
+  it('scrubs ASCII escaped as \\u00XX and percent-encoding in lower case or with + for a space', () => {
+    const redactor = new Redactor('a<b>&c+d= e');
+    for (const echoed of [
+      String.raw`a\u003cb\u003e\u0026c+d= e`, // Go's encoding/json
+      String.raw`a<b>&c\u002Bd\u003D e`, // .NET's System.Text.Json
+      String.raw`\u0061\u003C\u0062\u003E\u0026\u0063\u002b\u0064\u003d\u0020\u0065`,
+      'a%3cb%3e%26c%2bd%3d+e', // percent-encoded in lower case, a space as +
+    ]) {
+      expect(redactor.scrub(`errmsg: ${echoed}.`)).toBe('errmsg: [redacted].');
+    }
+  });
+
+  it('keeps only the most recent tokens, and an empty one scrubs nothing', () => {
+    const redactor = new Redactor('');
+    for (let i = 0; i < 10; i++) redactor.addToken(`T${i}x`);
+    redactor.addToken('');
+    expect(redactor.scrub('T0x T1x T2x T9x')).toBe('T0x T1x [redacted] [redacted]');
+  });
 });
