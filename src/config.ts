@@ -175,8 +175,11 @@ function editDistance(a: string, b: string): number {
 }
 
 export function parseDatabaseUrl(env: Env): string {
-  const raw = url('DATABASE_URL', required(env, 'DATABASE_URL'), ['postgres:', 'postgresql:']);
-  const problem = databaseUrlProblem(raw, env.PGPORT);
+  const raw = required(env, 'DATABASE_URL');
+  // node-postgres also takes a URL with no host before the path (`postgres://sync@/db?host=/run/postgresql`),
+  // which WHATWG's parser refuses, by parsing it with a placeholder host; so do these checks.
+  const parsable = URL.canParse(raw) ? raw : raw.replace('@/', '@___DUMMY___/');
+  const problem = databaseUrlProblem(url('DATABASE_URL', parsable, ['postgres:', 'postgresql:']), env.PGPORT);
   if (problem) throw new ConfigError(problem.variable, problem.message);
   return raw;
 }

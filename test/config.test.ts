@@ -181,6 +181,20 @@ describe('parseConfig', () => {
     expect(parseConfig(base).database).toEqual({ driver: 'postgres', url: base.DATABASE_URL });
   });
 
+  it('takes a URL with no host before the path, as node-postgres does, and still checks it', () => {
+    const socket = 'postgres://sync@/bi?host=/run/postgresql';
+    expect(parseConfig({ ...base, DATABASE_URL: socket }).database).toEqual({
+      driver: 'postgres',
+      url: socket,
+    });
+    expect(problem({ ...base, DATABASE_URL: 'postgres://sync@/bi?port=99999' })).toBe(
+      'DATABASE_URL: port must be between 1 and 65535, got "99999"',
+    );
+    expect(problem({ ...base, DATABASE_URL: 'mysql://sync@/bi' })).toBe(
+      'DATABASE_URL: must be a postgres:// or postgresql:// URL',
+    );
+  });
+
   it('never puts the database password or the secret in a message', () => {
     const msg = problem({ ...base, WECOM_CONCURRENCY: 'x' });
     expect(msg).not.toContain('pw');
