@@ -2,7 +2,7 @@
 // finds as sentences, so a test can assert there are none, and can also show that a manifest broken on
 // purpose makes the check report it.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export type Obj = Record<string, unknown>;
@@ -215,72 +215,6 @@ export function kustomizationProblems(root: string, files: YamlFile[]): string[]
   return problems;
 }
 
-/** The kinds and names a kustomization directory ships, following resources and components. */
-export function shippedResources(root: string, files: YamlFile[], dir: string): string[] {
-  const byPath = new Map(files.map((f) => [f.path, f]));
-  const seen = new Set<string>();
-  const out: string[] = [];
-  const visit = (absDir: string) => {
-    const kPath = kustomizationIn(absDir);
-    if (!kPath || seen.has(kPath)) return;
-    seen.add(kPath);
-    const k = byPath.get(relative(root, kPath).split(sep).join('/'))?.docs[0];
-    if (!k) return;
-    for (const ref of [...strings(k.resources), ...strings(k.components)]) {
-      if (isRemote(ref)) continue;
-      const target = resolve(absDir, ref);
-      if (existsSync(target) && statSync(target).isDirectory()) visit(target);
-      else {
-        const f = byPath.get(relative(root, target).split(sep).join('/'));
-        for (const d of f?.docs ?? []) out.push(`${String(d.kind)}/${String(at(d, 'metadata.name'))}`);
-      }
-    }
-    for (const g of objects(k.configMapGenerator)) out.push(`ConfigMap/${String(g.name)}`);
-    for (const g of objects(k.secretGenerator)) out.push(`Secret/${String(g.name)}`);
-  };
-  visit(resolve(root, dir));
-  return out.sort();
-}
-
-/** KEY=value literals of the generated ConfigMap the workloads read, plus the data of a plain one. */
-/**
- * The ConfigMap's settings as one kustomization renders them: those of the kustomizations and components it
- * pulls in (in order, a later one's literals over an earlier one's), then its own. Unlike configEnv, a file
- * the kustomization does not reach counts for nothing.
- */
-export function kustomizedConfigEnv(files: YamlFile[], dir: string): Record<string, string> {
-  const kustomization = files.find((f) => f.path === `${dir}/kustomization.yaml`)?.docs[0];
-  if (!kustomization) return {};
-  const env: Record<string, string> = {};
-  for (const entry of [...strings(kustomization.resources), ...strings(kustomization.components)]) {
-    Object.assign(env, kustomizedConfigEnv(files, posix.normalize(`${dir}/${entry}`)));
-  }
-  return Object.assign(env, configEnv([{ path: dir, docs: [kustomization], errors: [] }]));
-}
-
-export function configEnv(files: YamlFile[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const f of files) {
-    for (const d of f.docs) {
-      for (const g of objects(d.configMapGenerator)) {
-        if (g.name !== APP.configMapName) continue;
-        for (const literal of strings(g.literals)) {
-          const eq = literal.indexOf('=');
-          if (eq > 0) env[literal.slice(0, eq).trim()] = literal.slice(eq + 1).trim();
-        }
-      }
-      if (
-        d.kind === 'ConfigMap' &&
-        isObj(d.data) &&
-        String(at(d, 'metadata.name')).startsWith(APP.configMapName)
-      ) {
-        for (const [key, value] of Object.entries(d.data)) env[key] = String(value);
-      }
-    }
-  }
-  return env;
-}
-
 // --------------------------------------------------------------------------------------------- secrets
 
 /** Environment-style names that hold secrets. Case matters: `automountServiceAccountToken` is no secret. */
@@ -463,9 +397,7 @@ export function podProblems(label: string, pod: Obj | undefined, want: PodExpect
 
   // Configuration: the ConfigMap through envFrom, the secrets through secretKeyRef (or the whole Secret).
   const envFrom = objects(c.envFrom);
-  const readsConfigMap = envFrom.some((e) =>
-    String(at(e, 'configMapRef.name')).startsWith(APP.configMapName),
-  );
+  const readsConfigMap = envFrom.some((e) => at(e, 'configMapRef.name') === APP.configMapName);
   if (want.env !== null && !readsConfigMap) p(`envFrom does not read the ConfigMap ${APP.configMapName}`);
   if (want.env === null && readsConfigMap)
     p(

@@ -7,13 +7,11 @@ import { describe, expect, it } from 'vitest';
 import {
   APP,
   at,
-  configEnv,
   cronJobProblems,
   deploymentProblems,
   findDoc,
   isObj,
   kustomizationProblems,
-  kustomizedConfigEnv,
   literalSecretProblems,
   loadYamlFiles,
   migrateJobProblems,
@@ -21,21 +19,25 @@ import {
   parseYaml,
   secretExampleProblems,
   secretKeysRead,
-  shippedResources,
   type YamlFile,
 } from './checks.ts';
+import { configOf, type Rendered, renderOverlay, shipped } from './render.ts';
 
 const ROOT = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
 const files = loadYamlFiles(ROOT);
-const env = configEnv(files);
-// The scheduler's settings as its overlay renders them: only what it pulls in counts.
-const schedulerEnv = kustomizedConfigEnv(files, 'overlays/scheduler');
-const cronJob = findDoc(files, 'CronJob');
-const migrateJob = findDoc(files, 'Job', 'wecom-chain-sync-migrate');
-const deployment = findDoc(files, 'Deployment');
-const services = files.flatMap((f) => f.docs.filter((d) => d.kind === 'Service'));
+// Each workload is checked as its overlay renders it, with that overlay's settings only.
+const cronjobOverlay = renderOverlay(files, 'overlays/cronjob');
+const schedulerOverlay = renderOverlay(files, 'overlays/scheduler');
+const env = configOf(cronjobOverlay);
+const schedulerEnv = configOf(schedulerOverlay);
+const cronJob = shipped(cronjobOverlay, 'CronJob');
+const migrateJob = shipped(cronjobOverlay, 'Job', 'wecom-chain-sync-migrate');
+const deployment = shipped(schedulerOverlay, 'Deployment');
+const services = schedulerOverlay.docs.filter((d) => d.kind === 'Service');
 
-const kinds = (resources: string[]) => resources.map((r) => r.split('/')[0]);
+const namesOf = (rendered: Rendered) =>
+  rendered.docs.map((d) => `${String(d.kind)}/${String(at(d, 'metadata.name'))}`);
+const kinds = (names: string[]) => names.map((r) => r.split('/')[0]);
 
 describe('deploy/kubernetes', () => {
   it('has the kustomize layout and the README', () => {
@@ -66,22 +68,27 @@ describe('deploy/kubernetes', () => {
     expect(kustomizationProblems(ROOT, files)).toEqual([]);
   });
 
+  it('renders each overlay as kustomize does, every ConfigMap and Secret its workloads name resolved', () => {
+    expect(cronjobOverlay.problems).toEqual([]);
+    expect(schedulerOverlay.problems).toEqual([]);
+  });
+
   it('ships the CronJob and the migrate Job in the cronjob overlay, and no Deployment', () => {
-    const shipped = shippedResources(ROOT, files, 'overlays/cronjob');
-    expect(shipped).toContain(`ConfigMap/${APP.configMapName}`);
-    expect(shipped).toContain('CronJob/wecom-chain-sync');
-    expect(shipped).toContain('Job/wecom-chain-sync-migrate');
-    expect(kinds(shipped)).not.toContain('Deployment');
-    expect(kinds(shipped)).not.toContain('Secret');
+    const names = namesOf(cronjobOverlay);
+    expect(names).toContain(`ConfigMap/${APP.configMapName}`);
+    expect(names).toContain('CronJob/wecom-chain-sync');
+    expect(names).toContain('Job/wecom-chain-sync-migrate');
+    expect(kinds(names)).not.toContain('Deployment');
+    expect(kinds(names)).not.toContain('Secret');
   });
 
   it('ships the Deployment and its Service in the scheduler overlay, and no CronJob', () => {
-    const shipped = shippedResources(ROOT, files, 'overlays/scheduler');
-    expect(shipped).toContain(`ConfigMap/${APP.configMapName}`);
-    expect(kinds(shipped)).toContain('Deployment');
-    expect(kinds(shipped)).toContain('Service');
-    expect(kinds(shipped)).not.toContain('CronJob');
-    expect(kinds(shipped)).not.toContain('Secret');
+    const names = namesOf(schedulerOverlay);
+    expect(names).toContain(`ConfigMap/${APP.configMapName}`);
+    expect(kinds(names)).toContain('Deployment');
+    expect(kinds(names)).toContain('Service');
+    expect(kinds(names)).not.toContain('CronJob');
+    expect(kinds(names)).not.toContain('Secret');
   });
 
   it('labels everything and lets users set the image', () => {
@@ -399,9 +406,7 @@ const migrateCases: Case[] = [
     'reading the ConfigMap',
     () =>
       migrateJobProblems(
-        edited(migrateJob, `${JOB}.envFrom`, [
-          { configMapRef: { name: 'wecom-chain-sync-config-84tkfh97kb' } },
-        ]),
+        edited(migrateJob, `${JOB}.envFrom`, [{ configMapRef: { name: APP.configMapName } }]),
       ),
     'pod template cannot change',
   ],
@@ -495,7 +500,7 @@ const deploymentCases: Case[] = [
       const cut = files.map((f) =>
         f.path === overlay ? { ...f, docs: [{ ...f.docs[0], components: ['../../base'] }] } : f,
       );
-      return deploymentProblems(deployment, services, kustomizedConfigEnv(cut, 'overlays/scheduler'));
+      return deploymentProblems(deployment, services, configOf(renderOverlay(cut, 'overlays/scheduler')));
     },
     'SYNC_CRON is not set',
   ],
@@ -571,7 +576,8 @@ function withDoc(path: string, doc: Obj): YamlFile[] {
   return files.map((f) => (f.path === path ? { ...f, docs: [...f.docs, doc] } : f));
 }
 
-function withKustomization(path: string, edit: (k: Obj) => Obj): YamlFile[] {
+/** The files with the first document of one replaced by what `edit` makes of a copy of it. */
+function withFirstDoc(path: string, edit: (doc: Obj) => Obj): YamlFile[] {
   return files.map((f) =>
     f.path === path ? { ...f, docs: f.docs.map((d, i) => (i === 0 ? edit(structuredClone(d)) : d)) } : f,
   );
@@ -583,7 +589,7 @@ const fileCases: Case[] = [
     () =>
       kustomizationProblems(
         ROOT,
-        withKustomization('overlays/cronjob/kustomization.yaml', (k) => ({
+        withFirstDoc('overlays/cronjob/kustomization.yaml', (k) => ({
           ...k,
           resources: [...(k.resources as string[]), 'nope.yaml'],
         })),
@@ -595,7 +601,7 @@ const fileCases: Case[] = [
     () =>
       kustomizationProblems(
         ROOT,
-        withKustomization('overlays/scheduler/kustomization.yaml', (k) => ({
+        withFirstDoc('overlays/scheduler/kustomization.yaml', (k) => ({
           ...k,
           patches: [{ path: 'gone.yaml' }],
         })),
@@ -607,7 +613,7 @@ const fileCases: Case[] = [
     () =>
       kustomizationProblems(
         ROOT,
-        withKustomization('overlays/scheduler/kustomization.yaml', (k) => ({
+        withFirstDoc('overlays/scheduler/kustomization.yaml', (k) => ({
           ...k,
           resources: [...(k.resources as string[]), '../cronjob/cronjob.yaml'],
         })),
@@ -619,7 +625,7 @@ const fileCases: Case[] = [
     () =>
       kustomizationProblems(
         ROOT,
-        withKustomization('overlays/cronjob/kustomization.yaml', (k) => ({
+        withFirstDoc('overlays/cronjob/kustomization.yaml', (k) => ({
           ...k,
           resources: [...(k.resources as string[]), '../../base'],
           components: [],
@@ -632,7 +638,7 @@ const fileCases: Case[] = [
     () =>
       kustomizationProblems(
         ROOT,
-        withKustomization('overlays/cronjob/kustomization.yaml', (k) => ({
+        withFirstDoc('overlays/cronjob/kustomization.yaml', (k) => ({
           ...k,
           resources: ['cronjob.yaml'],
         })),
@@ -644,7 +650,7 @@ const fileCases: Case[] = [
     () =>
       kustomizationProblems(
         ROOT,
-        withKustomization('overlays/cronjob/kustomization.yaml', (k) => ({
+        withFirstDoc('overlays/cronjob/kustomization.yaml', (k) => ({
           ...k,
           resources: [...(k.resources as string[]), '../../base/secret.example.yaml'],
         })),
@@ -671,7 +677,7 @@ const fileCases: Case[] = [
     'a literal DATABASE_URL in the generator',
     () =>
       literalSecretProblems(
-        withKustomization('base/kustomization.yaml', (k) => {
+        withFirstDoc('base/kustomization.yaml', (k) => {
           const literals = at(k, 'configMapGenerator.0.literals') as string[];
           literals.push('DATABASE_URL=postgres://u@db/x');
           return k;
@@ -706,7 +712,7 @@ const fileCases: Case[] = [
     'a secretGenerator with literals',
     () =>
       literalSecretProblems(
-        withKustomization('base/kustomization.yaml', (k) => ({
+        withFirstDoc('base/kustomization.yaml', (k) => ({
           ...k,
           secretGenerator: [{ name: 's', literals: ['A=b'] }],
         })),
@@ -724,8 +730,96 @@ const fileCases: Case[] = [
   ],
 ];
 
+const SCHEDULER = 'overlays/scheduler/kustomization.yaml';
+const SCHEDULE = 'overlays/scheduler/schedule/kustomization.yaml';
+const CRONJOB_FILE = 'overlays/cronjob/cronjob.yaml';
+
+const renderCases: Case[] = [
+  [
+    'a component merging into a ConfigMap without behavior: merge',
+    () =>
+      renderOverlay(
+        withFirstDoc(SCHEDULE, (k) => edited(k, 'configMapGenerator.0.behavior', REMOVE)),
+        'overlays/scheduler',
+      ).problems,
+    'exists already: its behavior must be merge or replace',
+  ],
+  [
+    'the schedule component listed before the base',
+    () =>
+      renderOverlay(
+        withFirstDoc(SCHEDULER, (k) => ({ ...k, components: ['schedule', '../../base'] })),
+        'overlays/scheduler',
+      ).problems,
+    'does not exist yet: it cannot merge',
+  ],
+  [
+    'a CronJob reading a ConfigMap name that is not rendered',
+    () =>
+      renderOverlay(
+        withFirstDoc(CRONJOB_FILE, (d) =>
+          edited(d, `${CJ}.envFrom.0.configMapRef.name`, 'wecom-chain-sync-configs'),
+        ),
+        'overlays/cronjob',
+      ).problems,
+    'names ConfigMap wecom-chain-sync-configs, which is not rendered',
+  ],
+  [
+    'a CronJob reading another Secret',
+    () =>
+      renderOverlay(
+        withFirstDoc(CRONJOB_FILE, (d) => {
+          const entry = (at(d, `${CJ}.env`) as Obj[]).find((e) => at(e, 'valueFrom.secretKeyRef'));
+          (at(entry, 'valueFrom.secretKeyRef') as Obj).name = 'wecom';
+          return d;
+        }),
+        'overlays/cronjob',
+      ).problems,
+    'secretKeyRef names Secret wecom, not wecom-chain-sync',
+  ],
+  [
+    'a patch in an overlay, which the checks would not see',
+    () =>
+      renderOverlay(
+        withFirstDoc('overlays/cronjob/kustomization.yaml', (k) => ({
+          ...k,
+          patches: [
+            {
+              target: { kind: 'CronJob' },
+              patch: '- op: replace\n  path: /spec/concurrencyPolicy\n  value: Replace',
+            },
+          ],
+        })),
+        'overlays/cronjob',
+      ).problems,
+    '"patches" is not rendered',
+  ],
+  [
+    "the CronJob's shutdown timeout from its own overlay, not from the scheduler's",
+    () => {
+      const cut = withFirstDoc('base/kustomization.yaml', (k) => {
+        const literals = at(k, 'configMapGenerator.0.literals') as string[];
+        literals.splice(
+          literals.findIndex((l) => l.startsWith('SHUTDOWN_TIMEOUT_MS=')),
+          1,
+          'SHUTDOWN_TIMEOUT_MS=40000',
+        );
+        return k;
+      });
+      const scheduler = withFirstDoc(SCHEDULE, (k) => {
+        (at(k, 'configMapGenerator.0.literals') as string[]).push('SHUTDOWN_TIMEOUT_MS=20000');
+        return k;
+      });
+      const both = cut.map((f) => (f.path === SCHEDULE ? scheduler.find((g) => g.path === SCHEDULE)! : f));
+      const overlay = renderOverlay(both, 'overlays/cronjob');
+      return cronJobProblems(shipped(overlay, 'CronJob'), configOf(overlay));
+    },
+    'SHUTDOWN_TIMEOUT_MS',
+  ],
+];
+
 describe('the manifest checks catch', () => {
-  it.each([...cronJobCases, ...migrateCases, ...deploymentCases, ...fileCases])(
+  it.each([...cronJobCases, ...migrateCases, ...deploymentCases, ...fileCases, ...renderCases])(
     '%s',
     (_what, broken, reported) => {
       const problems = broken();

@@ -41,6 +41,8 @@ export interface World {
   delayedJoins: RemovedCorp[];
   /** This round's mutations, for the failure message. */
   log: string[];
+  /** Paths the checker saw that the database does not show (a corp kept after a recheck that did not fit). */
+  reached: Record<string, number>;
 }
 
 export function newWorld(seed: number, size: Size): World {
@@ -54,6 +56,7 @@ export function newWorld(seed: number, size: Size): World {
     joinedPending: new Set(),
     delayedJoins: [],
     log: [],
+    reached: {},
   };
 }
 

@@ -103,7 +103,7 @@ async function runRounds(s: SeedState, options: SeedOptions): Promise<SeedResult
     mode: s.mode,
     rounds: round,
     failure,
-    coverage: await coverageOf(s.db).catch(() => ({})),
+    coverage: { ...(await coverageOf(s.db).catch(() => ({}))), ...s.world.reached },
   };
 }
 
