@@ -73,12 +73,11 @@ export function formatAge(seconds: number | null): string {
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
 
-/** YYYY-MM-DD HH:MM:SS in `timeZone`. */
-function formatTime(at: Date | null, timeZone: string): string {
+/** YYYY-MM-DD HH:MM:SS in the process's zone (TZ). */
+function formatTime(at: Date | null): string {
   if (at === null) return '-';
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', {
-      timeZone,
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
@@ -93,14 +92,25 @@ function formatTime(at: Date | null, timeZone: string): string {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
+/**
+ * The process's zone by name, or by its offset now where it has no name ICU knows: TZ set empty (ICU's
+ * Etc/Unknown, UTC) or a POSIX rule such as CST-8. Times are formatted in the zone itself, never by its name,
+ * which Intl refuses for Etc/Unknown.
+ */
+function zoneLabel(): string {
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (name && name !== 'Etc/Unknown') return name;
+  const offset = new Intl.DateTimeFormat('en-US', { timeZoneName: 'longOffset' })
+    .formatToParts(new Date())
+    .find((p) => p.type === 'timeZoneName')?.value;
+  return `local time, ${offset} now`;
+}
+
 const n = (v: number) => String(v);
 
-/** Two aligned tables, for a person at a terminal. Times in `timeZone` (the process's own by default). */
-export function reportText(
-  report: Report,
-  timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone,
-): string {
-  const t = (at: Date | null) => formatTime(at, timeZone);
+/** Two aligned tables, for a person at a terminal. Times in the process's zone. */
+export function reportText(report: Report): string {
+  const t = formatTime;
   const chainColumns: Column<ChainRow>[] = [
     { header: 'UPSTREAM', value: (r) => r.upstream_corpid },
     { header: 'CHAIN ID', value: (r) => r.chain_id },
@@ -129,5 +139,5 @@ export function reportText(
   const freshness = report.freshness.length
     ? renderTable(freshnessColumns, report.freshness)
     : '(no sync runs yet)';
-  return `Chains (qualification counts are of joined corps; times in ${timeZone})\n${chains}\n\nSync freshness\n${freshness}\n`;
+  return `Chains (qualification counts are of joined corps; times in ${zoneLabel()})\n${chains}\n\nSync freshness\n${freshness}\n`;
 }

@@ -442,6 +442,27 @@ describe('reporting views on a known data set', () => {
       expect(freshness[3]!.slice(3, 5)).toEqual(['5', 'failed']);
     });
 
+    it('names a zone ICU has no name for by its offset, and shows times in it', async () => {
+      // TZ set empty (an unfilled env file) is UTC to ICU, as Etc/Unknown, which Intl refuses by name.
+      for (const [tz, offset, hours] of [
+        ['', 'GMT+00:00', 0],
+        ['CST-8', 'GMT+08:00', 8],
+      ] as const) {
+        const result = await runCli(['report'], { DATABASE_URL: db.url, TZ: tz });
+        expect(result.stderr, tz).toBe('');
+        expect(result.code, tz).toBe(0);
+        const lines = result.stdout.split('\n');
+        expect(lines[0]).toBe(
+          `Chains (qualification counts are of joined corps; times in local time, ${offset} now)`,
+        );
+        const local = new Date(ago(2).getTime() + hours * 3_600_000)
+          .toISOString()
+          .slice(0, 19)
+          .replace('T', ' ');
+        expect(lines.find((l) => l.includes('Supply B'))?.trimEnd()).toMatch(new RegExp(`${local}$`));
+      }
+    });
+
     it('--json prints one JSON object for scripts', async () => {
       const result = await runCli(['report', '--json'], { DATABASE_URL: db.url });
       expect(result.stderr).toBe('');
