@@ -9,8 +9,8 @@ const code = (err: unknown) => (err as { code?: unknown }).code;
  */
 export function explainDatabaseError(err: unknown, culprit = 'DATABASE_URL'): never {
   if (err instanceof Error) {
-    // 3F000 no such schema, 42P01 no such table or view.
-    if (code(err) === '3F000' || code(err) === '42P01') {
+    // 3F000 no such schema, 42P01 no such table or view, 42703 no such column (a view a later migration widened).
+    if (code(err) === '3F000' || code(err) === '42P01' || code(err) === '42703') {
       throw new ExitError(
         EXIT.config,
         `${culprit}: ${err.message}: the database is not migrated to this version; run "wecom-chain-sync migrate" first`,

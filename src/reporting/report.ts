@@ -1,4 +1,5 @@
 // What `report` reads (wecom.chain_summary and wecom.sync_freshness) and how it prints it.
+import { SILENT_RUN_MS } from '../db/run-lock.ts';
 import { type Column, renderTable } from './text-table.ts';
 
 /** Anything that runs a statement: a pg Pool or Client, or the project's Database. */
@@ -32,6 +33,9 @@ export interface FreshnessRow {
   last_run_status: string;
   last_run_started_at: Date;
   last_run_finished_at: Date | null;
+  last_run_heartbeat_at: Date;
+  /** Seconds since last_run_heartbeat_at, by the database's clock. */
+  last_run_heartbeat_age_seconds: number;
 }
 
 export interface Report {
@@ -48,7 +52,8 @@ order by upstream_corpid, chain_name, chain_id`;
 
 const FRESHNESS_SQL = `
 select upstream_corpid, last_success_at, extract(epoch from age)::float8 as age_seconds, last_run_id,
-       last_run_status, last_run_started_at, last_run_finished_at
+       last_run_status, last_run_started_at, last_run_finished_at, last_run_heartbeat_at,
+       extract(epoch from now() - last_run_heartbeat_at)::float8 as last_run_heartbeat_age_seconds
 from wecom.sync_freshness
 order by upstream_corpid`;
 
@@ -108,6 +113,14 @@ function zoneLabel(): string {
 
 const n = (v: number) => String(v);
 
+/** A run recorded as running whose process is gone (killed with -9, say) shows so until the next run. */
+function runStatus(r: FreshnessRow): string {
+  const silent = r.last_run_heartbeat_age_seconds;
+  return r.last_run_status === 'running' && silent * 1000 > SILENT_RUN_MS
+    ? `running (no heartbeat for ${formatAge(silent)})`
+    : r.last_run_status;
+}
+
 /** Two aligned tables, for a person at a terminal. Times in the process's zone. */
 export function reportText(report: Report): string {
   const t = formatTime;
@@ -131,7 +144,7 @@ export function reportText(report: Report): string {
     { header: 'LAST SUCCESS', value: (r) => t(r.last_success_at) },
     { header: 'AGE', align: 'right', value: (r) => formatAge(r.age_seconds) },
     { header: 'LAST RUN', align: 'right', value: (r) => n(r.last_run_id) },
-    { header: 'STATUS', value: (r) => r.last_run_status },
+    { header: 'STATUS', value: runStatus },
     { header: 'STARTED', value: (r) => t(r.last_run_started_at) },
     { header: 'FINISHED', value: (r) => t(r.last_run_finished_at) },
   ];

@@ -56,7 +56,7 @@ export function newWorld(seed: number, size: Size): World {
     joinedPending: new Set(),
     delayedJoins: [],
     log: [],
-    reached: {},
+    reached: { kept_after_misfit: 0 },
   };
 }
 

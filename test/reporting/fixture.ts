@@ -12,7 +12,8 @@ insert into wecom.sync_runs (id, upstream_corpid, started_at, finished_at, heart
   (3, '${UPSTREAM}', now() - interval '10 days', now() - interval '10 days' + interval '1 minute', now(), 'succeeded'),
   (4, '${UPSTREAM}', now() - interval '2 days', now() - interval '2 days' + interval '1 minute', now(), 'succeeded'),
   (5, '${UPSTREAM}', now() - interval '1 hour', now() - interval '1 hour' + interval '1 minute', now(), 'failed'),
-  (6, '${OTHER_UPSTREAM}', now() - interval '3 hours', null, now(), 'running');
+  -- Its process died 10 minutes in (killed with -9, say): no run of its corp has come since to mark it aborted.
+  (6, '${OTHER_UPSTREAM}', now() - interval '3 hours', null, now() - interval '170 minutes', 'running');
 select setval(pg_get_serial_sequence('wecom.sync_runs', 'id'), 6);
 
 insert into wecom.chains (upstream_corpid, chain_id, chain_name, first_seen_at, updated_at, removed_at, last_synced_at, last_run_id) values

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportText } from '../../src/reporting/report.ts';
 import { displayWidth } from '../../src/reporting/text-table.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -339,7 +340,7 @@ describe('reporting views on a known data set', () => {
   it('sync_freshness: last success, its age, and the latest run, per upstream corp', async () => {
     const { rows } = await db.pool.query(
       `select upstream_corpid, last_success_at, extract(epoch from age)::float8 as age_s, last_run_id,
-              last_run_status, last_run_started_at, last_run_finished_at
+              last_run_status, last_run_started_at, last_run_finished_at, last_run_heartbeat_at
        from wecom.sync_freshness order by upstream_corpid`,
     );
     expect(rows).toEqual([
@@ -351,6 +352,7 @@ describe('reporting views on a known data set', () => {
         last_run_status: 'running',
         last_run_started_at: ago(0, 3),
         last_run_finished_at: null,
+        last_run_heartbeat_at: ago(0, 170 / 60),
       },
       {
         upstream_corpid: UPSTREAM,
@@ -360,6 +362,7 @@ describe('reporting views on a known data set', () => {
         last_run_status: 'failed',
         last_run_started_at: ago(0, 1),
         last_run_finished_at: new Date(ago(0, 1).getTime() + 60_000),
+        last_run_heartbeat_at: now,
       },
     ]);
     // now() moved on since the fixture was written: the age is at least 2 days less a minute.
@@ -436,7 +439,16 @@ describe('reporting views on a known data set', () => {
         'STARTED',
         'FINISHED',
       ]);
-      expect(freshness[2]).toEqual([OTHER_UPSTREAM, '-', '-', '6', 'running', shanghai(ago(0, 3)), '-']);
+      // Its heartbeat stopped 170 minutes ago: the process is gone, though no run has marked it aborted yet.
+      expect(freshness[2]).toEqual([
+        OTHER_UPSTREAM,
+        '-',
+        '-',
+        '6',
+        'running (no heartbeat for 2h 50m)',
+        shanghai(ago(0, 3)),
+        '-',
+      ]);
       expect(freshness[3]!.slice(0, 2)).toEqual([UPSTREAM, shanghai(new Date(ago(2).getTime() + 60_000))]);
       expect(freshness[3]![2]).toMatch(/^2d 0h$|^1d 23h$/);
       expect(freshness[3]!.slice(3, 5)).toEqual(['5', 'failed']);
@@ -483,6 +495,8 @@ describe('reporting views on a known data set', () => {
           last_run_status: 'running',
           last_run_started_at: ago(0, 3).toISOString(),
           last_run_finished_at: null,
+          last_run_heartbeat_at: ago(0, 170 / 60).toISOString(),
+          last_run_heartbeat_age_seconds: expect.closeTo(170 * 60, -2),
         },
         {
           upstream_corpid: UPSTREAM,
@@ -492,8 +506,29 @@ describe('reporting views on a known data set', () => {
           last_run_status: 'failed',
           last_run_started_at: ago(0, 1).toISOString(),
           last_run_finished_at: new Date(ago(0, 1).getTime() + 60_000).toISOString(),
+          last_run_heartbeat_at: now.toISOString(),
+          last_run_heartbeat_age_seconds: expect.any(Number),
         },
       ]);
+    });
+
+    it('shows a running run with a recent heartbeat as running', () => {
+      const run = {
+        upstream_corpid: 'wwlive',
+        last_success_at: null,
+        age_seconds: null,
+        last_run_id: 1,
+        last_run_status: 'running',
+        last_run_started_at: now,
+        last_run_finished_at: null,
+        last_run_heartbeat_at: now,
+      };
+      const status = (age: number) =>
+        reportText({ chains: [], freshness: [{ ...run, last_run_heartbeat_age_seconds: age }] })
+          .split('\n')
+          .at(-2);
+      expect(status(12)).toMatch(/ running +\d{4}-/);
+      expect(status(31)).toMatch(/ running \(no heartbeat for 31s\) +\d{4}-/);
     });
 
     it('needs a migrated database, reachable, and names the variable that chose it', async () => {
@@ -521,6 +556,21 @@ describe('reporting views on a known data set', () => {
         );
       } finally {
         await bare.drop();
+      }
+      // A database the last migration has not reached: the view lacks a column this version reads.
+      const older = await createTestDatabase();
+      try {
+        await older.pool.query(
+          'alter view wecom.sync_freshness rename column last_run_heartbeat_at to unknown',
+        );
+        await older.pool.query(FIXTURE_SQL);
+        const result = await runCli(['report'], { DATABASE_URL: older.url });
+        expect(result.code).toBe(3);
+        expect(result.stderr).toMatch(
+          /^wecom-chain-sync: DATABASE_URL: .* run "wecom-chain-sync migrate" first\n$/,
+        );
+      } finally {
+        await older.drop();
       }
     });
   });
