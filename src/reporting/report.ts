@@ -123,7 +123,6 @@ function runStatus(r: FreshnessRow): string {
 
 /** Two aligned tables, for a person at a terminal. Times in the process's zone. */
 export function reportText(report: Report): string {
-  const t = formatTime;
   const chainColumns: Column<ChainRow>[] = [
     { header: 'UPSTREAM', value: (r) => r.upstream_corpid },
     { header: 'CHAIN ID', value: (r) => r.chain_id },
@@ -137,16 +136,16 @@ export function reportText(report: Report): string {
     { header: 'UNKNOWN', align: 'right', value: (r) => n(r.corps_qualification_unknown) },
     { header: 'JOINED 7D', align: 'right', value: (r) => n(r.joined_last_7_days) },
     { header: 'JOINED 30D', align: 'right', value: (r) => n(r.joined_last_30_days) },
-    { header: 'LAST SYNCED', value: (r) => t(r.last_synced_at) },
+    { header: 'LAST SYNCED', value: (r) => formatTime(r.last_synced_at) },
   ];
   const freshnessColumns: Column<FreshnessRow>[] = [
     { header: 'UPSTREAM', value: (r) => r.upstream_corpid },
-    { header: 'LAST SUCCESS', value: (r) => t(r.last_success_at) },
+    { header: 'LAST SUCCESS', value: (r) => formatTime(r.last_success_at) },
     { header: 'AGE', align: 'right', value: (r) => formatAge(r.age_seconds) },
     { header: 'LAST RUN', align: 'right', value: (r) => n(r.last_run_id) },
     { header: 'STATUS', value: runStatus },
-    { header: 'STARTED', value: (r) => t(r.last_run_started_at) },
-    { header: 'FINISHED', value: (r) => t(r.last_run_finished_at) },
+    { header: 'STARTED', value: (r) => formatTime(r.last_run_started_at) },
+    { header: 'FINISHED', value: (r) => formatTime(r.last_run_finished_at) },
   ];
   const chains = report.chains.length ? renderTable(chainColumns, report.chains) : '(no chains synced yet)';
   const freshness = report.freshness.length
