@@ -177,8 +177,8 @@ Exit codes: 0 ok, 2 usage (bad role name), 3 bad configuration (not migrated, or
     help: `Usage: wecom-chain-sync compile-cache
 
 Loads every module of the CLI once, so that Node stores them stripped of their types and compiled in the
-directory NODE_COMPILE_CACHE names. Later processes with the same NODE_COMPILE_CACHE, the same node flags
-and the same user id start sooner and never load Node's TypeScript stripper: about 10 MB less peak memory
+directory NODE_COMPILE_CACHE names. Later processes with the same NODE_COMPILE_CACHE, Node version and
+user id (heap flags may differ) start sooner and never load Node's TypeScript stripper: about 10 MB less peak memory
 for a sync. The Dockerfile runs it when the image is built. A cache that is missing, stale, filled by
 another user or read-only costs only that.
 
