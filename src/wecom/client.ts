@@ -201,7 +201,7 @@ export class WecomClient {
     let tokenRenewed = false;
     let eased = 0;
     for (;;) {
-      const { reply, token } = await this.#send(endpoint, body, signal);
+      const { reply, token, capAtSend } = await this.#send(endpoint, body, signal);
       const outcome = this.#interpret(endpoint, schema, reply);
       if (outcome.ok) {
         this.#cap.succeeded();
@@ -219,11 +219,18 @@ export class WecomClient {
         await untilAborted(this.#tokens.replace(token), signal);
         continue;
       }
-      if (lowered && eased < this.#options.concurrency) {
-        // A 45033 that lowered the cap is the client's to fix, not a failure of the call: WeCom's limit for
-        // an API may be far below the cap (5, or 1), and the cap probes above it now and then, so charged
-        // as attempts these would fail calls. Each lowers the cap, so a real limit is met within `max` of
-        // them; past that, or at a cap of 1, a 45033 is an attempt like any other failure.
+      // Sent under a cap since lowered, the request was one too many by the client's count, not WeCom's
+      // doing: at a limit of 1, the cap's probe to 2 draws two 45033s and only the first can lower it.
+      const probed =
+        lowered ||
+        (failure.kind === 'errcode' &&
+          failure.errcode === ERRCODE.concurrency &&
+          capAtSend > this.#cap.current);
+      if (probed && eased < this.#options.concurrency) {
+        // A 45033 the cap drew is the client's to fix, not a failure of the call: WeCom's limit for an API
+        // may be far below the cap (5, or 1), and the cap probes above it now and then, so charged as
+        // attempts these would fail calls. Each lowers the cap, so a real limit is met within `max` of
+        // them; past that, or sent alone at a cap of 1, a 45033 is an attempt like any other failure.
         eased += 1;
         increment(this.#stats.retries, endpoint);
         await this.#sleep(retryDelay(failure, 1, this.#options, this.#random), signal);
@@ -251,7 +258,7 @@ export class WecomClient {
     endpoint: Endpoint,
     body: object | null,
     signal: AbortSignal,
-  ): Promise<{ reply: Reply; token: string | null }> {
+  ): Promise<{ reply: Reply; token: string | null; capAtSend: number }> {
     for (;;) {
       const permit = await this.#limiters[endpoint].acquire(signal);
       let token: string | null = null;
@@ -267,6 +274,7 @@ export class WecomClient {
           ? { corpid: this.#options.corpId, corpsecret: this.#options.corpSecret }
           : { access_token: token };
       // Queued for a slot, an aborted call leaves at once; its place runs later, sees the abort and ends.
+      let capAtSend = 0;
       const reply = await untilAborted(
         this.#cap.run(async () => {
           if (signal.aborted) {
@@ -276,11 +284,12 @@ export class WecomClient {
           // The endpoint was paused (45009) while this request queued for a slot: wait again, unsent.
           if (!permit.start()) return null;
           increment(this.#stats.calls, endpoint);
+          capAtSend = this.#cap.current;
           return this.#http.send({ endpoint, query, body: body ?? undefined }, signal);
         }),
         signal,
       );
-      if (reply !== null) return { reply, token };
+      if (reply !== null) return { reply, token, capAtSend };
     }
   }
 

@@ -5,7 +5,7 @@ import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot, syncAgainst } from '../helpers/simulated.ts';
 
-describe('a sync under a concurrency limit below the client cap', () => {
+describe.each([3, 1])('a sync under a concurrency limit of %i, below the client cap', (limit) => {
   let db: TestDatabase;
   let sim: Simulator;
   const network = SimNetwork.generate({
@@ -23,7 +23,7 @@ describe('a sync under a concurrency limit below the client cap', () => {
       corpId: CORP_ID,
       corpSecret: SECRET,
       latencyMs: 5,
-      maxConcurrent: 3,
+      maxConcurrent: limit,
       rateLimitPerMin: 1e7,
     });
   });
