@@ -27,8 +27,9 @@ export class TokenCache {
 
   /**
    * A token believed valid: the cached one, or the result of the one refresh in progress. In its last
-   * minutes the cached one still serves while a refresh runs in the background: a gettoken failing then
-   * fails no call, and the calls do not wait for it.
+   * minutes the cached one still serves while a refresh runs in the background, and the calls do not wait
+   * for it. Where that refresh gets a new token, a gettoken failing at expiry fails no call; WeCom itself
+   * answers with the same token until it expires, and then the calls wait for the refresh at expiry.
    */
   get(): Promise<string> {
     const current = this.#current;
@@ -75,8 +76,11 @@ export class TokenCache {
     // Measured before the request: the token's lifetime starts no later than WeCom's answer.
     const requestedAt = this.#now();
     const { token, expiresInMs } = await this.#fetch();
-    const early = Math.min(REFRESH_EARLY_MS, expiresInMs / 10);
     const expiresAt = requestedAt + expiresInMs;
+    // WeCom hands out the same token until it expires (gettoken, doc 91039): an early refresh that got it
+    // back has learnt only its time left, and asking again before then would get it again.
+    const again = token === this.#current?.token;
+    const early = again ? 0 : Math.min(REFRESH_EARLY_MS, expiresInMs / 10);
     this.#current = { token, refreshAt: expiresAt - early, expiresAt };
     return token;
   }

@@ -82,6 +82,31 @@ describe('TokenCache', () => {
     expect(fetches).toBe(4);
   });
 
+  it('refreshes early once when WeCom hands the same token back, then at its expiry', async () => {
+    const clock = new FakeClock();
+    const answers = [
+      { token: 'T1', expiresInMs: 7_200_000 },
+      // WeCom's answer within the token's lifetime: the same token, with the time it has left.
+      { token: 'T1', expiresInMs: 5 * 60_000 },
+      { token: 'T2', expiresInMs: 7_200_000 },
+    ];
+    let fetches = 0;
+    const cache = new TokenCache(async () => answers[fetches++]!, clock.now);
+    expect(await cache.get()).toBe('T1');
+    await clock.advance(7_200_000 - 5 * 60_000);
+    expect(await cache.get()).toBe('T1');
+    await flush();
+    expect(fetches).toBe(2);
+    // Asked again before it expires, WeCom would only hand the same token back.
+    await clock.advance(5 * 60_000 - 1);
+    expect(await cache.get()).toBe('T1');
+    await flush();
+    expect(fetches).toBe(2);
+    await clock.advance(1);
+    expect(await cache.get()).toBe('T2');
+    expect(fetches).toBe(3);
+  });
+
   it('refreshes a short-lived token a tenth of its lifetime early', async () => {
     const { clock, cache, fetches, answer } = setup(10_000);
     const first = cache.get();
