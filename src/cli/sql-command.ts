@@ -1,6 +1,6 @@
 // `sql "<query>"`: one read-only query against whichever database is configured, as an aligned table.
 import { parseDatabase } from '../config.ts';
-import { JsonValue, type QueryResult, type Session } from '../db/database.ts';
+import { ExactInteger, JsonValue, type QueryResult, type Session } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { wecomCatalog } from '../db/migrations.ts';
 import { createLogger } from '../log.ts';
@@ -17,7 +17,7 @@ const nonFinite = (_key: string, value: unknown) =>
 
 function show(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  if (value instanceof JsonValue) return value.text;
+  if (value instanceof JsonValue || value instanceof ExactInteger) return value.text;
   if (typeof value === 'object') return JSON.stringify(value, nonFinite);
   return String(value);
 }
@@ -127,7 +127,10 @@ function asTable({ fields, rows }: QueryResult<Row>): string {
   const columns: Column<Row>[] = fields.map((name, i) => ({
     header: name,
     // Numbers line up on the right, as in psql.
-    align: rows.length > 0 && rows.every((r) => typeof r[i] === 'number') ? 'right' : 'left',
+    align:
+      rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] instanceof ExactInteger)
+        ? 'right'
+        : 'left',
     value: (row) => show(row[i]),
   }));
   const table = columns.length ? `${renderTable(columns, rows)}\n` : '';

@@ -72,10 +72,27 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
   return openPglite(config.dir);
 }
 
-/** A bigint for `statement`: a number while exact, its text beyond 2^53 (a hash, a queryid). */
-export const exactInt8 = (value: string): number | string => {
+// JSON.rawJSON and the reviver's source text (Node 21+), which TypeScript's lib does not know yet.
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * A bigint past 2^53 (a hash, a queryid), which a double would change: shown as its text, and in JSON the
+ * number as PostgreSQL wrote it, so that a column's values are numbers whatever their size.
+ */
+export class ExactInteger {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+  toJSON(): unknown {
+    return rawJSON(this.text);
+  }
+}
+
+/** A bigint for `statement`: a number while exact, an ExactInteger beyond. */
+export const exactInt8 = (value: string): number | ExactInteger => {
   const n = Number(value);
-  return Number.isSafeInteger(n) ? n : value;
+  return Number.isSafeInteger(n) ? n : new ExactInteger(value);
 };
 
 const asText = (value: string): string => value;
@@ -89,8 +106,6 @@ export const keepingBounds =
 /** An array parsed element by element (see keepingBounds). */
 const arrayOf = (element: (value: string) => unknown) => keepingBounds((value) => parseArray(value, element));
 
-// JSON.rawJSON and the reviver's source text (Node 21+), which TypeScript's lib does not know yet.
-const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 type Reviver = (key: string, value: unknown, context: { source?: string }) => unknown;
 /** A number a double would change (a bigint past 2^53, 1.10) written back as it was. */
 const exactNumbers: Reviver = (_key, value, { source }) =>
