@@ -31,22 +31,31 @@ export class Redactor {
 }
 
 /**
- * Every form a server echoing a credential may give it, and any mix of them, character by character: as
- * sent; percent-encoded (its request line, in either case of hex, space as `+`); and inside a JSON string
- * (its request body), with any character as a `\u` escape in either case (Go escapes `<>&`, .NET `+=`) and
- * `/` as `\/` (as PHP writes it).
+ * Every form a server echoing a credential may give it: as sent; percent-encoded (its request line), any
+ * character escaped or not, in either case of hex, a space as `+`; and inside a JSON string (its request
+ * body), any character as a `\u` escape in either case (Go escapes `<>&`, .NET `+=`), `/` as `\/` (as PHP
+ * writes it). Within each encoding no form of a character is the start of another, so the pattern never
+ * backtracks: a `\` is always an escape in JSON, a `%` always one in a URL.
  */
 function echoPattern(secret: string): RegExp {
-  const chars = [...secret].map((char) => {
-    const forms = new Set([escapeRegExp(char), escapeRegExp(JSON.stringify(char).slice(1, -1))]);
+  const chars = [...secret];
+  const percent = chars.map((char) => {
+    const forms = [[...new TextEncoder().encode(char)].map((byte) => `%${anyCaseHex(byte, 2)}`).join('')];
+    if (char !== '%') forms.push(escapeRegExp(char));
+    if (char === ' ') forms.push('\\+');
+    return `(?:${forms.join('|')})`;
+  });
+  const json = chars.map((char) => {
     const units = Array.from({ length: char.length }, (_, i) => char.charCodeAt(i));
-    forms.add(units.map((unit) => `\\\\u${anyCaseHex(unit, 4)}`).join(''));
-    forms.add([...new TextEncoder().encode(char)].map((byte) => `%${anyCaseHex(byte, 2)}`).join(''));
-    if (char === ' ') forms.add('\\+');
+    const forms = new Set([
+      escapeRegExp(JSON.stringify(char).slice(1, -1)),
+      units.map((unit) => `\\\\u${anyCaseHex(unit, 4)}`).join(''),
+    ]);
     if (char === '/') forms.add('\\\\/');
     return `(?:${[...forms].join('|')})`;
   });
-  return new RegExp(chars.join(''), 'g');
+  // JSON first: a JSON-escaped echo holds the raw one's characters too, and would be scrubbed in pieces.
+  return new RegExp([json.join(''), percent.join(''), escapeRegExp(secret)].join('|'), 'g');
 }
 
 const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');

@@ -158,6 +158,20 @@ describe('Redactor', () => {
     }
   });
 
+  it('scrubs backslashes raw and JSON-escaped, and never backtracks over a run of them', () => {
+    // A token a hostile server handed out, and an errmsg with a run of backslashes one short of it: a pattern
+    // that let one backslash of the token match one or two of the text tried every way to split the run
+    // (about 10^12 here) before it gave up.
+    const token = '\\'.repeat(60);
+    const redactor = new Redactor('');
+    redactor.addToken(token);
+    const short = `${'\\'.repeat(59)}!${'\\'.repeat(59)}`;
+    expect(redactor.scrub(short)).toBe(short);
+    expect(redactor.scrub(`raw ${token}, json "${token.replaceAll('\\', '\\\\')}"`)).toBe(
+      'raw [redacted], json "[redacted]"',
+    );
+  });
+
   it('keeps only the most recent tokens, and an empty one scrubs nothing', () => {
     const redactor = new Redactor('');
     for (let i = 0; i < 10; i++) redactor.addToken(`T${i}x`);
