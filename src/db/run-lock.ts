@@ -7,8 +7,12 @@ const LOCK_NAMESPACE = 7_413_020;
 const HEARTBEAT_MS = 10_000;
 /** Heartbeats in a row the database may leave unanswered before the lock counts as lost. */
 const STALLED_BEATS = 3;
-/** A running run whose heartbeat is older than this has stopped: alive, it beats, or gives up its lock. */
-export const SILENT_RUN_MS = STALLED_BEATS * HEARTBEAT_MS;
+/**
+ * A running run whose heartbeat is older than this has stopped: alive, it beats, or gives up its lock when
+ * the STALLED_BEATS-th beat after one that hung comes due (40 s after the last heartbeat saved), and a beat
+ * more for the margin.
+ */
+export const SILENT_RUN_MS = (STALLED_BEATS + 2) * HEARTBEAT_MS;
 /** A holder whose lock connection has been idle this long has stopped beating: its process is gone. */
 const DEAD_HOLDER_MS = 120_000;
 
