@@ -77,6 +77,12 @@ export interface WecomClientDeps {
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
+/**
+ * 45033s a call may draw from the cap's probing, past its way down, before they count as its attempts: at a
+ * limit of 1 about half of all requests are refused all along (1,442 of 2,841 in concurrency-limit.test.ts),
+ * so a call meets this many in a row about once in 4·10^9, and then still has its attempts.
+ */
+const PROBE_REFUSALS = 32;
 const DEFAULT_BACKOFF_BASE_MS = 250;
 const DEFAULT_BACKOFF_MAX_MS = 10_000;
 
@@ -219,18 +225,18 @@ export class WecomClient {
         await untilAborted(this.#tokens.replace(token), signal);
         continue;
       }
-      // Sent under a cap since lowered, the request was one too many by the client's count, not WeCom's
-      // doing: at a limit of 1, the cap's probe to 2 draws two 45033s and only the first can lower it.
-      const probed =
+      // A 45033 the cap drew is the client's to fix, not a failure of the call: WeCom's limit for an API may
+      // be far below the cap (5, or 1), and the cap probes above it all along, so charged as attempts these
+      // would fail calls. The cap drew it when it lowered the cap, or when the request went out under a cap
+      // lowered since: at a limit of 1, each probe to 2 draws two 45033s and only the first lowers it.
+      // Sent alone at a cap of 1, a 45033 is an attempt like any other failure; and a call refused for ever
+      // while other calls raise the cap again ends after the cap's way down and PROBE_REFUSALS more.
+      const drawnByCap =
         lowered ||
         (failure.kind === 'errcode' &&
           failure.errcode === ERRCODE.concurrency &&
           capAtSend > this.#cap.current);
-      if (probed && eased < this.#options.concurrency) {
-        // A 45033 the cap drew is the client's to fix, not a failure of the call: WeCom's limit for an API
-        // may be far below the cap (5, or 1), and the cap probes above it now and then, so charged as
-        // attempts these would fail calls. Each lowers the cap, so a real limit is met within `max` of
-        // them; past that, or sent alone at a cap of 1, a 45033 is an attempt like any other failure.
+      if (drawnByCap && eased < this.#options.concurrency + PROBE_REFUSALS) {
         eased += 1;
         increment(this.#stats.retries, endpoint);
         await this.#sleep(retryDelay(failure, 1, this.#options, this.#random), signal);

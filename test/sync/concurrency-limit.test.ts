@@ -5,7 +5,11 @@ import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot, syncAgainst } from '../helpers/simulated.ts';
 
-describe.each([3, 1])('a sync under a concurrency limit of %i, below the client cap', (limit) => {
+describe.each([
+  [3, 16],
+  [1, 16],
+  [1, 2],
+])('a sync under a concurrency limit of %i, below the client cap of %i', (limit, concurrency) => {
   let db: TestDatabase;
   let sim: Simulator;
   const network = SimNetwork.generate({
@@ -33,10 +37,10 @@ describe.each([3, 1])('a sync under a concurrency limit of %i, below the client 
   });
 
   it('completes with two attempts per call, though the cap probes past the limit all along', async () => {
-    const outcome = await syncAgainst(sim, db.database, { client: { concurrency: 16, maxAttempts: 2 } });
+    const outcome = await syncAgainst(sim, db.database, { client: { concurrency, maxAttempts: 2 } });
     expect(outcome.stats.failures).toEqual([]);
     expect(outcome.status).toBe('succeeded');
-    // The limit did bind: WeCom refused many requests, far more than the cap's 13 steps down to it.
+    // The limit did bind: WeCom refused many requests, far more than the cap's steps down to it.
     const refused = Object.values(outcome.stats.api.errors).reduce((n, e) => n + (e['45033'] ?? 0), 0);
     expect(refused).toBeGreaterThan(50);
     expect(await storedSnapshot(db.pool)).toEqual(expectedSnapshot(network));
