@@ -264,6 +264,44 @@ describe('ChainStage', () => {
     }
     expect(await corpRows()).toEqual(before);
   });
+
+  it('stores a corp listed twice in a first load as its last record says, its first version too', async () => {
+    const chain = { chainId: 'first-twice', chainName: 'f' };
+    // Listed in group 2, then on a later page, after it moved, in group 3.
+    await sync(
+      [
+        { corp: joined('wwtwice', { groupid: 2 }), detail: null },
+        { corp: joined('wwtwice', { groupid: 3 }), detail: null },
+      ],
+      groups,
+      chain,
+    );
+    const { rows } = await db.pool.query(
+      `select c.groupid, h.groupid as history_groupid from wecom.chain_corps c
+       join wecom.chain_corp_history h using (upstream_corpid, chain_id, corp_key)
+       where c.chain_id = 'first-twice'`,
+    );
+    expect(rows).toEqual([{ groupid: 3, history_groupid: 3 }]);
+  });
+
+  it("takes a twice-listed corp's details from its last record: refused before, fetched there, not due again", async () => {
+    const chain = { chainId: 'details-twice', chainName: 'd' };
+    await sync([{ corp: joined('wwd'), detail: detail(1) }], groups, chain);
+    const counts = await sync(
+      [
+        { corp: joined('wwd'), detail: 'failed' },
+        { corp: joined('wwd'), detail: detail(2) },
+      ],
+      groups,
+      chain,
+    );
+    const { rows } = await db.pool.query(
+      `select qualification_status, details_fetched_at is not null as fresh from wecom.chain_corps
+       where chain_id = 'details-twice'`,
+    );
+    expect(rows).toEqual([{ qualification_status: 2, fresh: true }]);
+    expect(counts.chain_corps.updated).toBe(1);
+  });
 });
 
 describe('ChainStage history statements', () => {

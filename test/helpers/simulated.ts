@@ -149,6 +149,7 @@ export async function syncAgainstScript(
   db: Database,
   chains: { chain_id: string; chain_name: string }[],
   script: Script,
+  options: { upstreamCorpid?: string; details?: 'changed' | 'all' | 'none' } = {},
 ): Promise<RunOutcome> {
   const server = await startWecom({ get_chain_list: () => ok({ chains }), ...script });
   const api = testClient(server);
@@ -156,8 +157,13 @@ export async function syncAgainstScript(
     return await runSync({
       db,
       api,
-      upstreamCorpid: 'wwup',
-      sync: { pageSize: 10, chainConcurrency: 1, details: 'changed', detailsMaxAgeHours: 24 },
+      upstreamCorpid: options.upstreamCorpid ?? 'wwup',
+      sync: {
+        pageSize: 10,
+        chainConcurrency: 1,
+        details: options.details ?? 'changed',
+        detailsMaxAgeHours: 24,
+      },
       apiConcurrency: 2,
       log: pino({ level: 'silent' }),
     });

@@ -12,8 +12,8 @@ describe('the recheck of a missing corp', () => {
   });
   afterAll(() => db.drop());
 
-  const sync = (script: Script) =>
-    syncAgainstScript(db.database, [{ chain_id: 'c1', chain_name: 'n' }], script);
+  const sync = (script: Script, chainId = 'c1', details: 'changed' | 'none' = 'changed') =>
+    syncAgainstScript(db.database, [{ chain_id: chainId, chain_name: 'n' }], script, { details });
   const group = (groupid: number) => ({ groupid, group_name: `g${groupid}`, parentid: 1, order: groupid });
 
   it('whose answer does not fit is removed, not kept current, when its group is gone too', async () => {
@@ -148,5 +148,60 @@ describe('the recheck of a missing corp', () => {
     expect((await db.pool.query(stored)).rows).toEqual([
       { current: true, due: false, qualification_status: 3 },
     ]);
+  });
+  it('whose answer does not fit is kept in the root group, which is never gone', async () => {
+    const corp = { groupid: 1, corpid: 'ww-root', corp_name: 'r', custom_id: '', is_joined: 1 };
+    const first = await sync(
+      {
+        get_chain_group: () => ok({ groups: [group(2)] }),
+        get_chain_corpinfo_list: (req) =>
+          ok({ has_more: false, group_corps: req.body!.groupid ? [] : [corp] }),
+        get_chain_corpinfo: () =>
+          ok({ corp_name: 'r', qualification_status: 2, groupid: 1, is_joined: true }),
+      },
+      'c-root',
+    );
+    expect(first.status).toBe('succeeded');
+    const second = await sync(
+      {
+        get_chain_group: () => ok({ groups: [group(2)] }),
+        get_chain_corpinfo_list: () => ok({ has_more: false, group_corps: [] }),
+        get_chain_corpinfo: () => ok({ corp_name: 42, groupid: 1, is_joined: true }),
+      },
+      'c-root',
+    );
+    expect(second.status).toBe('succeeded');
+    const { rows } = await db.pool.query(
+      `select removed_at is null as current from wecom.chain_corps where corp_key = 'ww-root'`,
+    );
+    expect(rows).toEqual([{ current: true }]);
+  });
+
+  it('is not made with SYNC_DETAILS=none: the corp is removed, WeCom not asked', async () => {
+    const corp = { groupid: 2, corpid: 'ww-n', corp_name: 'n', custom_id: '', is_joined: 1 };
+    const listing = (corps: object[]): Script => ({
+      get_chain_group: () => ok({ groups: [group(2)] }),
+      get_chain_corpinfo_list: (req) =>
+        ok({ has_more: false, group_corps: req.body!.groupid === 2 ? corps : [] }),
+    });
+    expect((await sync(listing([corp]), 'c-none', 'none')).status).toBe('succeeded');
+    let asked = 0;
+    const second = await sync(
+      {
+        ...listing([]),
+        get_chain_corpinfo: () => {
+          asked += 1;
+          return ok({ corp_name: 'n', groupid: 2, is_joined: true, qualification_status: 1 });
+        },
+      },
+      'c-none',
+      'none',
+    );
+    expect(second.status).toBe('succeeded');
+    expect(asked).toBe(0);
+    const { rows } = await db.pool.query(
+      `select removed_at is not null as removed from wecom.chain_corps where corp_key = 'ww-n'`,
+    );
+    expect(rows).toEqual([{ removed: true }]);
   });
 });
