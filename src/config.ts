@@ -1,6 +1,6 @@
 // Configuration comes from the environment, is parsed once at start-up, and is read-only afterwards.
 // Each problem is reported as one line naming the variable, before any work starts.
-import { databaseUrlProblem } from './database-url.ts';
+import { databaseUrlProblem, parsableDatabaseUrl } from './database-url.ts';
 import type { DatabaseConfig } from './db/database.ts';
 import type { WecomClientOptions } from './wecom/client.ts';
 
@@ -176,10 +176,8 @@ function editDistance(a: string, b: string): number {
 
 export function parseDatabaseUrl(env: Env): string {
   const raw = required(env, 'DATABASE_URL');
-  // node-postgres also takes a URL with no host before the path (`postgres://sync@/db?host=/run/postgresql`),
-  // which WHATWG's parser refuses, by parsing it with a placeholder host; so do these checks.
-  const parsable = URL.canParse(raw) ? raw : raw.replace('@/', '@___DUMMY___/');
-  const problem = databaseUrlProblem(url('DATABASE_URL', parsable, ['postgres:', 'postgresql:']), env.PGPORT);
+  const parsable = url('DATABASE_URL', parsableDatabaseUrl(raw), ['postgres:', 'postgresql:']);
+  const problem = databaseUrlProblem(parsable, env.PGPORT);
   if (problem) throw new ConfigError(problem.variable, problem.message);
   return raw;
 }

@@ -12,7 +12,16 @@ export interface UrlProblem {
 
 const quoted = (value: string) => JSON.stringify(value);
 
-/** Why node-postgres could not use `raw` (a postgres: URL), or null. */
+/**
+ * `raw` as WHATWG's parser can read it. node-postgres also takes a URL with no host before the path
+ * (`postgres://sync@/db?host=/run/postgresql`), which that parser refuses, by reading it with a placeholder
+ * host; so do these checks.
+ */
+export function parsableDatabaseUrl(raw: string): string {
+  return URL.canParse(raw) ? raw : raw.replace('@/', '@___DUMMY___/');
+}
+
+/** Why node-postgres could not use `raw` (a postgres: URL, parsableDatabaseUrl's), or null. */
 export function databaseUrlProblem(raw: string, pgport: string | undefined): UrlProblem | null {
   const parsed = new URL(raw);
   // Of a parameter given twice node-postgres takes the last.

@@ -1,6 +1,6 @@
 // `sql "<query>"`: one read-only query against whichever database is configured, as an aligned table.
 import { parseDatabase } from '../config.ts';
-import { ExactInteger, JsonValue, type QueryResult, type Session } from '../db/database.ts';
+import { ExactInteger, PrintedValue, type QueryResult, type Session } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { wecomCatalog } from '../db/migrations.ts';
 import { createLogger } from '../log.ts';
@@ -17,7 +17,7 @@ const nonFinite = (_key: string, value: unknown) =>
 
 function show(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  if (value instanceof JsonValue || value instanceof ExactInteger) return value.text;
+  if (value instanceof PrintedValue) return value.text;
   if (typeof value === 'object') return JSON.stringify(value, nonFinite);
   return String(value);
 }

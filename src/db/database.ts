@@ -75,15 +75,20 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions)
 // JSON.rawJSON and the reviver's source text (Node 21+), which TypeScript's lib does not know yet.
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
-/**
- * A bigint past 2^53 (a hash, a queryid), which a double would change: shown as its text, and in JSON the
- * number as PostgreSQL wrote it, so that a column's values are numbers whatever their size.
- */
-export class ExactInteger {
+/** A value `statement` keeps as PostgreSQL printed it: shown as that text, in JSON as each kind says. */
+export abstract class PrintedValue {
   readonly text: string;
   constructor(text: string) {
     this.text = text;
   }
+  abstract toJSON(): unknown;
+}
+
+/**
+ * A bigint past 2^53 (a hash, a queryid), which a double would change: in JSON the number as PostgreSQL
+ * wrote it, so that a column's values are numbers whatever their size.
+ */
+export class ExactInteger extends PrintedValue {
   toJSON(): unknown {
     return rawJSON(this.text);
   }
@@ -115,11 +120,7 @@ const exactNumbers: Reviver = (_key, value, { source }) =>
  * A json or jsonb value: PostgreSQL's own text, to show as it is (its `null` is no SQL NULL, a json's
  * repeated keys are kept), and in JSON output the value with every number as PostgreSQL wrote it.
  */
-export class JsonValue {
-  readonly text: string;
-  constructor(text: string) {
-    this.text = text;
-  }
+export class JsonValue extends PrintedValue {
   toJSON(): unknown {
     return JSON.parse(this.text, exactNumbers as Parameters<typeof JSON.parse>[1]);
   }

@@ -215,7 +215,7 @@ export class WecomClient {
       }
       const { failure } = outcome;
       countError(this.#stats.errors[endpoint]!, statsKey(failure));
-      const lowered = this.#adapt(endpoint, failure);
+      const drawnByCap = this.#adapt(endpoint, failure, capAtSend);
       const action = classify(failure);
       if (action === 'token' && token !== null && !tokenRenewed) {
         // Not a transient failure, so not an attempt: a token can expire at any point of a long run.
@@ -225,17 +225,11 @@ export class WecomClient {
         await untilAborted(this.#tokens.replace(token), signal);
         continue;
       }
-      // A 45033 the cap drew is the client's to fix, not a failure of the call: WeCom's limit for an API may
-      // be far below the cap (5, or 1), and the cap probes above it all along, so charged as attempts these
-      // would fail calls. The cap drew it when it lowered the cap, or when the request went out under a cap
-      // lowered since: at a limit of 1, each probe to 2 draws two 45033s and only the first lowers it.
-      // Sent alone at a cap of 1, a 45033 is an attempt like any other failure; and a call refused for ever
-      // while other calls raise the cap again ends after the cap's way down and PROBE_REFUSALS more.
-      const drawnByCap =
-        lowered ||
-        (failure.kind === 'errcode' &&
-          failure.errcode === ERRCODE.concurrency &&
-          capAtSend > this.#cap.current);
+      // A 45033 the cap drew (ConcurrencyCap.overloaded) is the client's to fix, not a failure of the call:
+      // WeCom's limit for an API may be far below the cap (5, or 1), and the cap probes above it all along,
+      // so charged as attempts these would fail calls. Sent alone at a cap of 1, a 45033 is an attempt like
+      // any other failure; and a call refused for ever while other calls raise the cap again ends after the
+      // cap's way down and PROBE_REFUSALS more.
       if (drawnByCap && eased < this.#options.concurrency + PROBE_REFUSALS) {
         eased += 1;
         increment(this.#stats.retries, endpoint);
@@ -316,17 +310,17 @@ export class WecomClient {
 
   /**
    * What every call must learn from a failure, whether or not this one retries: WeCom's window for the
-   * endpoint is spent (45009), or too many requests are in flight (45033). Returns whether it lowered the
-   * concurrency cap.
+   * endpoint is spent (45009), or too many requests are in flight (45033). Returns whether the concurrency
+   * cap drew the failure, for a request sent under a cap of `capAtSend`.
    */
-  #adapt(endpoint: Endpoint, failure: Failure): boolean {
+  #adapt(endpoint: Endpoint, failure: Failure, capAtSend: number): boolean {
     if (failure.kind !== 'errcode') return false;
     if (failure.errcode === ERRCODE.frequency) {
       // WeCom blocks the endpoint for the rest of its window: every call to it waits in the limiter,
       // without holding a slot, while the other endpoints carry on.
       this.#limiters[endpoint].pauseUntil(this.#now() + this.#options.rateLimitPauseMs);
     }
-    return failure.errcode === ERRCODE.concurrency && this.#cap.overloaded();
+    return failure.errcode === ERRCODE.concurrency && this.#cap.overloaded(capAtSend);
   }
 
   #redacted(failure: Failure): Failure {

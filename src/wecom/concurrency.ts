@@ -26,10 +26,14 @@ export class ConcurrencyCap {
     return this.#limit.concurrency;
   }
 
-  /** WeCom said 45033: too many requests in flight. Returns whether there are now fewer allowed. */
-  overloaded(): boolean {
+  /**
+   * WeCom said 45033 to a request sent while the cap was `sentAt`: too many requests in flight. Returns
+   * whether the cap drew it, not the call: it lowered the cap now, or the request went out under a cap
+   * lowered since (at a limit of 1, each probe to 2 draws two 45033s and only the first can lower it).
+   */
+  overloaded(sentAt: number): boolean {
     this.#successes = 0;
-    if (this.#limit.concurrency === 1) return false;
+    if (this.#limit.concurrency === 1) return sentAt > 1;
     this.#limit.concurrency -= 1;
     return true;
   }

@@ -268,12 +268,15 @@ describe('crawler paging and failures', () => {
     expect(outcome.stats.rows.chain_corps.removed).toBe(1);
   });
 
+  /** Chain a refused as a whole app would be (48002): an error that ends the run. */
+  const refuseChainA: FakeApi['onList'] = (req) => {
+    if (req.chainId === 'a') throw new WecomRefusedError('get_chain_corpinfo_list', 48002, 'api forbidden');
+    return undefined;
+  };
+
   it("stops another chain's get_chain_group at once when a chain's error ends the run", async () => {
-    // Chain a is refused as a whole app would be (48002); chain b's tree is slow (a 45009 pause, say).
-    api.onList = (req) => {
-      if (req.chainId === 'a') throw new WecomRefusedError('get_chain_corpinfo_list', 48002, 'api forbidden');
-      return undefined;
-    };
+    // Chain b's tree is slow (a 45009 pause, say).
+    api.onList = refuseChainA;
     api.beforeGroups = (chainId, signal) =>
       chainId === 'b'
         ? new Promise((_resolve, reject) =>
@@ -288,10 +291,7 @@ describe('crawler paging and failures', () => {
   });
 
   it('does not start a chain whose tree comes back after a run-ending error stopped it', async () => {
-    api.onList = (req) => {
-      if (req.chainId === 'a') throw new WecomRefusedError('get_chain_corpinfo_list', 48002, 'api forbidden');
-      return undefined;
-    };
+    api.onList = refuseChainA;
     // Chain b's tree is answered, but only once the run has been stopped.
     api.beforeGroups = (chainId, signal) =>
       chainId === 'b'

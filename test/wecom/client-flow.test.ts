@@ -264,11 +264,11 @@ describe('45033 and the attempts of a call', () => {
 describe('ConcurrencyCap', () => {
   it('lowers the cap by one per 45033, never below 1, and recovers after enough successes', () => {
     const cap = new ConcurrencyCap(4);
-    expect(cap.overloaded()).toBe(true);
-    expect(cap.overloaded()).toBe(true);
+    expect(cap.overloaded(cap.current)).toBe(true);
+    expect(cap.overloaded(cap.current)).toBe(true);
     expect(cap.current).toBe(2);
-    expect(cap.overloaded()).toBe(true);
-    for (let i = 0; i < 4; i++) expect(cap.overloaded()).toBe(false);
+    expect(cap.overloaded(cap.current)).toBe(true);
+    for (let i = 0; i < 4; i++) expect(cap.overloaded(cap.current)).toBe(false);
     expect(cap.current).toBe(1);
     cap.succeeded();
     expect(cap.current).toBe(2);
