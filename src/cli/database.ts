@@ -1,6 +1,6 @@
 import type { DatabaseConfig } from '../db/database.ts';
 import { type Database, openDatabase } from '../db/database.ts';
-import { MigrationLockError } from '../db/migrations.ts';
+import { MigrationDataError, MigrationLockError } from '../db/migrations.ts';
 import type { Logger } from '../log.ts';
 import { databaseVariable } from '../reporting/errors.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
@@ -33,7 +33,7 @@ export async function openConfigured(config: DatabaseConfig, log: Logger, poolSi
  */
 export async function migrate(db: Database, log: Logger, signal?: AbortSignal): Promise<void> {
   const { applied, unknown } = await db.migrate(signal).catch((err: unknown) => {
-    if (err instanceof MigrationLockError)
+    if (err instanceof MigrationLockError || err instanceof MigrationDataError)
       throw new ExitError(EXIT.database, `${databaseVariable(db.driver)}: ${err.message}`);
     throw refusal(db, 'the migrations', err);
   });

@@ -42,6 +42,26 @@ export class MigrationLockError extends Error {
   }
 }
 
+/**
+ * A migration the rows already stored do not allow (two where a unique index is to have one, say): rolled
+ * back whole, with PostgreSQL's words for which rows.
+ */
+export class MigrationDataError extends Error {
+  override name = 'MigrationDataError';
+  constructor(tag: string, cause: Error & { detail?: string }) {
+    const detail = cause.detail ? `: ${cause.detail}` : '';
+    super(
+      `migration ${tag} was not applied, as the data stored does not allow it: ${cause.message}${detail}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+// SQLSTATE class 23, integrity constraint violation: what the migration asks of the rows, they do not meet.
+const DATA_REFUSED = /^23/;
+
 // The SQLSTATEs of a lock wait cut short: lock_not_available (lock_timeout expired), and deadlock_detected
 // (PostgreSQL broke a cycle with another session by failing the migration: deadlock_timeout, 1 s by default,
 // comes before the longer lock timeout).
@@ -122,7 +142,10 @@ async function applyPatiently(
       });
       return;
     } catch (err) {
-      if (!LOCK_WAIT_FAILED.has((err as { code?: string }).code ?? '')) throw err;
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && DATA_REFUSED.test(code))
+        throw new MigrationDataError(tag, err as Error);
+      if (typeof code !== 'string' || !LOCK_WAIT_FAILED.has(code)) throw err;
       if (attempt >= patience.attempts) throw new MigrationLockError(tag, patience, { cause: err });
     }
     await sleep(patience.pauseMs, signal);

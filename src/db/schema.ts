@@ -14,6 +14,7 @@ const {
   smallint,
   text,
   timestamp,
+  unique,
   uniqueIndex,
 } = drizzleModule('drizzle-orm/pg-core');
 
@@ -159,10 +160,9 @@ export const chainCorpHistory = wecom.table(
     ...version(),
   },
   (t) => [
-    uniqueIndex('chain_corp_history_open_idx')
-      .on(t.upstreamCorpid, t.chainId, t.corpKey)
-      .where(sql`${t.validTo} is null`),
-    index('chain_corp_history_corp_idx').on(t.upstreamCorpid, t.chainId, t.corpKey, t.validFrom),
+    unique('chain_corp_history_version_key')
+      .on(t.upstreamCorpid, t.chainId, t.corpKey, t.validTo)
+      .nullsNotDistinct(),
     // Reads by entity use chain_corp_history_events_idx (migration 0003): same columns, chain_id first.
     index('chain_corp_history_valid_idx').on(t.validFrom, t.validTo),
   ],

@@ -28,10 +28,21 @@ async function applied(db: TestDatabase): Promise<number[]> {
   return rows.map((r) => Number(r.created_at));
 }
 
-/** 0008 (which defines group_tree anew, and needs the views on it to itself) and every later one pending again. */
-async function pendingFrom0008(db: TestDatabase): Promise<number> {
+// What 0010 replaced, put back so that it can apply again; 0008 and 0009 only replace views.
+const BEFORE_0010 = `
+alter table wecom.chain_corp_history drop constraint chain_corp_history_version_key;
+create unique index chain_corp_history_open_idx on wecom.chain_corp_history (upstream_corpid, chain_id, corp_key)
+  where valid_to is null;
+create index chain_corp_history_corp_idx on wecom.chain_corp_history (upstream_corpid, chain_id, corp_key, valid_from)`;
+
+/** `tag` and every later migration pending again, with the database as the one before `tag` left it. */
+async function pendingFrom(
+  db: TestDatabase,
+  tag: '0008_group_tree_top_down' | '0010_merge_corp_history_indexes',
+): Promise<number> {
   const journal = JSON.parse(readFileSync('migrations/meta/_journal.json', 'utf8'));
-  const { when } = journal.entries.find((e: { tag: string }) => e.tag === '0008_group_tree_top_down');
+  const { when } = journal.entries.find((e: { tag: string }) => e.tag === tag);
+  await db.pool.query(BEFORE_0010);
   const { rows } = await db.pool.query(
     'delete from wecom.__drizzle_migrations where created_at >= $1 returning created_at',
     [when],
@@ -83,7 +94,7 @@ describe('migrations', () => {
   it('wait only so long behind a query on a table they change, and try again', async () => {
     const db = await fresh();
     await db.database.migrate();
-    const pending = await pendingFrom0008(db);
+    const pending = await pendingFrom(db, '0008_group_tree_top_down');
     const before = await applied(db);
     const patience = { lockTimeoutMs: 50, attempts: 3, pauseMs: 10 };
     const patient = postgresDatabase(db.pool, { migrationPatience: patience });
@@ -119,7 +130,7 @@ describe('migrations', () => {
     const db = await fresh();
     await db.database.migrate();
     // 0008 pending again: it reads chain_groups to define group_tree anew, then takes group_tree.
-    const pending = await pendingFrom0008(db);
+    const pending = await pendingFrom(db, '0008_group_tree_top_down');
     // A lock timeout longer than deadlock_timeout (1 s): PostgreSQL reports the cycle as a deadlock first.
     const patient = postgresDatabase(db.pool, {
       migrationPatience: { lockTimeoutMs: 10_000, attempts: 3, pauseMs: 10 },
@@ -147,6 +158,51 @@ describe('migrations', () => {
     } finally {
       other.release();
     }
+  });
+
+  describe('0010, one index for the versions of a corp', () => {
+    const version = (corpKey: string, validFrom: string, validTo: string | null) =>
+      `insert into wecom.chain_corp_history (upstream_corpid, chain_id, entity_key, corp_key, corpid, corp_name,
+         custom_id, groupid, is_joined, valid_from, valid_to, opened_run_id)
+       values ('wwup', 'ch1', '${corpKey}', '${corpKey}', '${corpKey}', 'A', '', 1, true, '${validFrom}',
+         ${validTo === null ? 'null' : `'${validTo}'`}, 1)`;
+
+    it('keeps one open version per corp, and any number of closed ones', async () => {
+      const db = await fresh();
+      await db.database.migrate();
+      await db.pool.query(version('wwa', '2026-01-01', '2026-02-01'));
+      await db.pool.query(version('wwa', '2026-02-01', '2026-03-01'));
+      await db.pool.query(version('wwa', '2026-03-01', null));
+      await db.pool.query(version('wwb', '2026-03-01', null));
+      await expect(db.pool.query(version('wwa', '2026-04-01', null))).rejects.toMatchObject({
+        code: '23505',
+        constraint: 'chain_corp_history_version_key',
+      });
+    });
+
+    it('refuses, in one line naming the rows, a history with two versions of a corp ending at once, and changes nothing', async () => {
+      const db = await fresh();
+      await db.database.migrate();
+      await pendingFrom(db, '0010_merge_corp_history_indexes');
+      const before = await applied(db);
+      // A version that lasted no time: only a clock stepping back, or a hand, could have written it.
+      await db.pool.query(version('wwa', '2026-01-01', '2026-02-01'));
+      await db.pool.query(version('wwa', '2026-02-01', '2026-02-01'));
+      const result = await runCli(['migrate'], { DATABASE_URL: db.url });
+      expect(result.code).toBe(EXIT.database);
+      // The instant as the server's TimeZone writes it.
+      expect(result.stderr).toMatch(
+        /^wecom-chain-sync: DATABASE_URL: migration 0010_merge_corp_history_indexes was not applied, as the data stored does not allow it: could not create unique index "chain_corp_history_version_key": Key \(upstream_corpid, chain_id, corp_key, valid_to\)=\(wwup, ch1, wwa, 2026-0[12]-[0-9]{2} [0-9:+-]+\) is duplicated\.\n$/,
+      );
+      expect(await applied(db)).toEqual(before);
+      const { rows } = await db.pool.query(
+        `select indexname from pg_indexes where tablename = 'chain_corp_history' order by 1`,
+      );
+      expect(rows.map((r) => r.indexname)).toContain('chain_corp_history_open_idx');
+      // Once the operator has dealt with the row, it applies.
+      await db.pool.query(`delete from wecom.chain_corp_history where valid_from = valid_to`);
+      expect((await runCli(['migrate'], { DATABASE_URL: db.url })).code).toBe(EXIT.ok);
+    });
   });
 
   it("carry on from a database drizzle's migrator migrated, reading its records", async () => {
