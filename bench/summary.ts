@@ -182,16 +182,20 @@ export function targets(
       : 'not run',
     met: ran ? worstWal < 1 : null,
   });
-  const share = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopy.rowsPerS : null;
+  // The issue compares the write path "with a plain COPY of the same rows into an empty table": a first load
+  // writes each corp and its first version, so the plain COPY is of both (docs/benchmarks.md, finding 1).
+  // The COPY of the corps alone is reported beside it.
+  const share = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopyAll.rowsPerS : null;
+  const corpsShare = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopy.rowsPerS : null;
   const floorShare = writePath ? writePath.stageMerge.rowsPerS / writePath.indexedCopy.rowsPerS : null;
-  const allShare = writePath ? writePath.stageMerge.rowsPerS / writePath.plainCopyAll.rowsPerS : null;
   out.push({
-    target: 'first-load write path ≥ 20% of plain COPY (rows/s)',
+    target: 'first-load write path ≥ 20% of a plain COPY of the same rows (rows/s)',
     measured:
-      share === null || floorShare === null || allShare === null
+      share === null || corpsShare === null || floorShare === null
         ? 'not run'
-        : `${(share * 100).toFixed(1)}% (${(allShare * 100).toFixed(1)}% of a plain COPY of every row it writes, ` +
-          `corps and versions; ${(floorShare * 100).toFixed(0)}% of a COPY into the same indexed tables)`,
+        : `${(share * 100).toFixed(1)}% of a plain COPY of every row it writes, corps and versions ` +
+          `(${(corpsShare * 100).toFixed(1)}% of one of the corps alone; ` +
+          `${(floorShare * 100).toFixed(0)}% of a COPY into the same indexed tables)`,
     met: share === null ? null : share >= 0.2,
   });
   const m1 = at(1_000_000);
