@@ -59,8 +59,15 @@ export class MigrationDataError extends Error {
   }
 }
 
-// SQLSTATE class 23, integrity constraint violation: what the migration asks of the rows, they do not meet.
-const DATA_REFUSED = /^23/;
+/**
+ * SQLSTATE class 23, integrity constraint violation, on one of the job's tables: what the migration asks of
+ * the rows, they do not meet. Not one on the catalog (pg_catalog), which is a race with another session
+ * creating the same object.
+ */
+const refusedByData = (err: unknown): err is Error => {
+  const { code, schema } = err as { code?: unknown; schema?: unknown };
+  return typeof code === 'string' && code.startsWith('23') && schema === 'wecom';
+};
 
 // The SQLSTATEs of a lock wait cut short: lock_not_available (lock_timeout expired), and deadlock_detected
 // (PostgreSQL broke a cycle with another session by failing the migration: deadlock_timeout, 1 s by default,
@@ -142,10 +149,8 @@ async function applyPatiently(
       });
       return;
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && DATA_REFUSED.test(code))
-        throw new MigrationDataError(tag, err as Error);
-      if (typeof code !== 'string' || !LOCK_WAIT_FAILED.has(code)) throw err;
+      if (refusedByData(err)) throw new MigrationDataError(tag, err);
+      if (!LOCK_WAIT_FAILED.has((err as { code?: string }).code ?? '')) throw err;
       if (attempt >= patience.attempts) throw new MigrationLockError(tag, patience, { cause: err });
     }
     await sleep(patience.pauseMs, signal);
