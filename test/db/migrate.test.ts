@@ -6,7 +6,7 @@ import { migrate as commandMigrate } from '../../src/cli/database.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { ShutdownRequested } from '../../src/cli/shutdown.ts';
 import { drizzleModule } from '../../src/db/drizzle.ts';
-import { MigrationLockError } from '../../src/db/migrations.ts';
+import { MigrationDataError, MigrationLockError } from '../../src/db/migrations.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { logLines, runCli } from '../helpers/cli.ts';
 import { createTestDatabase, holdingMigrationLock, type TestDatabase } from '../helpers/db.ts';
@@ -178,6 +178,42 @@ describe('migrations', () => {
         code: '23505',
         constraint: 'chain_corp_history_version_key',
       });
+    });
+
+    it('does not blame the stored data for a race with another session over a name in the catalog', async () => {
+      const db = await fresh();
+      await db.database.migrate();
+      await pendingFrom(db, '0010_merge_corp_history_indexes');
+      const patient = postgresDatabase(db.pool, {
+        migrationPatience: { lockTimeoutMs: 10_000, attempts: 1, pauseMs: 10 },
+      });
+      const other = await db.pool.connect();
+      try {
+        // Another session creates an index of the name 0010 gives its own, and has yet to commit...
+        await other.query('begin');
+        await other.query(
+          'create index chain_corp_history_version_key on wecom.chain_corp_history (corp_key)',
+        );
+        const migrating = patient.migrate().catch((e: unknown) => e);
+        // ...so 0010's catalog row waits for that transaction...
+        await vi.waitFor(
+          async () => {
+            const { rows } = await db.pool.query(
+              `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+               where not l.granted and l.locktype = 'transactionid' and a.datname = current_database()`,
+            );
+            expect(rows[0].n).toBe(1);
+          },
+          { timeout: 10_000, interval: 20 },
+        );
+        // ...and fails on the catalog's unique index once it commits.
+        await other.query('commit');
+        const error = await migrating;
+        expect(error).toMatchObject({ code: '23505', constraint: 'pg_class_relname_nsp_index' });
+        expect(error).not.toBeInstanceOf(MigrationDataError);
+      } finally {
+        other.release();
+      }
     });
 
     it('refuses, in one line naming the rows, a history with two versions of a corp ending at once, and changes nothing', async () => {
