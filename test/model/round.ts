@@ -4,9 +4,11 @@
 import pino from 'pino';
 import type { Database, Queryable } from '../../src/db/database.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
-import { type RunOutcome, runSync } from '../../src/sync/run.ts';
+import { isChainScoped } from '../../src/sync/errors.ts';
+import { describe, type RunOutcome, runSync } from '../../src/sync/run.ts';
 import { WecomClient } from '../../src/wecom/client.ts';
-import { CORP_ID, clientOptions } from '../helpers/simulated.ts';
+import { WecomRefusedError } from '../../src/wecom/errors.ts';
+import { clientOptions } from '../helpers/simulated.ts';
 import { compareWithModel } from './compare.ts';
 import { DETAILS_MODES, type DetailsMode } from './details.ts';
 import type { ExpectedStore } from './expected.ts';
@@ -27,9 +29,11 @@ import { rowVersions } from './xmin.ts';
 
 const HOUR_MS = 3_600_000;
 
-/** A seed's state across its rounds. */
+/** One upstream corp's state across a seed's rounds. */
 export interface SeedState {
   db: Queryable & { database: Database };
+  /** Its upstream_corpid: a seed may sync two upstreams into one database, with the same chain ids. */
+  upstream: string;
   world: World;
   sim: Simulator;
   clock: SimClock;
@@ -61,7 +65,7 @@ export async function runRound(s: SeedState, round: number): Promise<RoundReport
   const nowMs = Date.now() + s.nowOffsetMs;
   model.startRun(s.agesDetails ? { nowMs, maxAgeMs: 24 * HOUR_MS } : null);
   const listings = listingsOf(world.net);
-  const before = await rowVersions(s.db, CORP_ID);
+  const before = await rowVersions(s.db, s.upstream);
   const client = new WecomClient(clientOptions(s.sim, clientTuning(s)));
   const crawl = interceptCrawl(client, {
     world,
@@ -75,7 +79,7 @@ export async function runRound(s: SeedState, round: number): Promise<RoundReport
     outcome = await runSync({
       db: s.db.database,
       api: crawl.api,
-      upstreamCorpid: CORP_ID,
+      upstreamCorpid: s.upstream,
       sync: { ...s.tuning, details: s.mode, detailsMaxAgeHours: 24 },
       apiConcurrency: s.tuning.apiConcurrency,
       log: pino({ level: 'silent' }),
@@ -90,7 +94,8 @@ export async function runRound(s: SeedState, round: number): Promise<RoundReport
   s.sim.faults.clear();
   const problems = await checkRun(s, { outcome, plan, crawl, listings, before });
   const summary =
-    `run ${outcome.runId} status ${outcome.status} mode ${s.mode} faults [${plan.described.join('; ')}]\n` +
+    `${s.upstream} run ${outcome.runId} status ${outcome.status} mode ${s.mode} ` +
+    `faults [${plan.described.join('; ')}]\n` +
     `  mutations: ${world.log.join(' | ')}`;
   return { problems, summary };
 }
@@ -109,6 +114,7 @@ function advanceClocks(s: SeedState): void {
 /** Fast retries and short pauses: the simulator blocks an endpoint for 50 ms after a 45009. */
 function clientTuning(s: SeedState) {
   return {
+    corpId: s.upstream,
     concurrency: s.tuning.apiConcurrency,
     maxAttempts: 6,
     rateLimitPauseMs: 80,
@@ -130,10 +136,10 @@ async function checkRun(s: SeedState, r: RunResult): Promise<string[]> {
   const { outcome, plan, listings } = r;
   const rows = await s.db.query(
     'select chain_id from wecom.chains where upstream_corpid = $1 and last_run_id = $2',
-    [CORP_ID, outcome.runId],
+    [s.upstream, outcome.runId],
   );
   const completed = new Set<string>(rows.rows.map((x) => x.chain_id));
-  const problems: string[] = [];
+  const problems = stoppedByWhatWeComCannotCause(outcome, r.crawl.abort.signal.aborted);
   for (const c of completed)
     if (plan.failingChains.has(c)) problems.push(`chain ${c} was meant to fail but completed`);
   const { chains, failures } = outcome.stats;
@@ -153,9 +159,20 @@ async function checkRun(s: SeedState, r: RunResult): Promise<string[]> {
   if (listed) s.model.removeUnlisted(new Set(listings.keys()), outcome.runId);
   const { uncertain } = await mergeCompleted(s, r, completed, problems);
   if (unplanned.length === 0) problems.push(...checkOutcome(s, r, { completed, listed, uncertain }));
-  const facts = { upstream: CORP_ID, runId: outcome.runId, completed, listed, before: r.before };
+  const facts = { upstream: s.upstream, runId: outcome.runId, completed, listed, before: r.before };
   problems.push(...(await compareWithModel(s.db, s.model, facts)));
   return problems;
+}
+
+/**
+ * The model's database never fails, so a run stopped by anything but WeCom's answers or the model's own abort
+ * is a defect: a statement PostgreSQL refuses would otherwise pass as chains that failed without a planned
+ * fault, keeping their rows, in every run.
+ */
+function stoppedByWhatWeComCannotCause(outcome: RunOutcome, aborted: boolean): string[] {
+  const { fatal } = outcome;
+  if (fatal === undefined || aborted || isChainScoped(fatal) || fatal instanceof WecomRefusedError) return [];
+  return [`run stopped by ${describe(fatal)}`];
 }
 
 /** Tells the model what each completed chain's crawl listed, as far as the stored rows show it. */
@@ -164,7 +181,7 @@ async function mergeCompleted(s: SeedState, r: RunResult, completed: Set<string>
   let uncertain = false;
   if (r.crawl.midCrawl.length) {
     plan.described.push(`mid-crawl: ${r.crawl.midCrawl.join(', ')}`);
-    const reconciled = await reconcileMidCrawl(s.db, CORP_ID, {
+    const reconciled = await reconcileMidCrawl(s.db, s.upstream, {
       world: s.world,
       listings,
       completed,
@@ -182,7 +199,7 @@ async function mergeCompleted(s: SeedState, r: RunResult, completed: Set<string>
       continue;
     }
     const { detailCalls, misfitDetails } = r.crawl;
-    const refusals = await refusalsOf(s.db, CORP_ID, { chainId, plan, detailCalls, misfitDetails });
+    const refusals = await refusalsOf(s.db, s.upstream, { chainId, plan, detailCalls, misfitDetails });
     uncertain ||= refusals.uncertain;
     const merged = withKeptMisfits(listing, s.model.chains.get(chainId)?.corps, misfitDetails);
     s.model.merge(merged.listing, r.outcome.runId, s.mode, refusals.refused, merged.kept);

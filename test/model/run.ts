@@ -1,13 +1,12 @@
-// One seed from start to end: a network and a simulator, sometimes another upstream's rows in the same
-// database (which no run may touch), a first sync, then `rounds` rounds, stopping at the first round that
-// shows a problem. Everything random comes from the seed, so a failure names what reproduces it; the
-// timing of concurrent requests still varies, which is why every check allows for what it can change.
-import pino from 'pino';
+// One seed from start to end: a network and a simulator, sometimes a second upstream corp's in the same
+// database (whose rows no run of the first may touch, nor its runs the first's), a first sync, then `rounds`
+// rounds, stopping at the first run that shows a problem. Everything random comes from the seed, so a
+// failure names what reproduces it; the timing of concurrent requests still varies, which is why every
+// check allows for what it can change.
 import type { Database, Queryable } from '../../src/db/database.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { runSync } from '../../src/sync/run.ts';
-import { WecomClient } from '../../src/wecom/client.ts';
-import { CORP_ID, clientOptions, SECRET } from '../helpers/simulated.ts';
+import { CORP_ID, SECRET } from '../helpers/simulated.ts';
+import { compareStored } from './compare.ts';
 import type { DetailsMode } from './details.ts';
 import { ExpectedStore } from './expected.ts';
 import type { SimClock } from './faults.ts';
@@ -30,7 +29,7 @@ export interface SeedOptions {
 export interface SeedResult {
   seed: number;
   mode: DetailsMode;
-  /** Runs checked without a problem, the first sync included. */
+  /** Runs checked without a problem, either upstream's, the first syncs included. */
   rounds: number;
   /** Null, or the seed, round and first difference, then the round's context and further differences. */
   failure: string | null;
@@ -44,22 +43,46 @@ const OTHER_UPSTREAM = 'wwother';
 
 export async function runSeed(db: SeedDatabase, options: SeedOptions): Promise<SeedResult> {
   const size: Size = options.big ? BIG : SMALL;
-  const world = newWorld(options.seed, size);
+  const first = await startUpstream(db, CORP_ID, options.seed, size, options);
+  const states = [first];
+  try {
+    // Another upstream corp in the same database, with the same chain ids (ch0..) and corp keys (wj1..,
+    // pending:p1..) for other corps: it is mutated and synced every round too, so a statement that lets one
+    // upstream's run touch the other's rows shows in either direction. Drawn after the first's own draws,
+    // and its own draws from its own seed: the first upstream meets what it met when it was synced once.
+    if (first.world.rng.chance(0.5))
+      states.push(await startUpstream(db, OTHER_UPSTREAM, options.seed + 100_000, size, options));
+    return await runRounds(states, options);
+  } finally {
+    for (const s of states) await s.sim.close();
+  }
+}
+
+/** One upstream's network, simulator, model and tuning, all drawn from `worldSeed`. */
+async function startUpstream(
+  db: SeedDatabase,
+  upstream: string,
+  worldSeed: number,
+  size: Size,
+  options: SeedOptions,
+): Promise<SeedState> {
+  const world = newWorld(worldSeed, size);
   buildNetwork(world);
   const { rng } = world;
   const mode = options.mode ?? rng.pick(['all', 'changed', 'changed', 'none'] as const);
   const clock: SimClock = { offsetMs: 0 };
   const sim = await startSimulator({
     network: world.net,
-    corpId: CORP_ID,
+    corpId: upstream,
     corpSecret: SECRET,
     maxPageSize: 3,
     rateLimitBlockMs: 50,
-    seed: options.seed,
+    seed: worldSeed,
     now: () => Date.now() + clock.offsetMs,
   });
-  const state: SeedState = {
+  return {
     db,
+    upstream,
     world,
     sim,
     clock,
@@ -71,69 +94,67 @@ export async function runSeed(db: SeedDatabase, options: SeedOptions): Promise<S
     agesDetails: rng.chance(0.5),
     nowOffsetMs: 0,
   };
-  try {
-    if (rng.chance(0.5)) await syncOtherUpstream(db, options.seed, size);
-    return await runRounds(state, options);
-  } finally {
-    await sim.close();
-  }
 }
 
-async function runRounds(s: SeedState, options: SeedOptions): Promise<SeedResult> {
-  const name = `seed ${options.seed} (mode ${s.mode}${options.joinHeavy ? ', joins' : ''}${options.big ? ', big' : ''})`;
+async function runRounds(states: SeedState[], options: SeedOptions): Promise<SeedResult> {
+  const [first] = states as [SeedState];
+  const name = `seed ${options.seed} (mode ${first.mode}${options.joinHeavy ? ', joins' : ''}${options.big ? ', big' : ''})`;
   let failure: string | null = null;
   let round = 0;
+  let runs = 0;
+  let s = first;
   try {
-    for (; round <= options.rounds; round++) {
-      const report = await runRound(s, round);
-      if (!report.problems.length) continue;
-      const [first, ...rest] = report.problems;
-      const more = rest
-        .slice(0, 24)
-        .map((p) => `\n    ${p}`)
-        .join('');
-      failure = `${name} failed in round ${round}: ${first}\n  ${report.summary}${more && `\n  also:${more}`}`;
-      break;
-    }
+    for (; round <= options.rounds && !failure; round++)
+      for (s of runOrder(states)) {
+        const report = await runRound(s, round);
+        report.problems.push(...(await checkIdle(s, states)));
+        if (!report.problems.length) {
+          runs++;
+          continue;
+        }
+        const [problem, ...rest] = report.problems;
+        const more = rest
+          .slice(0, 24)
+          .map((p) => `\n    ${p}`)
+          .join('');
+        failure = `${name} failed in round ${round}${upstreamNote(s)}: ${problem}\n  ${report.summary}${more && `\n  also:${more}`}`;
+        break;
+      }
   } catch (err) {
-    failure = `${name} threw in round ${round}: ${(err as Error).stack}\n  mutations: ${s.world.log.join(' | ')}`;
+    failure = `${name} threw in round ${round}${upstreamNote(s)}: ${(err as Error).stack}\n  mutations: ${s.world.log.join(' | ')}`;
   }
+  const reached = states.map((x) => x.world.reached);
   return {
     seed: options.seed,
-    mode: s.mode,
-    rounds: round,
+    mode: first.mode,
+    rounds: runs,
     failure,
-    coverage: { ...(await coverageOf(s.db).catch(() => ({}))), ...s.world.reached },
+    coverage: { ...(await coverageOf(first.db).catch(() => ({}))), ...sum(reached) },
   };
 }
 
-/** Another upstream corp in the same database, with the same chain ids: its rows must never change. */
-async function syncOtherUpstream(db: SeedDatabase, seed: number, size: Size): Promise<void> {
-  const world = newWorld(seed + 100_000, size);
-  buildNetwork(world);
-  const sim = await startSimulator({
-    network: world.net,
-    corpId: OTHER_UPSTREAM,
-    corpSecret: SECRET,
-    maxPageSize: 3,
-  });
-  const client = new WecomClient(
-    clientOptions(sim, { corpId: OTHER_UPSTREAM, concurrency: 4, rateLimitPauseMs: 80 }),
-  );
-  try {
-    const outcome = await runSync({
-      db: db.database,
-      api: client,
-      upstreamCorpid: OTHER_UPSTREAM,
-      sync: { pageSize: 3, chainConcurrency: 2, details: 'all', detailsMaxAgeHours: 24 },
-      apiConcurrency: 4,
-      log: pino({ level: 'silent' }),
-    });
-    if (outcome.status !== 'succeeded') throw new Error(`the other upstream's sync: ${outcome.status}`);
-  } finally {
-    await client.close();
-    await sim.close();
-  }
+/** Which upstream a failure is in, when it is not the first's. */
+const upstreamNote = (s: SeedState) => (s.upstream === CORP_ID ? '' : ` (upstream ${s.upstream})`);
+
+/** Each round, the upstreams run one after the other, in an order the second one draws from its own seed. */
+function runOrder(states: SeedState[]): SeedState[] {
+  const [first, other] = states;
+  return other?.world.rng.chance(0.5) ? [other, first!] : states;
+}
+
+/** After a run, every other upstream's tables and histories must still be exactly as its model has them. */
+async function checkIdle(ran: SeedState, states: SeedState[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const idle of states.filter((x) => x !== ran))
+    for (const p of await compareStored(idle.db, idle.model, idle.upstream))
+      problems.push(`${idle.upstream}'s ${p} (after a run of ${ran.upstream})`);
+  return problems;
+}
+
+function sum(counts: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const c of counts) for (const [k, n] of Object.entries(c)) total[k] = (total[k] ?? 0) + n;
+  return total;
 }
 
 async function coverageOf(db: Queryable): Promise<Record<string, number>> {
@@ -158,5 +179,17 @@ async function coverageOf(db: Queryable): Promise<Record<string, number>> {
     'select count(*)::int n from wecom.chain_corp_history where entity_key <> corp_key',
   );
   add('linked_versions', linked.rows[0].n);
+  // The second upstream's runs, and the chains and corps it stored under ids the first stored too: what
+  // lets the check see one upstream's run touch the other's rows.
+  const other = await db.query(
+    `select (select count(*)::int from wecom.sync_runs where upstream_corpid <> $1) runs,
+       (select count(*)::int from (select 1 from wecom.chains group by chain_id having count(*) > 1) x) chains,
+       (select count(*)::int from (select 1 from wecom.chain_corps group by chain_id, corp_key
+                                   having count(*) > 1) x) corps`,
+    [CORP_ID],
+  );
+  add('other_runs', other.rows[0].runs);
+  add('shared_chain_ids', other.rows[0].chains);
+  add('shared_corp_keys', other.rows[0].corps);
   return coverage;
 }
