@@ -139,7 +139,7 @@ async function checkRun(s: SeedState, r: RunResult): Promise<string[]> {
     [s.upstream, outcome.runId],
   );
   const completed = new Set<string>(rows.rows.map((x) => x.chain_id));
-  const problems = stoppedByWhatWeComCannotCause(outcome, r.crawl.abort.signal.aborted);
+  const problems = stoppedByWhatWeComCannotCause(outcome, r.crawl.abort.signal);
   for (const c of completed)
     if (plan.failingChains.has(c)) problems.push(`chain ${c} was meant to fail but completed`);
   const { chains, failures } = outcome.stats;
@@ -167,11 +167,13 @@ async function checkRun(s: SeedState, r: RunResult): Promise<string[]> {
 /**
  * The model's database never fails, so a run stopped by anything but WeCom's answers or the model's own abort
  * is a defect: a statement PostgreSQL refuses would otherwise pass as chains that failed without a planned
- * fault, keeping their rows, in every run.
+ * fault, keeping their rows, in every run. A run the abort stopped carries the abort's reason, unless
+ * something stopped it before: that is checked too.
  */
-function stoppedByWhatWeComCannotCause(outcome: RunOutcome, aborted: boolean): string[] {
+function stoppedByWhatWeComCannotCause(outcome: RunOutcome, abort: AbortSignal): string[] {
   const { fatal } = outcome;
-  if (fatal === undefined || aborted || isChainScoped(fatal) || fatal instanceof WecomRefusedError) return [];
+  if (fatal === undefined || (abort.aborted && fatal === abort.reason)) return [];
+  if (isChainScoped(fatal) || fatal instanceof WecomRefusedError) return [];
   return [`run stopped by ${describe(fatal)}`];
 }
 
