@@ -49,13 +49,8 @@ export class MigrationLockError extends Error {
 export class MigrationDataError extends Error {
   override name = 'MigrationDataError';
   constructor(tag: string, cause: Error & { detail?: string }) {
-    const detail = cause.detail ? `: ${cause.detail}` : '';
-    super(
-      `migration ${tag} was not applied, as the data stored does not allow it: ${cause.message}${detail}`,
-      {
-        cause,
-      },
-    );
+    const rows = cause.detail ? `${cause.message}: ${cause.detail}` : cause.message;
+    super(`migration ${tag} was not applied, as the data stored does not allow it: ${rows}`, { cause });
   }
 }
 

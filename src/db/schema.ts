@@ -160,6 +160,7 @@ export const chainCorpHistory = wecom.table(
     ...version(),
   },
   (t) => [
+    // One open version (valid_to null) per corp, and the index for a corp's versions (migration 0010).
     unique('chain_corp_history_version_key')
       .on(t.upstreamCorpid, t.chainId, t.corpKey, t.validTo)
       .nullsNotDistinct(),
