@@ -2,6 +2,7 @@
 // from the server; a misbehaving server (or proxy) echoing a credential back must not leak it into logs
 // and the run record.
 const MAX_TOKENS_KEPT = 8;
+const UTF8 = new TextEncoder();
 
 export class Redactor {
   readonly #secret: RegExp | undefined;
@@ -40,25 +41,23 @@ export class Redactor {
 function echoPattern(secret: string): RegExp {
   const chars = [...secret];
   const percent = chars.map((char) => {
-    const forms = [[...new TextEncoder().encode(char)].map((byte) => `%${anyCaseHex(byte, 2)}`).join('')];
-    if (char !== '%') forms.push(escapeRegExp(char));
+    const forms = [[...UTF8.encode(char)].map((byte) => `%${anyCaseHex(byte, 2)}`).join('')];
+    if (char !== '%') forms.push(RegExp.escape(char));
     if (char === ' ') forms.push('\\+');
     return `(?:${forms.join('|')})`;
   });
   const json = chars.map((char) => {
     const units = Array.from({ length: char.length }, (_, i) => char.charCodeAt(i));
     const forms = new Set([
-      escapeRegExp(JSON.stringify(char).slice(1, -1)),
+      RegExp.escape(JSON.stringify(char).slice(1, -1)),
       units.map((unit) => `\\\\u${anyCaseHex(unit, 4)}`).join(''),
     ]);
     if (char === '/') forms.add('\\\\/');
     return `(?:${[...forms].join('|')})`;
   });
   // JSON first: a JSON-escaped echo holds the raw one's characters too, and would be scrubbed in pieces.
-  return new RegExp([json.join(''), percent.join(''), escapeRegExp(secret)].join('|'), 'g');
+  return new RegExp([json.join(''), percent.join(''), RegExp.escape(secret)].join('|'), 'g');
 }
-
-const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 
 const anyCaseHex = (code: number, digits: number): string =>
   code
