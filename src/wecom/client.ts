@@ -82,7 +82,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
  * limit of 1 about half of all requests are refused all along (1,442 of 2,841 in concurrency-limit.test.ts),
  * so a call meets this many in a row about once in 4·10^9, and then still has its attempts.
  */
-const PROBE_REFUSALS = 32;
+export const PROBE_REFUSALS = 32;
 const DEFAULT_BACKOFF_BASE_MS = 250;
 const DEFAULT_BACKOFF_MAX_MS = 10_000;
 

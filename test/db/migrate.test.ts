@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate as commandMigrate } from '../../src/cli/database.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { ShutdownRequested } from '../../src/cli/shutdown.ts';
+import { MIGRATIONS_FOLDER } from '../../src/db/database.ts';
 import { drizzleModule } from '../../src/db/drizzle.ts';
 import { MigrationDataError, MigrationLockError } from '../../src/db/migrations.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
@@ -40,7 +43,9 @@ async function pendingFrom(
   db: TestDatabase,
   tag: '0008_group_tree_top_down' | '0010_merge_corp_history_indexes',
 ): Promise<number> {
-  const journal = JSON.parse(readFileSync('migrations/meta/_journal.json', 'utf8'));
+  const journal = JSON.parse(
+    readFileSync(join(fileURLToPath(MIGRATIONS_FOLDER), 'meta', '_journal.json'), 'utf8'),
+  );
   const { when } = journal.entries.find((e: { tag: string }) => e.tag === tag);
   await db.pool.query(BEFORE_0010);
   const { rows } = await db.pool.query(

@@ -50,7 +50,7 @@ export function at(value: unknown, path: string): unknown {
   return current;
 }
 
-function objects(value: unknown): Obj[] {
+export function objects(value: unknown): Obj[] {
   return Array.isArray(value) ? value.filter(isObj) : [];
 }
 
@@ -90,10 +90,13 @@ export function loadYamlFiles(root: string): YamlFile[] {
   );
 }
 
+/** Whether `doc` is of that kind (and name). */
+export const isDoc = (doc: Obj, kind: string, name?: string): boolean =>
+  doc.kind === kind && (name === undefined || at(doc, 'metadata.name') === name);
+
 export function findDoc(files: YamlFile[], kind: string, name?: string): Obj | undefined {
   for (const f of files) {
-    for (const d of f.docs)
-      if (d.kind === kind && (name === undefined || at(d, 'metadata.name') === name)) return d;
+    for (const d of f.docs) if (isDoc(d, kind, name)) return d;
   }
   return undefined;
 }

@@ -496,10 +496,7 @@ const deploymentCases: Case[] = [
   [
     'the scheduler overlay without its schedule component',
     () => {
-      const overlay = 'overlays/scheduler/kustomization.yaml';
-      const cut = files.map((f) =>
-        f.path === overlay ? { ...f, docs: [{ ...f.docs[0], components: ['../../base'] }] } : f,
-      );
+      const cut = withFirstDoc(SCHEDULER, (k) => ({ ...k, components: ['../../base'] }));
       return deploymentProblems(deployment, services, configOf(renderOverlay(cut, 'overlays/scheduler')));
     },
     'SYNC_CRON is not set',
@@ -576,9 +573,9 @@ function withDoc(path: string, doc: Obj): YamlFile[] {
   return files.map((f) => (f.path === path ? { ...f, docs: [...f.docs, doc] } : f));
 }
 
-/** The files with the first document of one replaced by what `edit` makes of a copy of it. */
-function withFirstDoc(path: string, edit: (doc: Obj) => Obj): YamlFile[] {
-  return files.map((f) =>
+/** The files (these by default) with the first document of one replaced by what `edit` makes of a copy of it. */
+function withFirstDoc(path: string, edit: (doc: Obj) => Obj, from = files): YamlFile[] {
+  return from.map((f) =>
     f.path === path ? { ...f, docs: f.docs.map((d, i) => (i === 0 ? edit(structuredClone(d)) : d)) } : f,
   );
 }
@@ -806,11 +803,14 @@ const renderCases: Case[] = [
         );
         return k;
       });
-      const scheduler = withFirstDoc(SCHEDULE, (k) => {
-        (at(k, 'configMapGenerator.0.literals') as string[]).push('SHUTDOWN_TIMEOUT_MS=20000');
-        return k;
-      });
-      const both = cut.map((f) => (f.path === SCHEDULE ? scheduler.find((g) => g.path === SCHEDULE)! : f));
+      const both = withFirstDoc(
+        SCHEDULE,
+        (k) => {
+          (at(k, 'configMapGenerator.0.literals') as string[]).push('SHUTDOWN_TIMEOUT_MS=20000');
+          return k;
+        },
+        cut,
+      );
       const overlay = renderOverlay(both, 'overlays/cronjob');
       return cronJobProblems(shipped(overlay, 'CronJob'), configOf(overlay));
     },

@@ -4,7 +4,7 @@
 // else (a patch, a name prefix) is a problem here, not passed over: checks of the files as written would pass
 // whatever it did to the workloads. Then every ConfigMap and Secret the workloads name must be one there is.
 import { posix } from 'node:path';
-import { APP, at, isObj, type Obj, type YamlFile } from './checks.ts';
+import { APP, at, isDoc, isObj, type Obj, objects, podSpecOf, type YamlFile } from './checks.ts';
 
 export interface Rendered {
   /** Every object the overlay ships; a generated ConfigMap by its generator's name (kustomize adds a hash). */
@@ -32,9 +32,7 @@ export function renderOverlay(files: YamlFile[], dir: string): Rendered {
 
 /** The first object of that kind (and name) the overlay ships. */
 export function shipped(rendered: Rendered, kind: string, name?: string): Obj | undefined {
-  return rendered.docs.find(
-    (d) => d.kind === kind && (name === undefined || at(d, 'metadata.name') === name),
-  );
+  return rendered.docs.find((d) => isDoc(d, kind, name));
 }
 
 /** The settings the sync's containers read from the overlay's ConfigMap. */
@@ -64,7 +62,7 @@ function accumulate(files: YamlFile[], dir: string, out: Rendered): void {
     if (file) out.docs.push(...structuredClone(file.docs));
     else accumulate(files, target, out);
   }
-  for (const generator of list(k.configMapGenerator).filter(isObj)) generate(generator, path, out);
+  for (const generator of objects(k.configMapGenerator)) generate(generator, path, out);
   for (const entry of list(k.components)) accumulate(files, posix.normalize(`${dir}/${entry}`), out);
 }
 
@@ -111,17 +109,14 @@ function referenceProblems(docs: Obj[]): string[] {
     docs.filter((d) => d.kind === 'ConfigMap').map((d) => [at(d, 'metadata.name'), d]),
   );
   for (const doc of docs) {
-    const pod = at(
-      doc,
-      doc.kind === 'CronJob' ? 'spec.jobTemplate.spec.template.spec' : 'spec.template.spec',
-    );
-    if (!isObj(pod)) continue;
+    const pod = podSpecOf(doc);
+    if (!pod) continue;
     const where = `${String(doc.kind)}/${String(at(doc, 'metadata.name'))}`;
-    const containers = [...list(pod.containers), ...list(pod.initContainers)].filter(isObj);
+    const containers = [...objects(pod.containers), ...objects(pod.initContainers)];
     const refs = [
-      ...containers.flatMap((c) => list(c.envFrom).filter(isObj)),
+      ...containers.flatMap((c) => objects(c.envFrom)),
       ...containers.flatMap((c) => list(c.env).map((e) => at(e, 'valueFrom'))).filter(isObj),
-      ...list(pod.volumes).filter(isObj),
+      ...objects(pod.volumes),
     ];
     for (const ref of refs) {
       for (const field of ['configMapRef', 'configMapKeyRef', 'configMap']) {

@@ -1,7 +1,7 @@
 // What a sync against the simulator should store, and what it did store, in the same plain shape.
 
 import pino from 'pino';
-import type { SyncConfig } from '../../src/config.ts';
+import type { DetailsMode, SyncConfig } from '../../src/config.ts';
 import type { Database, Queryable } from '../../src/db/database.ts';
 import { corpKeyOf, type SimNetwork, type Simulator } from '../../src/simulator/index.ts';
 import type { ChainApi } from '../../src/sync/api.ts';
@@ -149,7 +149,7 @@ export async function syncAgainstScript(
   db: Database,
   chains: { chain_id: string; chain_name: string }[],
   script: Script,
-  options: { upstreamCorpid?: string; details?: 'changed' | 'all' | 'none' } = {},
+  options: { upstreamCorpid?: string; details?: DetailsMode } = {},
 ): Promise<RunOutcome> {
   const server = await startWecom({ get_chain_list: () => ok({ chains }), ...script });
   const api = testClient(server);

@@ -42,7 +42,7 @@ export interface World {
   /** This round's mutations, for the failure message. */
   log: string[];
   /** Paths the checker saw that the database does not show (a corp kept after a recheck that did not fit). */
-  reached: Record<string, number>;
+  reached: { kept_after_misfit: number };
 }
 
 export function newWorld(seed: number, size: Size): World {

@@ -110,7 +110,7 @@ function whichWasSeen(x: {
   // listed before it left.
   if (!after && !x.listed.has(`${chainId}/${key}`)) {
     log('kept');
-    x.world.reached.kept_after_misfit = (x.world.reached.kept_after_misfit ?? 0) + 1;
+    x.world.reached.kept_after_misfit += 1;
     return;
   }
   log('pre');

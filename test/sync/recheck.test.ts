@@ -1,6 +1,7 @@
 // The recheck of a missing corp: one whose answer does not fit is kept as stored (its details due again), but
 // never in a group that is gone; one WeCom finds is stored where WeCom says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DetailsMode } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { syncAgainstScript } from '../helpers/simulated.ts';
 import { errcode, ok, type Script } from '../wecom/helpers.ts';
@@ -12,7 +13,7 @@ describe('the recheck of a missing corp', () => {
   });
   afterAll(() => db.drop());
 
-  const sync = (script: Script, chainId = 'c1', details: 'changed' | 'none' = 'changed') =>
+  const sync = (script: Script, chainId = 'c1', details: DetailsMode = 'changed') =>
     syncAgainstScript(db.database, [{ chain_id: chainId, chain_name: 'n' }], script, { details });
   const group = (groupid: number) => ({ groupid, group_name: `g${groupid}`, parentid: 1, order: groupid });
 
@@ -82,16 +83,15 @@ describe('the recheck of a missing corp', () => {
       { groupid: 3, corpid: 'ww-y', corp_name: 'y', custom_id: '', is_joined: 1 },
     ];
     // A chain of its own, apart from the corps the tests above left.
-    const sync = (script: Script) =>
-      syncAgainstScript(db.database, [{ chain_id: 'c2', chain_name: 'n' }], script);
-    const first = await sync({
+    const inC2 = (script: Script) => sync(script, 'c2');
+    const first = await inC2({
       get_chain_group: () => ok({ groups: [group(3)] }),
       get_chain_corpinfo_list: (req) =>
         ok({ has_more: false, group_corps: req.body!.groupid === 3 ? listed : [] }),
       get_chain_corpinfo: () => ok({ corp_name: 'y', qualification_status: 2, groupid: 3, is_joined: true }),
     });
     expect(first.status).toBe('succeeded');
-    const second = await sync({
+    const second = await inC2({
       get_chain_group: () => ok({ groups: [group(3)] }),
       get_chain_corpinfo_list: () => ok({ has_more: false, group_corps: [] }),
       get_chain_corpinfo: (req) =>
@@ -113,8 +113,7 @@ describe('the recheck of a missing corp', () => {
 
   it('whose answer does not fit is kept as stored, its details due again and counted as refused', async () => {
     // A chain of its own, so what the other tests stored is not rechecked with it.
-    const syncKept = (script: Script) =>
-      syncAgainstScript(db.database, [{ chain_id: 'c-kept', chain_name: 'n' }], script);
+    const syncKept = (script: Script) => sync(script, 'c-kept');
     const corp = { groupid: 2, corpid: 'ww-k', corp_name: 'k', custom_id: '', is_joined: 1 };
     const listing = (corps: object[]) => () => ok({ has_more: false, group_corps: corps });
     const details = (status: number) => () =>

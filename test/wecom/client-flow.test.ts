@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WecomClient } from '../../src/wecom/client.ts';
+import { PROBE_REFUSALS, type WecomClient } from '../../src/wecom/client.ts';
 import { ConcurrencyCap } from '../../src/wecom/concurrency.ts';
 import {
   calls,
@@ -245,10 +245,10 @@ describe('45033 and the attempts of a call', () => {
     while (!settled) await client.getChainList();
     await ended;
     await expect(refused).rejects.toMatchObject({ errcode: 45033 });
-    // At most the cap's way down (4) and 32 probes' worth of free retries, then the call's two attempts.
+    // At most the cap's way down (4) and PROBE_REFUSALS free retries, then the call's two attempts.
     const sent = calls(server, 'get_chain_group').length;
     expect(sent).toBeGreaterThanOrEqual(5);
-    expect(sent).toBeLessThanOrEqual(4 + 32 + 2);
+    expect(sent).toBeLessThanOrEqual(4 + PROBE_REFUSALS + 2);
   });
 
   it('lets a call refused more times than its attempts succeed while the cap comes down', async () => {
