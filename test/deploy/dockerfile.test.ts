@@ -60,9 +60,10 @@ describe('how Node is started', () => {
   it('catches each way the Dockerfile can drift', () => {
     const broken = (from: string | RegExp, to: string) => dockerfileProblems(DOCKERFILE.replace(from, to));
     expect(broken(/^RUN node .*compile-cache\n/m, '')).toEqual(['the compile cache is never filled']);
-    expect(
-      broken('--max-old-space-size=512 src/cli/main.ts compile-cache', 'src/cli/main.ts compile-cache'),
-    ).toEqual(['compile-cache runs with other node flags than the ENTRYPOINT']);
+    // The fill's last flag dropped, whatever the flags are.
+    expect(broken(/ --\S+ (?=src\/cli\/main\.ts compile-cache)/, ' ')).toEqual([
+      'compile-cache runs with other node flags than the ENTRYPOINT',
+    ]);
     expect(broken(/^ENV NODE_COMPILE_CACHE=.*\n/m, '')).toEqual([
       'NODE_COMPILE_CACHE is not set before the cache is filled',
     ]);
