@@ -11,12 +11,13 @@
 // needed, as the value starts with "--"), and, when it sets NODE_COMPILE_CACHE, with a compile cache filled
 // beforehand as the image build fills it, unless --cold. --repo measures the CLI of another checkout (a
 // patched copy, say) with this benchmark; the write path always uses this one's src/.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBaseline, benchRateBound } from './comparisons.ts';
 import { createBenchDatabase } from './db.ts';
+import { deployedNode } from './deployed.ts';
 import { writeReport } from './report.ts';
 import { benchSize, fillCompileCache, type SizeResult, type SyncSettings } from './scenario.ts';
 import { type BenchReport, summariseSize, targets } from './summary.ts';
@@ -24,33 +25,6 @@ import { generate } from './workload.ts';
 import { measureWritePath, medianRun, type WritePathRun } from './write-path.ts';
 
 const LARGE = 100_000;
-
-/**
- * How production starts the CLI, read from the Dockerfile: its ENTRYPOINT's node flags, the environment it
- * sets (a NODE_COMPILE_CACHE there means a compile cache, which the benchmark fills in a directory of its own).
- */
-function deployedNode(repo: string): { flags: string; env: Record<string, string>; compileCache: boolean } {
-  let dockerfile = '';
-  try {
-    dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
-  } catch {
-    return { flags: '', env: {}, compileCache: false };
-  }
-  // ENTRYPOINT ["node", "--max-semi-space-size=4", "src/cli/main.ts"]: the flags are between node and the script.
-  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
-  const argv: string[] = m ? JSON.parse(m[1]!) : [];
-  const script = argv.findIndex((x) => x.endsWith('.ts') || x.endsWith('.js'));
-  const env = Object.fromEntries(
-    [...dockerfile.matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/gm)].map((e) => [e[1]!, e[2]!]),
-  );
-  const compileCache = 'NODE_COMPILE_CACHE' in env;
-  delete env.NODE_COMPILE_CACHE;
-  return {
-    flags: argv[0] === 'node' && script > 0 ? argv.slice(1, script).join(' ') : '',
-    env,
-    compileCache,
-  };
-}
 
 const { values: a } = parseArgs({
   options: {
