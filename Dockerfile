@@ -27,6 +27,6 @@ ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
 RUN mkdir .node-compile-cache && chown node:node .node-compile-cache
 # No secrets in the image: configuration comes from the environment at run time.
 USER node
-RUN node --max-semi-space-size=4 --max-old-space-size=128 src/cli/main.ts compile-cache
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "src/cli/main.ts"]
+RUN node --max-semi-space-size=8 --max-old-space-size=512 src/cli/main.ts compile-cache
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "src/cli/main.ts"]
 CMD ["--help"]

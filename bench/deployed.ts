@@ -18,7 +18,7 @@ export function deployedNode(repo: string): {
   } catch {
     return { flags: '', env: {}, compileCache: false };
   }
-  // ENTRYPOINT ["node", "--max-semi-space-size=4", "src/cli/main.ts"]: the flags are between node and the script.
+  // ENTRYPOINT ["node", "--max-semi-space-size=8", "src/cli/main.ts"]: the flags are between node and the script.
   const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
   const argv: string[] = m ? JSON.parse(m[1]!) : [];
   const script = argv.findIndex((x) => x.endsWith('.ts') || x.endsWith('.js'));

@@ -1,0 +1,42 @@
+// `sql` holds its whole result in memory, so the heap ceiling that the shebang, the npm scripts and the image
+// give Node (kept equal by test/deploy/dockerfile.test.ts) decides how large a result it can print. A 128 MB
+// ceiling, which would spare a sync 9 MiB of peak RSS, ends this one with "JavaScript heap out of memory"
+// (docs/benchmarks.md, finding 2): the flags must leave room for it.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MAIN } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+const ROWS = 200_000;
+// Ten columns of the kinds a corp row has: ids and names, a number, a flag, a time, a null.
+const QUERY = `select g as id, 'ww' || md5(g::text) as corpid, md5((g * 7)::text) as corp_name,
+  md5((g * 13)::text) as custom_id, g % 1000 as groupid, 'user' || g as invite_userid, g % 2 = 0 as is_joined,
+  now() as updated_at, null::text as pending_corpid, 'verified' as qualification_status
+  from generate_series(1, ${ROWS}) g`;
+
+/** The node flags of the CLI's shebang: `#!/usr/bin/env -S VAR=x node --a --b`. */
+function shebangFlags(): string[] {
+  const shebang = readFileSync(MAIN, 'utf8').split('\n')[0]!;
+  return shebang.split(' ').filter((word) => word.startsWith('--'));
+}
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+it(`prints a ${ROWS.toLocaleString('en')}-row result under the heap flags the CLI starts with`, async () => {
+  const flags = shebangFlags();
+  expect(flags).toContainEqual(expect.stringMatching(/^--max-old-space-size=/));
+  const { stdout } = await promisify(execFile)(process.execPath, [...flags, MAIN, 'sql', '--json', QUERY], {
+    env: { PATH: process.env.PATH, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
+    maxBuffer: 256 * 2 ** 20,
+    timeout: 60_000,
+  });
+  const rows = JSON.parse(stdout) as { id: number }[];
+  expect(rows).toHaveLength(ROWS);
+  expect(rows.at(-1)!.id).toBe(ROWS);
+});
