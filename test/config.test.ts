@@ -195,6 +195,17 @@ describe('parseConfig', () => {
     );
   });
 
+  it('takes a URL with no authority at all (postgres:///db?host=…), and still checks it', () => {
+    const socket = 'postgres:///bi?host=/run/postgresql';
+    expect(parseConfig({ ...base, DATABASE_URL: socket }).database).toEqual({
+      driver: 'postgres',
+      url: socket,
+    });
+    expect(problem({ ...base, DATABASE_URL: 'postgres:///bi?host=/run/postgresql&port=99999' })).toBe(
+      'DATABASE_URL: port must be between 1 and 65535, got "99999"',
+    );
+  });
+
   it('never puts the database password or the secret in a message', () => {
     const msg = problem({ ...base, WECOM_CONCURRENCY: 'x' });
     expect(msg).not.toContain('pw');

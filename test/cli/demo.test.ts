@@ -14,6 +14,7 @@ import {
   runCliWithPreload,
   startCli,
 } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 describe('demo and sql on the embedded database', () => {
   let dir: string;
@@ -173,5 +174,40 @@ describe('demo and sql on the embedded database', () => {
     holder.child.kill('SIGTERM');
     expect((await holder.exited).code).toBe(0);
     expect((await runCli(['migrate'], env)).code).toBe(0);
+  });
+});
+
+describe("demo into DATABASE_URL's database", () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    // Fresh and not migrated: the demo migrates it.
+    db = await createTestDatabase({ migrate: false });
+    dir = await mkdtemp(join(tmpdir(), 'wcs-demo-url-'));
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('syncs the simulated network there, and leaves the embedded database alone', async () => {
+    // Where the embedded database would go: DATABASE_URL set, nothing may appear there.
+    const pgliteDir = join(dir, 'data');
+    const network = ['--chains', '2', '--groups', '20', '--corps', '600', '--latency-ms', '1'];
+    const result = await runCli(['demo', ...network], {
+      DATABASE_URL: db.url,
+      PGLITE_DIR: pgliteDir,
+      LOG_LEVEL: 'info',
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('using the embedded PostgreSQL (PGlite)');
+    const corps = await db.query(
+      `select upstream_corpid, count(*)::int as corps, count(distinct chain_id)::int as chains
+       from wecom.chain_corps group by 1`,
+    );
+    expect(corps.rows).toEqual([{ upstream_corpid: 'wwdemo', corps: 600, chains: 2 }]);
+    const runs = await db.query('select upstream_corpid, status from wecom.sync_runs');
+    expect(runs.rows).toEqual([{ upstream_corpid: 'wwdemo', status: 'succeeded' }]);
+    expect(existsSync(pgliteDir)).toBe(false);
   });
 });
