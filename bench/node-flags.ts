@@ -5,7 +5,7 @@
 // (docs/benchmarks.md, finding 2). It reports; it asserts nothing.
 //
 //   node bench/node-flags.ts [--corps 1000000] [--groups N] [--latency 1] [--rounds 5]
-//     [--flags="--max-semi-space-size=8 --max-old-space-size=512" …] [--admin-url URL]
+//     [--flags="--max-semi-space-size=4 --max-old-space-size=128" …] [--admin-url URL]
 //
 // Each --flags names a set ("=" is needed, as the value starts with "--"); the Dockerfile ENTRYPOINT's flags
 // are always the first set, and the first sync runs with them. --groups puts the corps in N groups of one
@@ -54,7 +54,8 @@ const settings = (nodeFlags: string[]): SyncSettings => ({
   repo,
 });
 const sim = await startBenchSimulator(network, Number(a.latency), 1_000_000_000);
-const db = await createBenchDatabase(String(a['admin-url']), 'wcs_bench_flags');
+// A name of its own: creating a bench database drops one of the same name, and another run may be using it.
+const db = await createBenchDatabase(String(a['admin-url']), `wcs_bench_flags_${process.pid}`);
 const line = (label: string, m: SyncMeasurement) =>
   `${label}: peak RSS ${m.peakRssMb.toFixed(1)} MiB, CPU ${m.cpuS.toFixed(1)} s, wall ${m.wallS.toFixed(1)} s`;
 try {
