@@ -1,13 +1,14 @@
 #!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=8 --max-old-space-size=512
 // Heap sizing (the same flags in the Dockerfile and the npm scripts): the live heap is ~25 MB whatever the
-// network's size (a group's listing adds 4-8 bytes a corp, outside it), but V8 lets the old generation grow past
+// network's size (a group's listing adds 8-16 bytes a corp, outside it), but V8 lets the old generation grow past
 // it between full collections by a factor it scales with the ceiling: up to 4x under the default ceiling for a
 // large machine, 1.3-2x under a smaller one. 512 MB holds a 1M-corp re-run's peak RSS near 135 MiB instead of
 // ~230, for 10-30% more CPU; the smaller young generation takes off another 30%. 4 MB semi-spaces and a 128 MB
 // ceiling would take off 9 MiB more, but `sql` holds its whole result, and under that ceiling 100,000 rows of
-// chain_corps end the process (test/cli/sql-memory.test.ts). Explicit flags override the sizing Node does from a container's memory limit.
-// docs/benchmarks.md has the figures (finding 2). MALLOC_TRIM_THRESHOLD_ keeps glibc from holding freed
-// memory (see the Dockerfile, which sets the same).
+// chain_corps end the process (test/cli/sql-memory.test.ts keeps room for 200,000 rows of ten columns). Explicit
+// flags override the sizing Node does from a container's memory limit. docs/benchmarks.md has the figures
+// (finding 2). MALLOC_TRIM_THRESHOLD_ keeps glibc from holding freed memory (see the Dockerfile, which sets the
+// same).
 // The entry point: a stop signal is handled before the rest of the program loads (program.ts).
 import { EXIT } from './exit-codes.ts';
 import { STOP_SIGNALS } from './shutdown.ts';

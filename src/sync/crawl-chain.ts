@@ -172,9 +172,9 @@ const STALLED_PAGES = 100;
 
 /**
  * Whether a listing still gets anywhere: a 30-bit hash of each key it has listed, in a table of 4-byte slots
- * outside V8's heap (4 to 8 bytes a corp, against about 20 in a Set and 70 for the key's string: at most 8 MB
- * for a group of a million corps). A new corp whose hash collides with one listed before (odds of one in a
- * thousand at a million) is missed only if all of its page's corps collide too, 100 pages in a row.
+ * outside V8's heap (8 to 16 bytes a corp, against about 20 on the heap in a Set and 70 for the key's string:
+ * 8 MB for a group of a million corps). A new corp whose hash collides with one listed before (odds of one in
+ * a thousand at a million) is missed only if all of its page's corps collide too, 100 pages in a row.
  */
 class ListingProgress {
   readonly #seen = new HashSet30();

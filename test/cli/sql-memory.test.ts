@@ -38,8 +38,8 @@ it(`prints a ${ROWS.toLocaleString('en')}-row result, as a table and as JSON, un
     run(process.execPath, [...flags, MAIN, 'sql', ...args, QUERY], {
       env: { PATH: process.env.PATH, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
       maxBuffer: 256 * 2 ** 20,
-      // Under the test's own timeout, so that a child that hangs is killed and its stderr shown.
-      timeout: 45_000,
+      // Both together under the test's own timeout, so that a child that hangs is killed and its stderr shown.
+      timeout: 25_000,
     });
   const table = await sql();
   expect(table.stdout.endsWith(`(${ROWS} rows)\n`)).toBe(true);
