@@ -5,6 +5,9 @@ import pg from 'pg';
 
 const REPO = new URL('..', import.meta.url).pathname;
 
+/** Where bench databases are created unless --admin-url says otherwise. */
+export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 export interface BenchDatabase {
   name: string;
   url: string;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SimNetwork } from '../src/simulator/index.ts';
-import { createBenchDatabase } from './db.ts';
+import { ADMIN_URL, createBenchDatabase } from './db.ts';
 import { deployedNode } from './deployed.ts';
 import { median } from './measure.ts';
 import { fillCompileCache, measuredSync, type SyncMeasurement, type SyncSettings } from './scenario.ts';
@@ -28,10 +28,7 @@ const { values: a } = parseArgs({
     latency: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '5' },
     flags: { type: 'string', multiple: true, default: [] },
-    'admin-url': {
-      type: 'string',
-      default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    },
+    'admin-url': { type: 'string', default: ADMIN_URL },
   },
 });
 const repo = new URL('..', import.meta.url).pathname;

@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBaseline, benchRateBound } from './comparisons.ts';
-import { createBenchDatabase } from './db.ts';
+import { ADMIN_URL, createBenchDatabase } from './db.ts';
 import { deployedNode } from './deployed.ts';
 import { writeReport } from './report.ts';
 import { benchSize, fillCompileCache, type SizeResult, type SyncSettings } from './scenario.ts';
@@ -44,10 +44,7 @@ const { values: a } = parseArgs({
     cold: { type: 'boolean', default: false },
     repo: { type: 'string', default: new URL('..', import.meta.url).pathname },
     out: { type: 'string', default: new URL('./results', import.meta.url).pathname },
-    'admin-url': {
-      type: 'string',
-      default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    },
+    'admin-url': { type: 'string', default: ADMIN_URL },
   },
 });
 

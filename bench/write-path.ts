@@ -12,7 +12,7 @@ import { ChainStage, type StagedCorp } from '../src/db/chain-stage.ts';
 import { openDatabase } from '../src/db/database.ts';
 import type { SimNetwork } from '../src/simulator/index.ts';
 import { upsertCorp } from './baseline.ts';
-import { type BenchDatabase, createBenchDatabase } from './db.ts';
+import { ADMIN_URL, type BenchDatabase, createBenchDatabase } from './db.ts';
 import { median, settledTableWrites, type TimedWrites, timedWrites, writesDelta } from './measure.ts';
 import { writePathSection } from './report.ts';
 import { copyOfStoredCorps } from './scenario.ts';
@@ -204,10 +204,7 @@ async function main(): Promise<void> {
       'upsert-rows': { type: 'string', default: '3000' },
       repeat: { type: 'string', default: '3' },
       'page-size': { type: 'string', default: '100' },
-      'admin-url': {
-        type: 'string',
-        default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-      },
+      'admin-url': { type: 'string', default: ADMIN_URL },
     },
   });
   const network = generate(Number(values.rows));

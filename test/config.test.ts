@@ -181,28 +181,23 @@ describe('parseConfig', () => {
     expect(parseConfig(base).database).toEqual({ driver: 'postgres', url: base.DATABASE_URL });
   });
 
-  it('takes a URL with no host before the path, as node-postgres does, and still checks it', () => {
-    const socket = 'postgres://sync@/bi?host=/run/postgresql';
+  // A Unix socket: node-postgres takes a URL with no host before the path, and one with no authority at all.
+  it.each([
+    ['postgres://sync@/bi?host=/run/postgresql', 'postgres://sync@/bi?port=99999'],
+    ['postgres:///bi?host=/run/postgresql', 'postgres:///bi?host=/run/postgresql&port=99999'],
+  ])('takes %s and still checks it', (socket, badPort) => {
     expect(parseConfig({ ...base, DATABASE_URL: socket }).database).toEqual({
       driver: 'postgres',
       url: socket,
     });
-    expect(problem({ ...base, DATABASE_URL: 'postgres://sync@/bi?port=99999' })).toBe(
+    expect(problem({ ...base, DATABASE_URL: badPort })).toBe(
       'DATABASE_URL: port must be between 1 and 65535, got "99999"',
-    );
-    expect(problem({ ...base, DATABASE_URL: 'mysql://sync@/bi' })).toBe(
-      'DATABASE_URL: must be a postgres:// or postgresql:// URL',
     );
   });
 
-  it('takes a URL with no authority at all (postgres:///db?host=…), and still checks it', () => {
-    const socket = 'postgres:///bi?host=/run/postgresql';
-    expect(parseConfig({ ...base, DATABASE_URL: socket }).database).toEqual({
-      driver: 'postgres',
-      url: socket,
-    });
-    expect(problem({ ...base, DATABASE_URL: 'postgres:///bi?host=/run/postgresql&port=99999' })).toBe(
-      'DATABASE_URL: port must be between 1 and 65535, got "99999"',
+  it('refuses a socket URL of another scheme', () => {
+    expect(problem({ ...base, DATABASE_URL: 'mysql://sync@/bi' })).toBe(
+      'DATABASE_URL: must be a postgres:// or postgresql:// URL',
     );
   });
 

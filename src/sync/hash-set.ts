@@ -11,7 +11,6 @@ export class HashSet30 {
   // Where a hash lands depends on this too: a server that picks corpids to hash to values that all land in one
   // run of slots (a linear probe then costs the whole run, 5 s for 40,000 of them) cannot know it.
   readonly #seed = (Math.random() * 2 ** 32) >>> 0;
-  #bits = 10;
   #size = 0;
 
   get size(): number {
@@ -28,8 +27,9 @@ export class HashSet30 {
 
   #insert(value: number): boolean {
     const mask = this.#slots.length - 1;
-    // Fibonacci hashing: the multiplier's high bits spread values that differ only in their low bits.
-    let i = Math.imul(value ^ this.#seed, 0x9e3779b1) >>> (32 - this.#bits);
+    // Fibonacci hashing: the product's top log2(length) bits (clz32 of a power of two 2^b is 31 - b) spread
+    // values that differ only in their low bits.
+    let i = Math.imul(value ^ this.#seed, 0x9e3779b1) >>> (Math.clz32(this.#slots.length) + 1);
     while (this.#slots[i] !== EMPTY) {
       if (this.#slots[i] === value) return false;
       i = (i + 1) & mask;
@@ -42,7 +42,6 @@ export class HashSet30 {
   #grow(): void {
     const old = this.#slots;
     this.#slots = new Uint32Array(old.length * 2);
-    this.#bits += 1;
     this.#size = 0;
     for (const value of old) if (value !== EMPTY) this.#insert(value);
   }

@@ -4,11 +4,11 @@
 // heap out of memory" (docs/benchmarks.md, finding 2): the flags must leave room for it, as a table (which needs
 // the most: 160 MB is not enough) and as JSON.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MAIN } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { SHEBANG_FLAGS } from '../helpers/node-flags.ts';
 
 const ROWS = 200_000;
 // Ten columns of the kinds a corp row has: ids and names, a number, a flag, a time, a null.
@@ -16,12 +16,6 @@ const QUERY = `select g as id, 'ww' || md5(g::text) as corpid, md5((g * 7)::text
   md5((g * 13)::text) as custom_id, g % 1000 as groupid, 'user' || g as invite_userid, g % 2 = 0 as is_joined,
   now() as updated_at, null::text as pending_corpid, 'verified' as qualification_status
   from generate_series(1, ${ROWS}) g`;
-
-/** The node flags of the CLI's shebang: `#!/usr/bin/env -S VAR=x node --a --b`. */
-function shebangFlags(): string[] {
-  const shebang = readFileSync(MAIN, 'utf8').split('\n')[0]!;
-  return shebang.split(' ').filter((word) => word.startsWith('--'));
-}
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -32,7 +26,7 @@ afterAll(() => db.drop());
 const run = promisify(execFile);
 
 it(`prints a ${ROWS.toLocaleString('en')}-row result, as a table and as JSON, under the CLI's heap flags`, async () => {
-  const flags = shebangFlags();
+  const flags = SHEBANG_FLAGS?.split(' ') ?? [];
   expect(flags).toContainEqual(expect.stringMatching(/^--max-old-space-size=/));
   const sql = (...args: string[]) =>
     run(process.execPath, [...flags, MAIN, 'sql', ...args, QUERY], {
