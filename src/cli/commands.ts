@@ -124,6 +124,9 @@ Runs the query in a read-only transaction against DATABASE_URL, or the embedded 
 and prints an aligned table (--json: the rows as a JSON array of objects, so each column needs its own name).
 Times, intervals and byteas are printed as PostgreSQL prints them, times to the microsecond, so a printed
 value can be pasted back into a query. Stopped by a signal, it stops the query on the server too.
+A SELECT, WITH, VALUES or TABLE query runs to its end before anything is printed (an error prints no row), and
+its rows are kept by the server and read a thousand at a time, a table's twice (widths, then lines): any size
+prints in the same memory. While it runs, pg_stat_activity shows its session (wecom-chain-sync) at "commit".
 Read-only means no table can change. COPY is refused, but what acts outside the tables (a function such as
 pg_terminate_backend, a DO block) still runs with the connecting role's rights: for analysts, connect as a
 role that grant-readonly made.

@@ -1,26 +1,19 @@
 // `sql "<query>"`: one read-only query against whichever database is configured, as an aligned table.
 import { parseDatabase } from '../config.ts';
-import { ExactInteger, PrintedValue, type QueryResult, type Session } from '../db/database.ts';
+import type { Session } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { wecomCatalog } from '../db/migrations.ts';
 import { createLogger } from '../log.ts';
 import { databaseVariable, explainDatabaseError } from '../reporting/errors.ts';
-import { type Column, renderTable } from '../reporting/text-table.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
+import { printJson, printTable, type ReadResult } from './sql-output.ts';
 
-type Row = unknown[];
-
-// NaN and ±Infinity, which a float column may hold, as PostgreSQL prints them: JSON has no such numbers.
-const nonFinite = (_key: string, value: unknown) =>
-  typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-
-function show(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (value instanceof PrintedValue) return value.text;
-  if (typeof value === 'object') return JSON.stringify(value, nonFinite);
-  return String(value);
-}
+// What a cursor can hold (DECLARE takes a SELECT or VALUES, WITH and TABLE being forms of them); the rest
+// (EXPLAIN, SHOW) runs as it is, its result being small.
+const CURSOR_QUERIES = new Set(['select', 'with', 'values', 'table']);
+const CURSOR = 'wcs_sql';
+const BATCH = 1000;
 
 /**
  * The statement's first keyword, past what PostgreSQL's lexer passes over before it: white space, empty
@@ -64,28 +57,52 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
   const db = await openConfigured(database, createLogger());
   try {
     const session = await db.session();
-    let result: QueryResult<Row>;
     try {
-      // The transaction, not a parser, makes it read-only: any write is refused by the database itself. One
-      // statement only, or a "commit;" in the text would end the transaction and let the next one write.
-      await session.query('begin read only');
-      // Stopped (Ctrl-C), this process exits at once; the server would run the query on, holding its locks,
-      // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite).
-      if (db.driver === 'postgres') await session.query("set local client_connection_check_interval = '1s'");
-      result = await session.statement(text).catch(async (err: Error) => {
+      const read = await runQuery(session, db.driver, text).catch(async (err: Error) => {
         await stopSignalsHandled();
         return queryFailed(session, db.driver, err);
       });
+      await stopSignalsHandled();
+      await (values.json ? printJson : printTable)(read, process.stdout);
     } finally {
       await session.query('rollback').catch(() => {});
       session.release();
     }
-    await stopSignalsHandled();
-    process.stdout.write(values.json ? asJson(result) : asTable(result));
     return EXIT.ok;
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Runs the query to its end and gives a reader of its result. A query's result is kept on the server by a
+ * cursor, and read a batch at a time, as often as the output needs: this process holds a batch, not the result.
+ */
+async function runQuery(session: Session, driver: 'postgres' | 'pglite', text: string): Promise<ReadResult> {
+  // The transaction, not a parser, makes it read-only: any write is refused by the database itself. One
+  // statement only, or a "commit;" in the text would end the transaction and let the next one write.
+  await session.query('begin read only');
+  // Stopped (Ctrl-C), this process exits at once; the server would run the query on, holding its locks,
+  // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite).
+  if (driver === 'postgres') await session.query("set local client_connection_check_interval = '1s'");
+  if (!CURSOR_QUERIES.has(firstKeyword(text))) {
+    const result = await session.statement(text);
+    return async function* () {
+      yield result;
+    };
+  }
+  await session.statement(`declare ${CURSOR} scroll cursor with hold for ${text}`);
+  // A held cursor runs its query at commit, to the end and still read-only, and keeps the rows: an error comes
+  // before anything is printed, and a volatile function's values are the same in both passes of a table.
+  await session.query('commit');
+  return async function* () {
+    await session.query(`move absolute 0 in ${CURSOR}`);
+    for (;;) {
+      const batch = await session.statement(`fetch forward ${BATCH} from ${CURSOR}`);
+      yield batch;
+      if (batch.rows.length < BATCH) return;
+    }
+  };
 }
 
 /**
@@ -112,27 +129,4 @@ async function queryFailed(session: Session, driver: 'postgres' | 'pglite', err:
     if (!migrated) explainDatabaseError(err, databaseVariable(driver));
   }
   throw new ExitError(EXIT.usage, `query failed: ${err.message}`);
-}
-
-function asJson({ fields, rows }: QueryResult<Row>): string {
-  // An object per row, keyed by column: two columns of one name would be one key, one value lost.
-  const twice = fields.find((name, i) => fields.indexOf(name) !== i);
-  if (twice !== undefined)
-    throw new ExitError(EXIT.usage, `--json needs a name per column, and "${twice}" names two: alias one`);
-  const objects = rows.map((row) => Object.fromEntries(fields.map((name, i) => [name, row[i]])));
-  return `${JSON.stringify(objects, nonFinite)}\n`;
-}
-
-function asTable({ fields, rows }: QueryResult<Row>): string {
-  const columns: Column<Row>[] = fields.map((name, i) => ({
-    header: name,
-    // Numbers line up on the right, as in psql.
-    align:
-      rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] instanceof ExactInteger)
-        ? 'right'
-        : 'left',
-    value: (row) => show(row[i]),
-  }));
-  const table = columns.length ? `${renderTable(columns, rows)}\n` : '';
-  return `${table}(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }

@@ -94,8 +94,12 @@ const EMOJI_SEQUENCE = /\p{Extended_Pictographic}.*[\u200d\u{1f3fb}-\u{1f3ff}]/u
 // a large `sql` result into graphemes would take several times as long.
 const SEQUENCE_MARK = /[\u200d\ufe0f\u{1f3fb}-\u{1f3ff}]/u;
 
+// Most cells (ids, numbers, times): one cell a character, found without looking at each one.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** The number of terminal cells `text` takes (after sanitize: no control characters). */
 export function displayWidth(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   if (!SEQUENCE_MARK.test(text)) return codePointsWidth(text);
   let width = 0;
   for (const { segment } of GRAPHEMES.segment(text)) {
@@ -132,21 +136,44 @@ function pad(text: string, width: number, align: Align): string {
   return align === 'right' ? fill + text : text + fill;
 }
 
-/** Header, a rule, and one line per row; columns separated by two spaces, no trailing spaces. */
-export function renderTable<R>(columns: readonly Column<R>[], rows: readonly R[]): string {
-  const cells = rows.map((row) => columns.map((c) => sanitize(c.value(row))));
-  // A loop, not Math.max(...cells): spread arguments overflow the stack past ~100,000 rows.
-  const widths = columns.map((c, i) =>
-    cells.reduce((widest, line) => Math.max(widest, displayWidth(line[i]!)), displayWidth(c.header)),
-  );
-  const line = (values: readonly string[]) =>
-    values
-      .map((v, i) => pad(v, widths[i]!, columns[i]!.align ?? 'left'))
+/**
+ * A table's widths, grown a row at a time, so that a result too large to hold (`sql`'s) can be measured in one
+ * pass and printed in the next. Cells are sanitized text.
+ */
+export class TableLayout {
+  readonly headers: readonly string[];
+  readonly widths: number[];
+
+  constructor(headers: readonly string[]) {
+    this.headers = headers.map(sanitize);
+    this.widths = this.headers.map(displayWidth);
+  }
+
+  fit(cells: readonly string[]): void {
+    for (let i = 0; i < cells.length; i++)
+      this.widths[i] = Math.max(this.widths[i]!, displayWidth(cells[i]!));
+  }
+
+  /** Columns separated by two spaces, no trailing spaces. */
+  line(cells: readonly string[], aligns: readonly Align[]): string {
+    return cells
+      .map((v, i) => pad(v, this.widths[i]!, aligns[i] ?? 'left'))
       .join('  ')
       .trimEnd();
-  return [
-    line(columns.map((c) => c.header)),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...cells.map((values) => line(values)),
-  ].join('\n');
+  }
+
+  /** The header and the rule under it. */
+  head(aligns: readonly Align[]): string {
+    const rule = this.widths.map((w) => '-'.repeat(w));
+    return `${this.line(this.headers, aligns)}\n${this.line(rule, aligns)}`;
+  }
+}
+
+/** Header, a rule, and one line per row. */
+export function renderTable<R>(columns: readonly Column<R>[], rows: readonly R[]): string {
+  const layout = new TableLayout(columns.map((c) => c.header));
+  const aligns = columns.map((c) => c.align ?? 'left');
+  const cells = rows.map((row) => columns.map((c) => sanitize(c.value(row))));
+  for (const line of cells) layout.fit(line);
+  return [layout.head(aligns), ...cells.map((line) => layout.line(line, aligns))].join('\n');
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  expectCursorResults,
   expectExactTimes,
   expectFaithfulValues,
   killLeftovers,
@@ -61,6 +62,7 @@ describe('demo and sql on the embedded database', () => {
 
     await expectExactTimes(env);
     await expectFaithfulValues(env);
+    await expectCursorResults(env);
 
     const json = await runCli(['sql', 'select status from wecom.sync_runs', '--json'], env);
     expect(JSON.parse(json.stdout)).toEqual([{ status: 'succeeded' }]);

@@ -115,6 +115,48 @@ export async function expectExactTimes(env: Record<string, string>): Promise<voi
 }
 
 /**
+ * `sql` reads a query's result from a cursor, in batches, on either driver: the table's widths are those of
+ * every row, a volatile function is run once for both of the table's passes, a query that fails at its third row
+ * or tries to write (nextval) prints nothing, and a second statement is refused as before.
+ */
+export async function expectCursorResults(env: Record<string, string>): Promise<void> {
+  const batches = await runCli(
+    ['sql', `select g, repeat('x', g / 500) as x from generate_series(1, 2500) g`],
+    env,
+  );
+  const lines = batches.stdout.split('\n');
+  expect(lines.slice(0, 3)).toEqual(['   g  x', '----  -----', '   1']);
+  expect(lines.slice(-3)).toEqual(['2500  xxxxx', '(2500 rows)', '']);
+  // Were it run for each pass, the widths measured in the first would not fit the values printed in the second.
+  const volatile = await runCli(
+    ['sql', `select repeat('x', (random() * 1000)::int) as r from generate_series(1, 5)`],
+    env,
+  );
+  const [, rule, ...values] = volatile.stdout.split('\n').slice(0, -2);
+  expect(rule!.length).toBe(Math.max(1, ...values.map((v) => v.length)));
+  const refused = async (query: string, ...options: string[]) => {
+    const { code, stdout, stderr } = await runCli(['sql', query, ...options], env);
+    return { code, stdout, said: stderr.split('\n').at(-2) };
+  };
+  for (const options of [[], ['--json']]) {
+    expect(await refused('select 1 / (g - 3) as n from generate_series(1, 5000) g', ...options)).toEqual({
+      code: 2,
+      stdout: '',
+      said: 'wecom-chain-sync: query failed: division by zero',
+    });
+  }
+  expect(await refused(`select nextval('wecom.sync_runs_id_seq')`)).toEqual({
+    code: 2,
+    stdout: '',
+    said: 'wecom-chain-sync: query failed: cannot execute nextval() in a read-only transaction',
+  });
+  expect(await refused('select 1; commit; delete from wecom.chain_corps')).toMatchObject({
+    code: 2,
+    said: 'wecom-chain-sync: query failed: cannot insert multiple commands into a prepared statement',
+  });
+}
+
+/**
  * `sql` on either driver: each column its own value, names shared or not; values JSON or JavaScript would
  * change (interval, bytea, NaN) as PostgreSQL prints them, and arrays of bigints and numerics exact; COPY
  * and an ambiguous --json refused in one line.

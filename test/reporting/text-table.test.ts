@@ -38,9 +38,11 @@ describe('text tables', () => {
       'Acme Ltd   12345',
     ]);
     expect(sanitize('a\u0000b\u2028c')).toBe('a b c');
+    // A header too: sql's come from the query ("a\nb" is a valid column name).
+    expect(renderTable([{ header: 'a\nb', value: () => 'x' }], [1])).toBe('a b\n---\nx');
   });
 
-  it('lays out as many rows as a query returns (sql prints them all)', () => {
+  it('lays out hundreds of thousands of rows (no spread arguments, which overflow the stack)', () => {
     const rows = Array.from({ length: 300_000 }, (_, i) => i);
     const text = renderTable([{ header: 'N', align: 'right', value: (n: number) => String(n) }], rows);
     expect(text.split('\n').at(-1)).toBe('299999');
