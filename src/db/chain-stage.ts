@@ -262,7 +262,7 @@ export class ChainStage {
   #staged(): { staged: Promise<unknown>; buffer: string[] } {
     const { held } = this.#listing;
     if (!held) return this.#listing;
-    const staged = Promise.all([this.#run(q.CREATE_STAGE), this.#run(q.TRUNCATE_STAGE)]);
+    const staged = Promise.all([this.#run(q.CREATE_STAGE), this.#run(q.EMPTY_STAGE)]);
     // Thrown to whatever needs the table next, not as an unhandled rejection meanwhile.
     staged.catch(() => {});
     const buffer = held.map((h) => encodeStageRow({ ...h, detail: null }));

@@ -3,6 +3,7 @@ import { ChainStage, type StagedCorp } from '../../src/db/chain-stage.ts';
 import { CORP_HISTORY, GROUP_HISTORY } from '../../src/db/history-sql.ts';
 import * as q from '../../src/db/merge-sql.ts';
 import { startRun } from '../../src/db/runs.ts';
+import { encodeStageRow } from '../../src/db/stage-rows.ts';
 import type { CorpDetail, Group } from '../../src/wecom/types.ts';
 import {
   createDriverDatabase,
@@ -199,6 +200,27 @@ describe('ChainStage', () => {
     } finally {
       await next.close();
     }
+  });
+
+  it('empties a stage that a pooled connection kept rows in, before a chain is staged on it', async () => {
+    // A stage left with a row: no chain's close truncated it (ChainStage always does, or discards the connection).
+    const left = await db.database.session();
+    await left.query(q.CREATE_STAGE);
+    await left.copyFrom(q.STAGE_COLUMNS, [
+      encodeStageRow({ corp: joined('wwleft'), detail: null, listing: 0, seq: 1 }),
+    ]);
+    left.release();
+    // The pool gives the connection released last.
+    const stage = await ChainStage.open(db.database, UP, 'ch-left');
+    try {
+      await stage.add([{ corp: joined('wwmine'), detail: detail(1) }]);
+      const counts = await stage.commit({ chainId: 'ch-left', chainName: 'l' }, [], run);
+      expect(counts.chain_corps).toEqual({ inserted: 1, updated: 0, unchanged: 0, removed: 0 });
+    } finally {
+      await stage.close();
+    }
+    const { rows } = await db.pool.query(`select corp_key from wecom.chain_corps where chain_id = 'ch-left'`);
+    expect(rows).toEqual([{ corp_key: 'wwmine' }]);
   });
 
   it("removes an unlisted corp whose xmin is the merge's own transaction id", async () => {
