@@ -124,16 +124,17 @@ Runs the query in a read-only transaction against DATABASE_URL, or the embedded 
 and prints an aligned table (--json: the rows as a JSON array of objects, so each column needs its own name).
 Times, intervals and byteas are printed as PostgreSQL prints them, times to the microsecond, so a printed
 value can be pasted back into a query. Stopped by a signal, it stops the query on the server too.
-A SELECT, WITH, VALUES or TABLE query runs to its end before anything is printed (an error prints no row), and
-its rows are kept by the server and read a thousand at a time, a table's twice (widths, then lines): any size
-prints in the same memory. While it runs, pg_stat_activity shows its session (wecom-chain-sync) at "commit".
+A SELECT, WITH, VALUES or TABLE query is read through a cursor, a thousand rows at a time, into memory and past
+4 MB into a temporary file in TMPDIR (deleted at once; a result takes about its printed size there), and printed
+once complete, after the transaction is rolled back: a query that fails prints nothing, a slow reader holds no
+transaction open, and any size prints in the same memory.
 Read-only means no table can change. COPY is refused, but what acts outside the tables (a function such as
 pg_terminate_backend, a DO block) still runs with the connecting role's rights: for analysts, connect as a
 role that grant-readonly made.
 Example: wecom-chain-sync sql "select chain_name, corps_joined, corps_pending from wecom.chain_summary"
 
-Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration (or the database is not migrated), 5 database
-  unreachable, 8 the embedded database is open in another process, 9 stopped by a signal.`,
+Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration (or the database is not migrated, or TMPDIR
+  has no room for a large result), 5 database unreachable, 8 the embedded database is open in another process, 9 stopped by a signal.`,
     options: { json: { type: 'boolean' } },
     positionals: true,
     run: async (values, positionals) => (await import('./sql-command.ts')).sqlCommand(positionals, values),

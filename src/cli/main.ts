@@ -5,7 +5,7 @@
 // large machine, 1.3-2x under a smaller one. 512 MB holds a 1M-corp re-run's peak RSS near 135 MiB instead of
 // ~230, for 10-30% more CPU; the smaller young generation takes off another 30%. 4 MB semi-spaces and a 128 MB
 // ceiling would take off 9 MiB more, for 13-14% more CPU, but `simulate` holds its whole network (~370 MiB at a
-// million corps). `sql` needs little whatever its result (test/cli/sql-memory.test.ts: 48 MB). Explicit
+// million corps). `sql` spools a large result to a file (test/cli/sql-memory.test.ts: a 48 MB heap). Explicit
 // flags override the sizing Node does from a container's memory limit. docs/benchmarks.md has the figures
 // (finding 2). MALLOC_TRIM_THRESHOLD_ keeps glibc from holding freed memory (see the Dockerfile, which sets the
 // same).

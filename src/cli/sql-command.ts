@@ -7,26 +7,37 @@ import { createLogger } from '../log.ts';
 import { databaseVariable, explainDatabaseError } from '../reporting/errors.ts';
 import { openConfigured } from './database.ts';
 import { EXIT, type ExitCode, ExitError, UsageError } from './exit-codes.ts';
-import { printJson, printTable, type ReadResult } from './sql-output.ts';
+import { Spool } from './spool.ts';
+import { JsonPrinter, type ResultPrinter, TablePrinter } from './sql-output.ts';
 
 // What a cursor can hold (DECLARE takes a SELECT or VALUES, WITH and TABLE being forms of them); the rest
-// (EXPLAIN, SHOW) runs as it is, its result being small.
+// (EXPLAIN, SHOW) runs as a statement, its result being small.
 const CURSOR_QUERIES = new Set(['select', 'with', 'values', 'table']);
+// What DECLARE refuses that the statement alone would run into a read-only error for: SELECT INTO (42601), a WITH
+// that writes (0A000).
+const NOT_FOR_A_CURSOR = new Set(['42601', '0A000']);
 const CURSOR = 'wcs_sql';
 const BATCH = 1000;
 
 /**
- * The statement's first keyword, past what PostgreSQL's lexer passes over before it: white space, empty
- * statements (';'), opening parentheses, line comments (to a CR or LF) and block comments, which nest.
+ * Where the statement starts: past what PostgreSQL's lexer passes over before it (white space, line comments to
+ * a CR or LF, block comments, which nest), and past empty statements (';').
  */
-function firstKeyword(text: string): string {
-  let i = 0;
+function statementStart(text: string, from = 0): number {
+  let i = from;
   while (i < text.length) {
-    if (/[\s;(]/.test(text[i]!)) i++;
+    if (/[\s;]/.test(text[i]!)) i++;
     else if (text.startsWith('--', i)) i += text.slice(i).search(/[\r\n]|$/);
     else if (text.startsWith('/*', i)) i = blockCommentEnd(text, i);
     else break;
   }
+  return i;
+}
+
+/** The statement's first keyword, inside any opening parentheses. */
+function firstKeyword(text: string): string {
+  let i = statementStart(text);
+  while (text[i] === '(') i = statementStart(text, i + 1);
   return /^[A-Za-z]+/.exec(text.slice(i))?.[0]?.toLowerCase() ?? '';
 }
 
@@ -55,54 +66,72 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
     throw new ExitError(EXIT.usage, 'sql does not run COPY: select the rows instead (--json for a script)');
   const database = parseDatabase(process.env);
   const db = await openConfigured(database, createLogger());
+  const spool = new Spool();
   try {
+    const printer = values.json ? new JsonPrinter(spool) : new TablePrinter(spool);
     const session = await db.session();
     try {
-      const read = await runQuery(session, db.driver, text).catch(async (err: Error) => {
+      await readResult(session, db.driver, text, printer).catch(async (err: Error) => {
         await stopSignalsHandled();
         return queryFailed(session, db.driver, err);
       });
-      await stopSignalsHandled();
-      await (values.json ? printJson : printTable)(read, process.stdout);
     } finally {
+      // Before anything is printed: a slow reader holds no transaction open, and whatever the query did that
+      // read-only mode lets through (a large object, a notification) is undone.
       await session.query('rollback').catch(() => {});
       session.release();
     }
+    await stopSignalsHandled();
+    await printer.print(process.stdout);
     return EXIT.ok;
   } finally {
+    spool.close();
     await db.close();
   }
 }
 
-/**
- * Runs the query to its end and gives a reader of its result. A query's result is kept on the server by a
- * cursor, and read a batch at a time, as often as the output needs: this process holds a batch, not the result.
- */
-async function runQuery(session: Session, driver: 'postgres' | 'pglite', text: string): Promise<ReadResult> {
-  // The transaction, not a parser, makes it read-only: any write is refused by the database itself. One
-  // statement only, or a "commit;" in the text would end the transaction and let the next one write.
+/** Runs the query in a read-only transaction, left open, and gives `printer` its result a batch at a time. */
+async function readResult(
+  session: Session,
+  driver: 'postgres' | 'pglite',
+  text: string,
+  printer: ResultPrinter,
+): Promise<void> {
+  await beginReadOnly(session, driver);
+  if (CURSOR_QUERIES.has(firstKeyword(text))) {
+    // A cursor gives its rows a batch at a time, where a statement's come all at once.
+    const declared = await session
+      .statement(`declare ${CURSOR} no scroll cursor for ${text.slice(statementStart(text))}`)
+      .then(
+        () => true,
+        async (err: { code?: string }) => {
+          if (!NOT_FOR_A_CURSOR.has(err.code ?? '')) throw err;
+          // SELECT INTO or a WITH that writes: run as written, for PostgreSQL's own word on it.
+          await session.query('rollback');
+          await beginReadOnly(session, driver);
+          return false;
+        },
+      );
+    if (declared) {
+      for (;;) {
+        const batch = await session.statement(`fetch forward ${BATCH} from ${CURSOR}`);
+        printer.add(batch);
+        // A stop signal is handled here: PGlite's queries give the event loop no turn of their own.
+        await stopSignalsHandled();
+        if (batch.rows.length < BATCH) return;
+      }
+    }
+  }
+  printer.add(await session.statement(text));
+}
+
+async function beginReadOnly(session: Session, driver: 'postgres' | 'pglite'): Promise<void> {
+  // The transaction, not a parser, makes it read-only: any write to a table is refused by the database itself.
+  // One statement only, or a "commit;" in the text would end the transaction and let the next one write.
   await session.query('begin read only');
   // Stopped (Ctrl-C), this process exits at once; the server would run the query on, holding its locks,
   // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite).
   if (driver === 'postgres') await session.query("set local client_connection_check_interval = '1s'");
-  if (!CURSOR_QUERIES.has(firstKeyword(text))) {
-    const result = await session.statement(text);
-    return async function* () {
-      yield result;
-    };
-  }
-  await session.statement(`declare ${CURSOR} scroll cursor with hold for ${text}`);
-  // A held cursor runs its query at commit, to the end and still read-only, and keeps the rows: an error comes
-  // before anything is printed, and a volatile function's values are the same in both passes of a table.
-  await session.query('commit');
-  return async function* () {
-    await session.query(`move absolute 0 in ${CURSOR}`);
-    for (;;) {
-      const batch = await session.statement(`fetch forward ${BATCH} from ${CURSOR}`);
-      yield batch;
-      if (batch.rows.length < BATCH) return;
-    }
-  };
 }
 
 /**
@@ -115,7 +144,8 @@ function stopSignalsHandled(): Promise<void> {
 
 /** Throws what the failure means: the query's own mistake (exit 2), or a database not set up (exit 3). */
 async function queryFailed(session: Session, driver: 'postgres' | 'pglite', err: Error): Promise<never> {
-  if (isDatabaseUnavailable(err)) throw err;
+  // The output's own refusals (--json with a name twice, no room to spool) and a database gone say so themselves.
+  if (err instanceof ExitError || isDatabaseUnavailable(err)) throw err;
   // A table the query names is missing: a typo, unless the job's own tables are missing too.
   if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
     // From the catalog, which any role may read (to_regclass needs USAGE on the schema).

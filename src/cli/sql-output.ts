@@ -1,14 +1,19 @@
-// How `sql` prints a result it reads a batch at a time: JSON streams through; a table reads the result twice
-// (its widths, then its lines). Neither holds more than a batch, whatever the result's size.
+// How `sql` prints a result: taken a batch at a time as the query is read, into a spool (see spool.ts), and
+// printed once it is complete, as JSON or as an aligned table whose widths the batches have grown.
 import { once } from 'node:events';
 import { ExactInteger, PrintedValue, type QueryResult } from '../db/database.ts';
 import { type Align, sanitize, TableLayout } from '../reporting/text-table.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
+import { lines, PIECE, type Spool } from './spool.ts';
 
 export type Row = unknown[];
 
-/** Reads the result from its start at each call; the first batch, maybe empty, is there to name the fields. */
-export type ReadResult = () => AsyncIterable<QueryResult<Row>>;
+export interface ResultPrinter {
+  /** A batch of the result, as it is read; each carries the fields. */
+  add(batch: QueryResult<Row>): void;
+  /** Writes what was added, once the result is complete. */
+  print(out: NodeJS.WritableStream): Promise<void>;
+}
 
 // NaN and ±Infinity, which a float column may hold, as PostgreSQL prints them: JSON has no such numbers.
 const nonFinite = (_key: string, value: unknown) =>
@@ -21,18 +26,27 @@ function show(value: unknown): string {
   return String(value);
 }
 
-const cells = (row: Row) => row.map((value) => sanitize(show(value)));
 const isNumber = (value: unknown) => typeof value === 'number' || value instanceof ExactInteger;
 
-/** Waits for a reader that is slower than the result: what it has not taken stays in the pipe, not here. */
+/**
+ * Waits for a reader slower than the output, and gives the event loop a turn, where a stop signal is handled
+ * (nothing else would: writes to a file or a pipe, and PGlite's queries, complete without one).
+ */
 async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
+  await new Promise((turn) => setImmediate(turn));
 }
 
 /** One object per row, keyed by column, in one array. */
-export async function printJson(read: ReadResult, out: NodeJS.WritableStream): Promise<void> {
-  let separator = '[';
-  for await (const { fields, rows } of read()) {
+export class JsonPrinter implements ResultPrinter {
+  readonly #spool: Spool;
+  #separator = '[';
+
+  constructor(spool: Spool) {
+    this.#spool = spool;
+  }
+
+  add({ fields, rows }: QueryResult<Row>): void {
     // Two columns of one name would be one key, one value lost.
     const twice = fields.find((name, i) => fields.indexOf(name) !== i);
     if (twice !== undefined)
@@ -40,38 +54,67 @@ export async function printJson(read: ReadResult, out: NodeJS.WritableStream): P
     let text = '';
     for (const row of rows) {
       text +=
-        separator + JSON.stringify(Object.fromEntries(fields.map((name, i) => [name, row[i]])), nonFinite);
-      separator = ',';
+        this.#separator +
+        JSON.stringify(Object.fromEntries(fields.map((name, i) => [name, row[i]])), nonFinite);
+      this.#separator = ',';
+      if (text.length < PIECE) continue;
+      this.#spool.write(text);
+      text = '';
     }
-    await write(out, text);
+    this.#spool.write(text);
   }
-  await write(out, separator === '[' ? '[]\n' : ']\n');
+
+  async print(out: NodeJS.WritableStream): Promise<void> {
+    for (const piece of this.#spool.read()) await write(out, piece);
+    await write(out, this.#separator === '[' ? '[]\n' : ']\n');
+  }
 }
 
-/** An aligned table, as psql prints one, then the row count. */
-export async function printTable(read: ReadResult, out: NodeJS.WritableStream): Promise<void> {
-  let layout: TableLayout | undefined;
-  let numeric: boolean[] = [];
-  let count = 0;
-  for await (const { fields, rows } of read()) {
-    if (!layout) {
-      layout = new TableLayout(fields);
-      numeric = fields.map(() => true);
+/** An aligned table, as psql prints one, then the row count. Spooled as its cells, a line a row. */
+export class TablePrinter implements ResultPrinter {
+  readonly #spool: Spool;
+  #layout: TableLayout | undefined;
+  #numeric: boolean[] = [];
+  #count = 0;
+
+  constructor(spool: Spool) {
+    this.#spool = spool;
+  }
+
+  add({ fields, rows }: QueryResult<Row>): void {
+    if (!this.#layout) {
+      this.#layout = new TableLayout(fields);
+      this.#numeric = fields.map(() => true);
     }
+    let text = '';
     for (const row of rows) {
-      layout.fit(cells(row));
-      for (let i = 0; i < numeric.length; i++) numeric[i] &&= isNumber(row[i]);
+      // Sanitized, a cell holds no tab or newline.
+      const cells = row.map((value) => sanitize(show(value)));
+      this.#layout.fit(cells);
+      for (let i = 0; i < cells.length; i++) this.#numeric[i] &&= isNumber(row[i]);
+      text += `${cells.join('\t')}\n`;
+      if (text.length < PIECE) continue;
+      this.#spool.write(text);
+      text = '';
     }
-    count += rows.length;
+    this.#count += rows.length;
+    this.#spool.write(text);
   }
-  if (layout && layout.headers.length > 0) {
-    // Numbers line up on the right, as in psql.
-    const aligns: Align[] = numeric.map((all) => (all && count > 0 ? 'right' : 'left'));
-    await write(out, `${layout.head(aligns)}\n`);
-    for await (const { rows } of read()) {
-      if (rows.length > 0)
-        await write(out, `${rows.map((row) => layout.line(cells(row), aligns)).join('\n')}\n`);
+
+  async print(out: NodeJS.WritableStream): Promise<void> {
+    const layout = this.#layout;
+    if (layout && layout.headers.length > 0) {
+      // Numbers line up on the right, as in psql.
+      const aligns: Align[] = this.#numeric.map((all) => (all && this.#count > 0 ? 'right' : 'left'));
+      let text = `${layout.head(aligns)}\n`;
+      for (const line of lines(this.#spool.read())) {
+        text += `${layout.line(line.split('\t'), aligns)}\n`;
+        if (text.length < PIECE) continue;
+        await write(out, text);
+        text = '';
+      }
+      await write(out, text);
     }
+    await write(out, `(${this.#count} row${this.#count === 1 ? '' : 's'})\n`);
   }
-  await write(out, `(${count} row${count === 1 ? '' : 's'})\n`);
 }

@@ -104,6 +104,24 @@ describe('demo and sql on the embedded database', () => {
     }
   });
 
+  it('sql stopped while PGlite reads a large result stops between batches, printing nothing', async () => {
+    // The query's six FETCHes (5,000 rows, a thousand a batch, and the empty last) each run without a turn of the
+    // event loop: sql gives it one after each, where the signal, sent during the second, ends the process.
+    const pglite = new URL('../../node_modules/@electric-sql/pglite/dist/index.js', import.meta.url).href;
+    const preload = `
+      const { PGlite } = await import(${JSON.stringify(pglite)});
+      const query = PGlite.prototype.query;
+      let fetches = 0;
+      process.on('exit', () => process.stderr.write('fetches: ' + fetches + '\\n'));
+      PGlite.prototype.query = function (text, ...rest) {
+        if (String(text).startsWith('fetch') && ++fetches === 2) process.kill(process.pid, 'SIGTERM');
+        return query.call(this, text, ...rest);
+      };`;
+    const result = await runCliWithPreload(['sql', 'select g from generate_series(1, 5000) g'], env, preload);
+    expect(result).toMatchObject({ code: 9, stdout: '' });
+    expect(Number(/fetches: (\d+)/.exec(result.stderr)?.[1])).toBeLessThan(6);
+  });
+
   it('opens the embedded database through a symlink to its directory', async () => {
     const link = join(dir, 'link');
     symlinkSync(env.PGLITE_DIR!, link);

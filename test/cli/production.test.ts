@@ -113,8 +113,8 @@ describe('in production', () => {
     );
     await db.pool.query('select pg_terminate_backend($1)', [pid]);
   };
-  // The CLI's `sql` sleeping in this test's database. Not by its text: a query held by a cursor runs at
-  // the transaction's commit, which pg_stat_activity shows instead.
+  // The CLI's `sql` sleeping in this test's database. Not by its text: a query read through a cursor runs as
+  // its FETCH, which pg_stat_activity shows instead.
   const SLEEPING_SQL = `select pid from pg_stat_activity where datname = current_database()
     and application_name = 'wecom-chain-sync' and wait_event = 'PgSleep'`;
   /** Renames every corp, so every chain's new state differs from its old one everywhere. */
@@ -598,6 +598,50 @@ describe('in production', () => {
     expect(sneaky.stderr).toContain('cannot insert multiple commands');
     const { rows } = await db.pool.query(`select to_regclass('public.sql_wrote') as t`);
     expect(rows[0].t).toBeNull();
+  });
+
+  it('sql undoes what read-only mode lets a query do: a notification, a large object', async () => {
+    const listener = await db.pool.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query('listen wcs_sql_effects');
+      const objects = 'select count(*)::int as n from pg_largeobject_metadata';
+      const before = (await db.pool.query(objects)).rows[0].n;
+      for (const query of [
+        `select pg_notify('wcs_sql_effects', 'from sql')`,
+        `select lo_from_bytea(0, 'from sql') as oid`,
+      ]) {
+        expect((await runCli(['sql', query], env)).code).toBe(0);
+      }
+      expect((await db.pool.query(objects)).rows[0].n).toBe(before);
+      // Notifications come in commit order: one from sql would come before this one.
+      await db.pool.query(`select pg_notify('wcs_sql_effects', 'marker')`);
+      await vi.waitFor(() => expect(heard).toContain('marker'), { timeout: 10_000, interval: 20 });
+      expect(heard).toEqual(['marker']);
+    } finally {
+      listener.release();
+    }
+  });
+
+  it('sql holds no transaction open while a slow reader takes its output', async () => {
+    const proc = startCli(['sql', "select g, repeat('x', 60) as x from generate_series(1, 50000) g"], env);
+    // The reader takes nothing: the output (3 MB) fills the pipe, and sql waits to write the rest.
+    proc.child.stdout!.pause();
+    await vi.waitFor(
+      async () => {
+        const { rows } = await db.pool.query(
+          `select state, query from pg_stat_activity where datname = current_database()
+             and application_name = 'wecom-chain-sync' and pid <> pg_backend_pid()`,
+        );
+        expect(rows).toEqual([{ state: 'idle', query: 'rollback' }]);
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+    proc.child.stdout!.resume();
+    const result = await proc.exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').at(-2)).toBe('(50000 rows)');
   });
 
   it('sql stopped by a signal stops its query on the server too', async () => {

@@ -1,6 +1,6 @@
-// `sql` reads its result a batch at a time from a cursor (a table twice: widths, then lines), so its memory does
-// not grow with the result: a result that would need hundreds of MB held at once prints under a heap ceiling far
-// below that, as a table and as JSON. Before it streamed, 200,000 such rows needed more than 160 MB of heap as a
+// `sql` reads its result a batch at a time from a cursor and keeps it, past 4 MB, in a temporary file until it
+// prints it, so its memory does not grow with the result: a result that would need hundreds of MB held at once
+// prints under a heap ceiling far below that, as a table and as JSON. Before it streamed, 200,000 such rows needed more than 160 MB of heap as a
 // table, and 128 MB ended it with "JavaScript heap out of memory" (docs/benchmarks.md, finding 2).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

@@ -115,9 +115,10 @@ export async function expectExactTimes(env: Record<string, string>): Promise<voi
 }
 
 /**
- * `sql` reads a query's result from a cursor, in batches, on either driver: the table's widths are those of
- * every row, a volatile function is run once for both of the table's passes, a query that fails at its third row
- * or tries to write (nextval) prints nothing, and a second statement is refused as before.
+ * `sql` reads a query's result from a cursor, in batches, on either driver, and prints it once it has it all:
+ * the table's widths are those of every row, a volatile function runs once (its widths fit what is printed), a
+ * query that fails in its third batch or tries to write (nextval, SELECT INTO) prints nothing, and a second
+ * statement is refused as before.
  */
 export async function expectCursorResults(env: Record<string, string>): Promise<void> {
   const batches = await runCli(
@@ -127,7 +128,7 @@ export async function expectCursorResults(env: Record<string, string>): Promise<
   const lines = batches.stdout.split('\n');
   expect(lines.slice(0, 3)).toEqual(['   g  x', '----  -----', '   1']);
   expect(lines.slice(-3)).toEqual(['2500  xxxxx', '(2500 rows)', '']);
-  // Were it run for each pass, the widths measured in the first would not fit the values printed in the second.
+  // Were it run again to print, the widths measured on the first run would not fit the values printed.
   const volatile = await runCli(
     ['sql', `select repeat('x', (random() * 1000)::int) as r from generate_series(1, 5)`],
     env,
@@ -139,7 +140,7 @@ export async function expectCursorResults(env: Record<string, string>): Promise<
     return { code, stdout, said: stderr.split('\n').at(-2) };
   };
   for (const options of [[], ['--json']]) {
-    expect(await refused('select 1 / (g - 3) as n from generate_series(1, 5000) g', ...options)).toEqual({
+    expect(await refused('select 1 / (g - 2500) as n from generate_series(1, 5000) g', ...options)).toEqual({
       code: 2,
       stdout: '',
       said: 'wecom-chain-sync: query failed: division by zero',
@@ -150,6 +151,14 @@ export async function expectCursorResults(env: Record<string, string>): Promise<
     stdout: '',
     said: 'wecom-chain-sync: query failed: cannot execute nextval() in a read-only transaction',
   });
+  // What a cursor cannot hold is refused in PostgreSQL's words for the statement, not for a DECLARE.
+  expect(await refused('select 1 as n into wcs_sql_into')).toEqual({
+    code: 2,
+    stdout: '',
+    said: 'wecom-chain-sync: query failed: cannot execute SELECT INTO in a read-only transaction',
+  });
+  // An empty statement before the query, which PostgreSQL passes over.
+  expect((await runCli(['sql', '; select 1 as n', '--json'], env)).stdout).toBe('[{"n":1}]\n');
   expect(await refused('select 1; commit; delete from wecom.chain_corps')).toMatchObject({
     code: 2,
     said: 'wecom-chain-sync: query failed: cannot insert multiple commands into a prepared statement',
