@@ -204,6 +204,19 @@ describe('wecom-chain-sync CLI', () => {
     expect(own.stdout).not.toContain('a-real-looking-secret');
   });
 
+  it('simulate refuses in one line a network that would not fit its heap, before generating one', async () => {
+    // Under the CLI's own heap flags, generating 2,000,000 corps ended in V8's "heap out of memory" abort.
+    const flags = { NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=512' };
+    const result = await runCli(['simulate', '--port', '0', '--corps', '2000000'], flags);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      'wecom-chain-sync: --corps 2000000 and --groups 300 need about 497 MB of heap for the network, and this process may use 402 MB of its 536: fewer, or node --max-old-space-size',
+    );
+    const groups = await runCli(['demo', '--corps', '1000', '--groups', '1000000'], flags);
+    expect(groups.code).toBe(2);
+    expect(groups.stderr).toMatch(/^wecom-chain-sync: --corps 1000 and --groups 1000000 need about 621 MB/);
+  });
+
   it('simulate --max-concurrent answers 45033 to a request past that many in flight', async () => {
     const own = startCli([
       'simulate',
