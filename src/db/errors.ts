@@ -59,6 +59,27 @@ export function unavailableReason(err: Error): string {
     : cause.message;
 }
 
+/**
+ * The server refused a setting that the connection's startup asks for: `options=-c name=value` in DATABASE_URL
+ * (or PGOPTIONS) naming a parameter it does not know, a value it does not take, or one the role may not set.
+ */
+export class ConnectionSettingsError extends Error {
+  override name = 'ConnectionSettingsError';
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
+/**
+ * What a failed connect means. The server's error to a startup carries an SQLSTATE as a failed query's does: past
+ * those that say it cannot be reached or logged in to, it refused the startup's settings.
+ */
+export function connectFailure(err: unknown): unknown {
+  if (!(err instanceof Error) || isDatabaseUnavailable(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? new ConnectionSettingsError(err) : err;
+}
+
 /** The run is no longer running: another sync took its lock over and marked it aborted. */
 export class RunEndedError extends Error {
   override name = 'RunEndedError';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectFailure } from './errors.ts';
 
 // bigint columns (ids, groupids, order) stay well inside 2^53: read them as numbers, not strings. Set on
 // our pools only, not on pg's global parsers, so nothing else in the process changes behaviour.
@@ -7,6 +8,12 @@ export const typeParser = ((oid: number, format?: 'text' | 'binary') =>
     ? Number
     : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
 const types = { getTypeParser: typeParser };
+
+type ConnectDone = (
+  err: Error | undefined,
+  client?: pg.PoolClient,
+  release?: (err?: unknown) => void,
+) => void;
 
 export function createPool(databaseUrl: string, max: number): pg.Pool {
   const pool = new pg.Pool({
@@ -21,5 +28,16 @@ export function createPool(databaseUrl: string, max: number): pg.Pool {
   // postgres.ts) is on, had none, and a server ending it then was an unhandled 'error' event.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  // Every connection the pool makes, pool.query's (which passes a callback) included, tells a startup refused
+  // for its settings apart from a failed query.
+  const connect = pool.connect.bind(pool) as (done?: ConnectDone) => Promise<pg.PoolClient> | undefined;
+  Object.assign(pool, {
+    connect: (done?: ConnectDone) =>
+      done
+        ? connect((err, client, release) => done(err && (connectFailure(err) as Error), client, release))
+        : connect()!.catch((err: unknown) => {
+            throw connectFailure(err);
+          }),
+  });
   return pool;
 }

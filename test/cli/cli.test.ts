@@ -204,6 +204,19 @@ describe('wecom-chain-sync CLI', () => {
     expect(own.stdout).not.toContain('a-real-looking-secret');
   });
 
+  it('exits 3 in one line when the server refuses a setting DATABASE_URL asks for (options=-c)', async () => {
+    const url = new URL(db.url);
+    url.searchParams.set('options', '-c wcs_no_such_setting=1');
+    for (const args of [['migrate'], ['report'], ['sql', 'select 1']]) {
+      const result = await runCli(args, { DATABASE_URL: url.toString() });
+      expect(result, args[0]).toMatchObject({
+        code: 3,
+        stderr:
+          'wecom-chain-sync: DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): unrecognized configuration parameter "wcs_no_such_setting"\n',
+      });
+    }
+  });
+
   it('simulate refuses in one line a network that would not fit its heap, before generating one', async () => {
     // Under the CLI's own heap flags, generating 2,000,000 corps ended in V8's "heap out of memory" abort.
     const flags = { NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=512' };

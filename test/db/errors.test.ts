@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { drizzleModule } from '../../src/db/drizzle.ts';
-import { isDatabaseUnavailable, unavailableReason } from '../../src/db/errors.ts';
+import { ConnectionSettingsError, isDatabaseUnavailable, unavailableReason } from '../../src/db/errors.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -77,5 +77,68 @@ describe('isDatabaseUnavailable', () => {
     const err = await db.pool.query('select 1/0').catch((e: unknown) => e as Error);
     expect(isDatabaseUnavailable(err)).toBe(false);
     expect(isDatabaseUnavailable(new Error('Failed query', { cause: err }))).toBe(false);
+  });
+});
+
+describe('a connection whose startup settings the server refuses', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  const withOptions = (options: string) => {
+    const url = new URL(db.url);
+    url.searchParams.set('options', options);
+    return createPool(url.toString(), 1);
+  };
+
+  it.each([
+    [
+      'an unknown parameter',
+      '-c wcs_no_such_setting=1',
+      'unrecognized configuration parameter "wcs_no_such_setting"',
+    ],
+    ['a value it does not take', '-c work_mem=lots', 'invalid value for parameter "work_mem": "lots"'],
+  ])(
+    'is a ConnectionSettingsError for %s, from connect and from query alike',
+    async (_, options, message) => {
+      const pool = withOptions(options);
+      try {
+        for (const attempt of [() => pool.connect(), () => pool.query('select 1')]) {
+          const err = await attempt().then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(ConnectionSettingsError);
+          expect((err as Error).message).toBe(message);
+          expect(isDatabaseUnavailable(err)).toBe(false);
+        }
+      } finally {
+        await pool.end();
+      }
+    },
+  );
+
+  it('leaves a failed query, and a login refused, as they were', async () => {
+    const pool = withOptions('-c statement_timeout=5s');
+    try {
+      const failed = await pool.query('select 1/0').catch((e: unknown) => e);
+      expect(failed).not.toBeInstanceOf(ConnectionSettingsError);
+      expect((failed as { code?: string }).code).toBe('22012');
+      expect((await pool.query('show statement_timeout')).rows).toEqual([{ statement_timeout: '5s' }]);
+    } finally {
+      await pool.end();
+    }
+    const url = new URL(db.url);
+    url.pathname = '/wcs_no_such_database';
+    const missing = createPool(url.toString(), 1);
+    try {
+      const refused = await missing.connect().catch((e: unknown) => e);
+      expect(refused).not.toBeInstanceOf(ConnectionSettingsError);
+      expect(isDatabaseUnavailable(refused)).toBe(true);
+    } finally {
+      await missing.end();
+    }
   });
 });
