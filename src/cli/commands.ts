@@ -127,10 +127,11 @@ value can be pasted back into a query. Stopped by a signal, it stops the query o
 A SELECT, WITH, VALUES or TABLE query is read through a cursor, a thousand rows at a time, into memory and past
 4 MB into a temporary file in TMPDIR (deleted at once; a result takes about its printed size there), and printed
 once complete, after the transaction is rolled back: a query that fails prints nothing, a slow reader holds no
-transaction open, and any size prints in the same memory.
-Read-only means no table can change. COPY is refused, but what acts outside the tables (a function such as
-pg_terminate_backend, a DO block) still runs with the connecting role's rights: for analysts, connect as a
-role that grant-readonly made.
+transaction open, and its memory grows with the widest thousand rows, not with the number of rows.
+Read-only means no table can change, and the rollback undoes what read-only mode lets through (a large object,
+a notification). COPY is refused, but what is not transactional (pg_terminate_backend, pg_stat_reset, a DO
+block's calls of them) still runs with the connecting role's rights: for analysts, connect as a role that
+grant-readonly made.
 Example: wecom-chain-sync sql "select chain_name, corps_joined, corps_pending from wecom.chain_summary"
 
 Exit codes: 0 ok, 2 usage or the query failed, 3 bad configuration (or the database is not migrated, or TMPDIR

@@ -92,11 +92,18 @@ export class Spool {
 
 /** The spooled text's lines, without their ends. */
 export function* lines(pieces: Iterable<string>): Generator<string> {
-  let partial = '';
+  // The line under way, in pieces: joined once its end comes, not copied again with each piece (a cell of
+  // tens of MB spans hundreds of them).
+  let partial: string[] = [];
   for (const piece of pieces) {
-    const split = (partial + piece).split('\n');
-    partial = split.pop()!;
-    yield* split;
+    let start = 0;
+    for (let end = piece.indexOf('\n'); end !== -1; end = piece.indexOf('\n', start)) {
+      partial.push(piece.slice(start, end));
+      yield partial.join('');
+      partial = [];
+      start = end + 1;
+    }
+    if (start < piece.length) partial.push(piece.slice(start));
   }
-  if (partial) yield partial;
+  if (partial.length > 0) yield partial.join('');
 }

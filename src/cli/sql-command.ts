@@ -129,6 +129,8 @@ async function beginReadOnly(session: Session, driver: 'postgres' | 'pglite'): P
   // The transaction, not a parser, makes it read-only: any write to a table is refused by the database itself.
   // One statement only, or a "commit;" in the text would end the transaction and let the next one write.
   await session.query('begin read only');
+  // A cursor is planned for its first tenth unless told: sql reads every row.
+  await session.query("set local cursor_tuple_fraction = '1'");
   // Stopped (Ctrl-C), this process exits at once; the server would run the query on, holding its locks,
   // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite).
   if (driver === 'postgres') await session.query("set local client_connection_check_interval = '1s'");

@@ -1,6 +1,7 @@
 // The Database seam over PGlite: PostgreSQL compiled to WASM, in this process, persisted in a directory.
 // One connection: every session shares it, so a session's release never closes anything.
-import { realpathSync } from 'node:fs';
+import { realpathSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite, type QueryOptions } from '@electric-sql/pglite';
 import { ConfigError } from '../config.ts';
 import { type Database, keepingBounds, type Session, STATEMENT_PARSERS } from './database.ts';
@@ -36,6 +37,9 @@ export async function openPglite(dir: string | null): Promise<Database> {
   }
   // PGlite cannot mount a directory by a symlink to it: the real path.
   const dataDir = dir === null ? undefined : realpathSync(dir);
+  // A process stopped mid-query (sql between two FETCHes of a sort that spilled) leaves its temporary files,
+  // which PGlite, unlike a server starting up, never removes. The lock says no one else is using them.
+  if (dataDir) rmSync(join(dataDir, 'base', 'pgsql_tmp'), { recursive: true, force: true });
   // bigint columns (ids, groupids, order) stay well inside 2^53: numbers, as with node-postgres.
   const client = new PGlite(dataDir, { parsers: { [INT8]: (v: string) => Number(v) } });
   try {

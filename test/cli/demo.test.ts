@@ -1,5 +1,5 @@
 // The one-command experience: demo into the embedded database, then read it from another process.
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,6 +120,14 @@ describe('demo and sql on the embedded database', () => {
     const result = await runCliWithPreload(['sql', 'select g from generate_series(1, 5000) g'], env, preload);
     expect(result).toMatchObject({ code: 9, stdout: '' });
     expect(Number(/fetches: (\d+)/.exec(result.stderr)?.[1])).toBeLessThan(6);
+  });
+
+  it('removes the temporary files a process stopped mid-query left in the embedded database', async () => {
+    const tmp = join(env.PGLITE_DIR!, 'base', 'pgsql_tmp');
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(tmp, 'pgsql_tmp42.0'), 'left by a sort');
+    expect((await runCli(['sql', 'select 1 as n', '--json'], env)).stdout).toBe('[{"n":1}]\n');
+    expect(existsSync(join(tmp, 'pgsql_tmp42.0'))).toBe(false);
   });
 
   it('opens the embedded database through a symlink to its directory', async () => {

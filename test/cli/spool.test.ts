@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,13 +23,26 @@ describe('Spool', () => {
 
   it('moves a large one to a file with no name, and reads it back whole, characters split across blocks too', () => {
     const spool = new Spool(dir, 10);
-    // 华 is three bytes in UTF-8: the 1 MiB read blocks end inside some of them.
+    // 华 is three bytes in UTF-8: the 64 KiB read blocks end inside some of them.
     const text = `${'a'.repeat(2 ** 20 - 1)}华\n${'华'.repeat(700_000)}\n`;
     spool.write('first\n');
     spool.write(text);
     spool.write('last\n');
-    // Written to a file whose name went at once: nothing to clean up, however the process ends.
+    // Written to a file whose name went at once: nothing to clean up, however the process ends. Only this
+    // user may read it: it holds query results.
     expect(readdirSync(dir)).toEqual([]);
+    const open = readdirSync('/proc/self/fd')
+      .map((fd) => `/proc/self/fd/${fd}`)
+      .filter((fd) => {
+        try {
+          return readlinkSync(fd).startsWith(`${dir}/`);
+        } catch {
+          return false;
+        }
+      });
+    expect(open).toHaveLength(1);
+    expect(readlinkSync(open[0]!)).toMatch(/ \(deleted\)$/);
+    expect(statSync(open[0]!).mode & 0o777).toBe(0o600);
     expect([...spool.read()].join('')).toBe(`first\n${text}last\n`);
     // Read twice, the same.
     expect([...lines(spool.read())]).toEqual([
@@ -58,6 +71,7 @@ describe('Spool', () => {
 
   it('splits pieces into lines wherever the pieces end', () => {
     expect([...lines(['a\nb', 'c\n\nd', '\n'])]).toEqual(['a', 'bc', '', 'd']);
+    expect([...lines(['a', 'b', 'c', '\nd'])]).toEqual(['abc', 'd']);
     expect([...lines([])]).toEqual([]);
   });
 });

@@ -35,7 +35,7 @@ it(`prints a ${ROWS.toLocaleString('en')}-row result, as a table and as JSON, in
   const table = (await sql()).stdout.split('\n');
   expect(table.at(-2)).toBe(`(${ROWS} rows)`);
   expect(table).toHaveLength(ROWS + 4);
-  // Measured over every row (both passes read them all): the widest id is the last one's.
+  // Measured over every row: the widest id is the last one's.
   expect(table[0]).toMatch(/^ {4}id {2}corpid/);
   expect(table.at(-3)).toMatch(new RegExp(`^${ROWS}  ww`));
   const rows = JSON.parse((await sql('--json')).stdout) as { id: number }[];

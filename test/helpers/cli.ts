@@ -157,6 +157,10 @@ export async function expectCursorResults(env: Record<string, string>): Promise<
     stdout: '',
     said: 'wecom-chain-sync: query failed: cannot execute SELECT INTO in a read-only transaction',
   });
+  // Planned to read every row, not the first tenth a cursor is planned for unless told.
+  expect((await runCli(['sql', 'show cursor_tuple_fraction', '--json'], env)).stdout).toBe(
+    '[{"cursor_tuple_fraction":"1"}]\n',
+  );
   // An empty statement before the query, which PostgreSQL passes over.
   expect((await runCli(['sql', '; select 1 as n', '--json'], env)).stdout).toBe('[{"n":1}]\n');
   expect(await refused('select 1; commit; delete from wecom.chain_corps')).toMatchObject({
