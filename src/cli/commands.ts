@@ -124,10 +124,11 @@ Runs the query in a read-only transaction against DATABASE_URL, or the embedded 
 and prints an aligned table (--json: the rows as a JSON array of objects, so each column needs its own name).
 Times, intervals and byteas are printed as PostgreSQL prints them, times to the microsecond, so a printed
 value can be pasted back into a query. Stopped by a signal, it stops the query on the server too.
-A SELECT, WITH, VALUES or TABLE query is read through a cursor, a thousand rows at a time, into memory and past
-4 MB into a temporary file in TMPDIR (deleted at once; a result takes about its printed size there), and printed
-once complete, after the transaction is rolled back: a query that fails prints nothing, a slow reader holds no
-transaction open, and its memory grows with the widest thousand rows, not with the number of rows.
+A SELECT, WITH, VALUES or TABLE query is read through a cursor in batches of about 2 MB (up to 1,000 rows),
+into memory and past 4 MB into a temporary file in TMPDIR (deleted at once; a result takes about its printed
+size there), and printed once complete, after the transaction is rolled back: a query that fails prints
+nothing, a slow reader holds no transaction open, and memory grows with neither the number of rows nor their
+width (only with a single huge value).
 Read-only means no table can change, and the rollback undoes what read-only mode lets through (a large object,
 a notification). COPY is refused, but what is not transactional (pg_terminate_backend, pg_stat_reset, a DO
 block's calls of them) still runs with the connecting role's rights: for analysts, connect as a role that

@@ -19,6 +19,7 @@ export class Spool {
   readonly #limit: number;
   #chunks: string[] = [];
   #chars = 0;
+  #written = 0;
   #fd: number | null = null;
   readonly #bytes = Buffer.alloc(PIECE);
 
@@ -27,7 +28,13 @@ export class Spool {
     this.#limit = limit;
   }
 
+  /** Characters written so far. */
+  get written(): number {
+    return this.#written;
+  }
+
   write(text: string): void {
+    this.#written += text.length;
     if (this.#fd === null) {
       this.#chunks.push(text);
       this.#chars += text.length;

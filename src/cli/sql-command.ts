@@ -17,7 +17,16 @@ const CURSOR_QUERIES = new Set(['select', 'with', 'values', 'table']);
 // that writes (0A000).
 const NOT_FOR_A_CURSOR = new Set(['42601', '0A000']);
 const CURSOR = 'wcs_sql';
-const BATCH = 1000;
+// Rows a FETCH asks for: growing fourfold from a few to a thousand, fewer when rows are wide, so that a batch
+// holds about BATCH_CHARS of output whether its rows are ids or documents of megabytes.
+const FIRST_BATCH = 16;
+const MAX_BATCH = 1000;
+const BATCH_CHARS = 2 ** 21;
+
+function nextBatch(count: number, chars: number): number {
+  const fitting = Math.floor((count * BATCH_CHARS) / Math.max(chars, 1));
+  return Math.max(1, Math.min(count * 4, MAX_BATCH, fitting));
+}
 
 /**
  * Where the statement starts: past what PostgreSQL's lexer passes over before it (white space, line comments to
@@ -113,12 +122,13 @@ async function readResult(
         },
       );
     if (declared) {
-      for (;;) {
-        const batch = await session.statement(`fetch forward ${BATCH} from ${CURSOR}`);
-        printer.add(batch);
+      for (let count = FIRST_BATCH; ; ) {
+        const batch = await session.statement(`fetch forward ${count} from ${CURSOR}`);
+        const chars = printer.add(batch);
         // A stop signal is handled here: PGlite's queries give the event loop no turn of their own.
         await stopSignalsHandled();
-        if (batch.rows.length < BATCH) return;
+        if (batch.rows.length < count) return;
+        count = nextBatch(count, chars);
       }
     }
   }

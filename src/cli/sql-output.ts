@@ -9,8 +9,8 @@ import { lines, PIECE, type Spool } from './spool.ts';
 export type Row = unknown[];
 
 export interface ResultPrinter {
-  /** A batch of the result, as it is read; each carries the fields. */
-  add(batch: QueryResult<Row>): void;
+  /** A batch of the result, as it is read (each carries the fields); returns the characters it kept. */
+  add(batch: QueryResult<Row>): number;
   /** Writes what was added, once the result is complete. */
   print(out: NodeJS.WritableStream): Promise<void>;
 }
@@ -46,7 +46,8 @@ export class JsonPrinter implements ResultPrinter {
     this.#spool = spool;
   }
 
-  add({ fields, rows }: QueryResult<Row>): void {
+  add({ fields, rows }: QueryResult<Row>): number {
+    const before = this.#spool.written;
     // Two columns of one name would be one key, one value lost.
     const twice = fields.find((name, i) => fields.indexOf(name) !== i);
     if (twice !== undefined)
@@ -62,6 +63,7 @@ export class JsonPrinter implements ResultPrinter {
       text = '';
     }
     this.#spool.write(text);
+    return this.#spool.written - before;
   }
 
   async print(out: NodeJS.WritableStream): Promise<void> {
@@ -81,7 +83,8 @@ export class TablePrinter implements ResultPrinter {
     this.#spool = spool;
   }
 
-  add({ fields, rows }: QueryResult<Row>): void {
+  add({ fields, rows }: QueryResult<Row>): number {
+    const before = this.#spool.written;
     if (!this.#layout) {
       this.#layout = new TableLayout(fields);
       this.#numeric = fields.map(() => true);
@@ -99,6 +102,7 @@ export class TablePrinter implements ResultPrinter {
     }
     this.#count += rows.length;
     this.#spool.write(text);
+    return this.#spool.written - before;
   }
 
   async print(out: NodeJS.WritableStream): Promise<void> {

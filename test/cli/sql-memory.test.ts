@@ -42,3 +42,16 @@ it(`prints a ${ROWS.toLocaleString('en')}-row result, as a table and as JSON, in
   expect(rows).toHaveLength(ROWS);
   expect(rows.at(-1)!.id).toBe(ROWS);
 });
+
+it('prints rows of 50 KB each in the same heap: a batch brings fewer of them', async () => {
+  // A thousand of them at once would be 50 MB of text, and more again as the driver holds them.
+  const query = `select g, repeat('x', 50000) as doc from generate_series(1, 1200) g`;
+  const { stdout } = await run(process.execPath, [...HEAP, MAIN, 'sql', query, '--json'], {
+    env: { PATH: process.env.PATH, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
+    maxBuffer: 128 * 2 ** 20,
+    timeout: 25_000,
+  });
+  const rows = JSON.parse(stdout) as { g: number; doc: string }[];
+  expect(rows).toHaveLength(1200);
+  expect(rows.at(-1)).toEqual({ g: 1200, doc: 'x'.repeat(50000) });
+});
