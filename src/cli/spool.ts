@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { EXIT, ExitError } from './exit-codes.ts';
 
 /** Characters kept in memory before the rest goes to a file. */
-export const MEMORY_CHARS = 4 * 2 ** 20;
+const MEMORY_CHARS = 4 * 2 ** 20;
 // Pieces of 64 KiB: larger strings and buffers would go to V8's large-object space, which only a full collection
 // frees, so that a large result's garbage would grow the heap by tens of MB.
 export const PIECE = 2 ** 16;

@@ -37,6 +37,20 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   await new Promise((turn) => setImmediate(turn));
 }
 
+/** Spools what `each` makes of every row, in pieces; returns the characters spooled. */
+function spoolRows(spool: Spool, rows: readonly Row[], each: (row: Row) => string): number {
+  const before = spool.written;
+  let text = '';
+  for (const row of rows) {
+    text += each(row);
+    if (text.length < PIECE) continue;
+    spool.write(text);
+    text = '';
+  }
+  spool.write(text);
+  return spool.written - before;
+}
+
 /** One object per row, keyed by column, in one array. */
 export class JsonPrinter implements ResultPrinter {
   readonly #spool: Spool;
@@ -47,23 +61,16 @@ export class JsonPrinter implements ResultPrinter {
   }
 
   add({ fields, rows }: QueryResult<Row>): number {
-    const before = this.#spool.written;
     // Two columns of one name would be one key, one value lost.
     const twice = fields.find((name, i) => fields.indexOf(name) !== i);
     if (twice !== undefined)
       throw new ExitError(EXIT.usage, `--json needs a name per column, and "${twice}" names two: alias one`);
-    let text = '';
-    for (const row of rows) {
-      text +=
-        this.#separator +
-        JSON.stringify(Object.fromEntries(fields.map((name, i) => [name, row[i]])), nonFinite);
+    return spoolRows(this.#spool, rows, (row) => {
+      const object = Object.fromEntries(fields.map((name, i) => [name, row[i]]));
+      const text = this.#separator + JSON.stringify(object, nonFinite);
       this.#separator = ',';
-      if (text.length < PIECE) continue;
-      this.#spool.write(text);
-      text = '';
-    }
-    this.#spool.write(text);
-    return this.#spool.written - before;
+      return text;
+    });
   }
 
   async print(out: NodeJS.WritableStream): Promise<void> {
@@ -84,25 +91,19 @@ export class TablePrinter implements ResultPrinter {
   }
 
   add({ fields, rows }: QueryResult<Row>): number {
-    const before = this.#spool.written;
     if (!this.#layout) {
       this.#layout = new TableLayout(fields);
       this.#numeric = fields.map(() => true);
     }
-    let text = '';
-    for (const row of rows) {
+    const layout = this.#layout;
+    this.#count += rows.length;
+    return spoolRows(this.#spool, rows, (row) => {
       // Sanitized, a cell holds no tab or newline.
       const cells = row.map((value) => sanitize(show(value)));
-      this.#layout.fit(cells);
+      layout.fit(cells);
       for (let i = 0; i < cells.length; i++) this.#numeric[i] &&= isNumber(row[i]);
-      text += `${cells.join('\t')}\n`;
-      if (text.length < PIECE) continue;
-      this.#spool.write(text);
-      text = '';
-    }
-    this.#count += rows.length;
-    this.#spool.write(text);
-    return this.#spool.written - before;
+      return `${cells.join('\t')}\n`;
+    });
   }
 
   async print(out: NodeJS.WritableStream): Promise<void> {
