@@ -127,8 +127,8 @@ value can be pasted back into a query. Stopped by a signal, it stops the query o
 A SELECT, WITH, VALUES or TABLE query is read through a cursor in batches of about 2 MB (up to 1,000 rows),
 into memory and past 4 MB into a temporary file in TMPDIR (deleted at once; a result takes about its printed
 size there), and printed once complete, after the transaction is rolled back: a query that fails prints
-nothing, a slow reader holds no transaction open, and memory grows with neither the number of rows nor their
-width (only with a single huge value).
+nothing, a slow reader holds no transaction open, and memory does not grow with the number of rows (a batch
+of rows wider than those before it, up to 1,000, is held at once).
 Read-only means no table can change, and the rollback undoes what read-only mode lets through (a large object,
 a notification). COPY is refused, but what is not transactional (pg_terminate_backend, pg_stat_reset, a DO
 block's calls of them) still runs with the connecting role's rights: for analysts, connect as a role that

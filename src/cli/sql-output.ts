@@ -40,14 +40,20 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
 /** Spools what `each` makes of every row, in pieces; returns the characters spooled. */
 function spoolRows(spool: Spool, rows: readonly Row[], each: (row: Row) => string): number {
   const before = spool.written;
-  let text = '';
+  // Joined, not concatenated: `text += …` makes a rope of one node a row, which the spool would keep in memory at
+  // many times the size of short rows (a million one-character rows: heap out of memory in 48 MB).
+  let parts: string[] = [];
+  let length = 0;
   for (const row of rows) {
-    text += each(row);
-    if (text.length < PIECE) continue;
-    spool.write(text);
-    text = '';
+    const text = each(row);
+    parts.push(text);
+    length += text.length;
+    if (length < PIECE) continue;
+    spool.write(parts.join(''));
+    parts = [];
+    length = 0;
   }
-  spool.write(text);
+  spool.write(parts.join(''));
   return spool.written - before;
 }
 

@@ -70,14 +70,20 @@ export class ConnectionSettingsError extends Error {
   }
 }
 
-/**
- * What a failed connect means. The server's error to a startup carries an SQLSTATE as a failed query's does: past
- * those that say it cannot be reached or logged in to, it refused the startup's settings.
- */
+// What the server answers a startup whose settings it refuses: 42704 no such parameter, 22023 a value it does not
+// take, 55P02 one that cannot be set at connection start, 42501 one the role may not set (only that 42501: a
+// database whose CONNECT was revoked says 42501 too, and is a login refused).
+const SETTING_REFUSED = new Set(['42704', '22023', '55P02']);
+const MAY_NOT_SET = /^permission denied to set parameter /;
+
+/** What a failed connect means: the startup's settings refused, or as it was (unreachable, refused a login). */
 export function connectFailure(err: unknown): unknown {
   if (!(err instanceof Error) || isDatabaseUnavailable(err)) return err;
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? new ConnectionSettingsError(err) : err;
+  const settings =
+    (typeof code === 'string' && SETTING_REFUSED.has(code)) ||
+    (code === '42501' && MAY_NOT_SET.test(err.message));
+  return settings ? new ConnectionSettingsError(err) : err;
 }
 
 /** The run is no longer running: another sync took its lock over and marked it aborted. */

@@ -65,6 +65,22 @@ const ROOT_GROUP_ID = 1;
 const RECHECK_MAX = 1_000;
 
 /** Crawls the chain completely and merges it; throws, having changed nothing, if any part fails. */
+/**
+ * The groups to store, each once as its last listing says, and the ids to list the corps of. The root group
+ * (id 1) is usually not listed; its corps are asked for by leaving groupid out. Listed or not, it is not stored:
+ * the tables and views know it as the parent (1) of the top-level groups, and a row of its own would put every
+ * group one level deeper.
+ */
+export function groupsToCrawl(tree: readonly Group[]): {
+  listed: Map<number, Group>;
+  groupIds: (number | null)[];
+} {
+  const listed = new Map(tree.map((g) => [g.groupid, g]));
+  const root = listed.delete(ROOT_GROUP_ID) ? ROOT_GROUP_ID : null;
+  // Not push(...ids): past ~120,000 arguments that overflows the stack.
+  return { listed, groupIds: [root, ...listed.keys()] };
+}
+
 export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record<TableName, RowCounts>> {
   if (Buffer.byteLength(chain.chainId, 'utf8') > MAX_STORED_ID_BYTES) {
     throw new CrawlError(
@@ -77,13 +93,8 @@ export async function syncChain(ctx: CrawlContext, chain: Chain): Promise<Record
   const tree = await ctx.api.getChainGroups(chain.chainId, ctx.signal);
   // Stopped meanwhile (another chain's error that ends the run): started, it would count, and take a session.
   ctx.signal.throwIfAborted();
-  const listed = new Map(tree.map((g) => [g.groupid, g]));
-  // The root group (id 1) is usually not listed; its corps are asked for by leaving groupid out. Listed or
-  // not, it is not stored: the tables and views know it as the parent (1) of the top-level groups, and a
-  // row of its own would put every group one level deeper.
-  const groupIds: (number | null)[] = listed.delete(ROOT_GROUP_ID) ? [ROOT_GROUP_ID] : [null];
+  const { listed, groupIds } = groupsToCrawl(tree);
   const groups = [...listed.values()];
-  groupIds.push(...groups.map((g) => g.groupid));
   ctx.stats.chains.started += 1;
   ctx.stats.groups.listed += groupIds.length;
 

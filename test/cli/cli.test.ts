@@ -223,11 +223,13 @@ describe('wecom-chain-sync CLI', () => {
     const result = await runCli(['simulate', '--port', '0', '--corps', '2000000'], flags);
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe(
-      'wecom-chain-sync: --corps 2000000 and --groups 300 need about 497 MB of heap for the network, and this process may use 402 MB of its 536: fewer, or node --max-old-space-size',
+      'wecom-chain-sync: --corps 2000000 and --groups 300 need about 649 MB of heap for the network, and simulate may use 402 MB of its 536: fewer, or node --max-old-space-size',
     );
     const groups = await runCli(['demo', '--corps', '1000', '--groups', '1000000'], flags);
     expect(groups.code).toBe(2);
-    expect(groups.stderr).toMatch(/^wecom-chain-sync: --corps 1000 and --groups 1000000 need about 621 MB/);
+    expect(groups.stderr).toMatch(
+      /^wecom-chain-sync: --corps 1000 and --groups 1000000 need about 621 MB of heap for the network, and demo may use 268 MB/,
+    );
   });
 
   it('simulate --max-concurrent answers 45033 to a request past that many in flight', async () => {

@@ -55,3 +55,17 @@ it('prints rows of 50 KB each in the same heap: a batch brings fewer of them', a
   expect(rows).toHaveLength(1200);
   expect(rows.at(-1)).toEqual({ g: 1200, doc: 'x'.repeat(50000) });
 });
+
+it('prints 1,900,000 one-character rows in the same heap', async () => {
+  // Concatenated row by row, the spool's strings were ropes of a node a row: heap out of memory here.
+  const { stdout } = await run(
+    process.execPath,
+    [...HEAP, MAIN, 'sql', 'select 1 as x from generate_series(1, 1900000)'],
+    {
+      env: { PATH: process.env.PATH, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
+      maxBuffer: 64 * 2 ** 20,
+      timeout: 25_000,
+    },
+  );
+  expect(stdout.endsWith('(1900000 rows)\n')).toBe(true);
+});

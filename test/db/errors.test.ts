@@ -2,7 +2,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { drizzleModule } from '../../src/db/drizzle.ts';
-import { ConnectionSettingsError, isDatabaseUnavailable, unavailableReason } from '../../src/db/errors.ts';
+import {
+  ConnectionSettingsError,
+  connectFailure,
+  isDatabaseUnavailable,
+  unavailableReason,
+} from '../../src/db/errors.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -139,6 +144,31 @@ describe('a connection whose startup settings the server refuses', () => {
       expect(isDatabaseUnavailable(refused)).toBe(true);
     } finally {
       await missing.end();
+    }
+  });
+});
+
+describe('connectFailure', () => {
+  const refusal = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+  it('is a settings error only for what a refused setting says', () => {
+    for (const [code, message] of [
+      ['42704', 'unrecognized configuration parameter "x"'],
+      ['22023', 'invalid value for parameter "work_mem": "bad"'],
+      ['55P02', 'parameter "shared_buffers" cannot be changed without restarting the server'],
+      ['42501', 'permission denied to set parameter "log_statement"'],
+    ] as const) {
+      expect(connectFailure(refusal(code, message)), code).toBeInstanceOf(ConnectionSettingsError);
+    }
+    // A login refused, or trouble on the server, is not the settings' fault (and some of it passes if retried).
+    for (const [code, message] of [
+      ['42501', 'permission denied for database "bi"'],
+      ['55000', 'database "bi" is not currently accepting connections'],
+      ['53200', 'out of memory'],
+      ['XX000', 'internal error'],
+      ['EPIPE', 'write EPIPE'],
+    ] as const) {
+      expect(connectFailure(refusal(code, message)), code).not.toBeInstanceOf(ConnectionSettingsError);
     }
   });
 });
