@@ -10,7 +10,7 @@ import { SimNetwork, startSimulator } from '../simulator/index.ts';
 import { poolSizeFor } from '../sync/job.ts';
 import { migrate, openConfigured } from './database.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import { checkNetworkFits, parseNetworkOptions } from './network-options.ts';
+import { parseNetworkOptions } from './network-options.ts';
 import { checkOutcome } from './outcome.ts';
 import { syncWithProgress, terminalStatus } from './progress.ts';
 import { handleShutdown } from './shutdown.ts';
@@ -70,7 +70,6 @@ function demoConfig(database: DatabaseConfig, apiBase: string, corpSecret: strin
 
 export async function demoCommand(values: Record<string, unknown>): Promise<ExitCode> {
   const { spec, latencyMs, faultRate } = parseNetworkOptions('demo', values);
-  checkNetworkFits('demo', spec);
   const database = parseDatabase(process.env);
   const terminal = terminalStatus();
   const log = createLogger({ terminal: terminal?.logStream });

@@ -57,15 +57,17 @@ export interface NetworkOptions {
 export function parseNetworkOptions(command: Command, values: Values): NetworkOptions {
   const num = (name: string, fallback: number, range: [number, number], whole = true) =>
     numberOption(command, values, name, fallback, range, whole);
+  const spec: NetworkSpec = {
+    seed: num('seed', 1, [0, 2 ** 31]),
+    chains: num('chains', 3, [1, 1_000]),
+    groups: num('groups', 300, [0, 1_000_000]),
+    corps: num('corps', 30_000, [0, 10_000_000]),
+    pendingRatio: num('pending', 0.15, [0, 1], false),
+    maxDepth: num('depth', 5, [1, 6]),
+  };
+  checkNetworkFits(command, spec);
   return {
-    spec: {
-      seed: num('seed', 1, [0, 2 ** 31]),
-      chains: num('chains', 3, [1, 1_000]),
-      groups: num('groups', 300, [0, 1_000_000]),
-      corps: num('corps', 30_000, [0, 10_000_000]),
-      pendingRatio: num('pending', 0.15, [0, 1], false),
-      maxDepth: num('depth', 5, [1, 6]),
-    },
+    spec,
     latencyMs: num('latency-ms', 20, [0, 60_000]),
     faultRate: num('fault-rate', 0, [0, 1], false),
   };
@@ -79,11 +81,8 @@ const CORP_BYTES = 340;
 const GROUP_BYTES = 650;
 
 /** Refuses, in one line, a network that would not fit this process's heap. */
-export function checkNetworkFits(
-  command: Command,
-  spec: NetworkSpec,
-  heapLimit = getHeapStatistics().heap_size_limit,
-): void {
+function checkNetworkFits(command: Command, spec: NetworkSpec): void {
+  const heapLimit = getHeapStatistics().heap_size_limit;
   const need = spec.corps * CORP_BYTES + spec.groups * GROUP_BYTES;
   const share = command === 'demo' ? 0.5 : 0.75;
   if (need <= share * heapLimit) return;

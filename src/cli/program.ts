@@ -1,7 +1,7 @@
 // The command line: parses arguments, turns every outcome into one of the documented exit codes.
 import { inspect, parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
-import { ConnectionSettingsError, isDatabaseUnavailable, unavailableReason } from '../db/errors.ts';
+import { isDatabaseUnavailable, settingsRefusal, unavailableReason } from '../db/errors.ts';
 import { DatabaseInUseError } from '../db/pglite-dir.ts';
 import { LockHeldError } from '../db/run-lock.ts';
 import { WecomRefusedError } from '../wecom/errors.ts';
@@ -29,11 +29,10 @@ function exitFor(err: unknown): ExitCode {
   if (err instanceof ShutdownRequested) return fail(`${err.message} before a sync started`, EXIT.aborted);
   if (isDatabaseUnavailable(err))
     return fail(`database unreachable: ${unavailableReason(err as Error)}`, EXIT.database);
-  // drizzle wraps what the pool threw in its own error.
-  const settings = [err, (err as Error | undefined)?.cause].find((e) => e instanceof ConnectionSettingsError);
+  const settings = settingsRefusal(err);
   if (settings)
     return fail(
-      `DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): ${(settings as Error).message}`,
+      `DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): ${settings.message}`,
       EXIT.config,
     );
   return fail(

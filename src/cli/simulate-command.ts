@@ -1,7 +1,7 @@
 // `simulate`: the built-in WeCom simulator on a port, until SIGTERM, SIGINT or SIGHUP.
 import { SimNetwork, startSimulator } from '../simulator/index.ts';
 import { EXIT, type ExitCode, ExitError } from './exit-codes.ts';
-import { checkNetworkFits, numberOption, parseNetworkOptions } from './network-options.ts';
+import { numberOption, parseNetworkOptions } from './network-options.ts';
 import { STOP_SIGNALS } from './shutdown.ts';
 
 type Values = Record<string, unknown>;
@@ -23,7 +23,6 @@ export async function simulateCommand(values: Values): Promise<ExitCode> {
   );
   const maxConcurrent = numberOption('simulate', values, 'max-concurrent', 200, [1, 1_000_000]);
   const { spec, latencyMs, faultRate } = parseNetworkOptions('simulate', values);
-  checkNetworkFits('simulate', spec);
 
   const network = SimNetwork.generate(spec);
   const sim = await startSimulator({

@@ -6,7 +6,7 @@ import { type Align, sanitize, TableLayout } from '../reporting/text-table.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
 import { lines, PIECE, type Spool } from './spool.ts';
 
-export type Row = unknown[];
+type Row = unknown[];
 
 export interface ResultPrinter {
   /** A batch of the result, as it is read (each carries the fields); returns the characters it kept. */
@@ -106,7 +106,7 @@ export class TablePrinter implements ResultPrinter {
     return spoolRows(this.#spool, rows, (row) => {
       // Sanitized, a cell holds no tab or newline.
       const cells = row.map((value) => sanitize(show(value)));
-      layout.fit(cells);
+      layout.widen(cells);
       for (let i = 0; i < cells.length; i++) this.#numeric[i] &&= isNumber(row[i]);
       return `${cells.join('\t')}\n`;
     });

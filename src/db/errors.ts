@@ -19,12 +19,13 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_
  * ("Failed query: …", with the query's parameters), and says nothing of the connection in its message.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  return unavailableCause(err) !== null;
+  return causeWhere(err, isUnavailable) !== null;
 }
 
-function unavailableCause(err: unknown): Error | null {
+/** `err`, or the first of its causes, that `test` accepts: drizzle and others wrap the driver's error. */
+function causeWhere(err: unknown, test: (e: Error) => boolean): Error | null {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (isUnavailable(e)) return e;
+    if (test(e)) return e;
   }
   return null;
 }
@@ -53,7 +54,7 @@ const NO_PASSWORD = /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be 
 
 /** What the user reads for an error isDatabaseUnavailable accepts. */
 export function unavailableReason(err: Error): string {
-  const cause = unavailableCause(err) ?? err;
+  const cause = causeWhere(err, isUnavailable) ?? err;
   return NO_PASSWORD.test(cause.message)
     ? 'the server asks for a password, and none is given (in DATABASE_URL, PGPASSWORD or ~/.pgpass)'
     : cause.message;
@@ -75,6 +76,11 @@ export class ConnectionSettingsError extends Error {
 // database whose CONNECT was revoked says 42501 too, and is a login refused).
 const SETTING_REFUSED = new Set(['42704', '22023', '55P02']);
 const MAY_NOT_SET = /^permission denied to set parameter /;
+
+/** The ConnectionSettingsError that `err` is or wraps, if any. */
+export function settingsRefusal(err: unknown): ConnectionSettingsError | null {
+  return causeWhere(err, (e) => e instanceof ConnectionSettingsError) as ConnectionSettingsError | null;
+}
 
 /** What a failed connect means: the startup's settings refused, or as it was (unreachable, refused a login). */
 export function connectFailure(err: unknown): unknown {

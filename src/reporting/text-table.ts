@@ -149,7 +149,7 @@ export class TableLayout {
     this.widths = this.headers.map(displayWidth);
   }
 
-  fit(cells: readonly string[]): void {
+  widen(cells: readonly string[]): void {
     for (let i = 0; i < cells.length; i++)
       this.widths[i] = Math.max(this.widths[i]!, displayWidth(cells[i]!));
   }
@@ -174,6 +174,6 @@ export function renderTable<R>(columns: readonly Column<R>[], rows: readonly R[]
   const layout = new TableLayout(columns.map((c) => c.header));
   const aligns = columns.map((c) => c.align ?? 'left');
   const cells = rows.map((row) => columns.map((c) => sanitize(c.value(row))));
-  for (const line of cells) layout.fit(line);
+  for (const line of cells) layout.widen(line);
   return [layout.head(aligns), ...cells.map((line) => layout.line(line, aligns))].join('\n');
 }
