@@ -19,7 +19,7 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_
  * ("Failed query: …", with the query's parameters), and says nothing of the connection in its message.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  return causeWhere(err, isUnavailable) !== null;
+  return settingsRefusal(err) === null && causeWhere(err, isUnavailable) !== null;
 }
 
 /** `err`, or the first of its causes, that `test` accepts: drizzle and others wrap the driver's error. */
@@ -62,7 +62,8 @@ export function unavailableReason(err: Error): string {
 
 /**
  * The server refused a setting that the connection's startup asks for: `options=-c name=value` in DATABASE_URL
- * (or PGOPTIONS) naming a parameter it does not know, a value it does not take, or one the role may not set.
+ * (or PGOPTIONS) naming a parameter it does not know, a value it does not take, or one the role may not set; or
+ * a pooler (PgBouncer) refusing `options` itself. Retrying cannot help, so it is not "unavailable" (exit 5).
  */
 export class ConnectionSettingsError extends Error {
   override name = 'ConnectionSettingsError';
@@ -76,6 +77,10 @@ export class ConnectionSettingsError extends Error {
 // database whose CONNECT was revoked says 42501 too, and is a login refused).
 const SETTING_REFUSED = new Set(['42704', '22023', '55P02']);
 const MAY_NOT_SET = /^permission denied to set parameter /;
+// PgBouncer's 08P01 for startup parameters it does not pass on: "unsupported startup parameter: options" (before
+// 1.20), "… in options: work_mem" (1.20 on), "unsupported options startup parameter: only '-c config=val' is
+// allowed". Class 08 otherwise reads as a connection lost.
+const POOLER_REFUSED = /^unsupported (startup parameter|options startup parameter)\b/;
 
 /** The ConnectionSettingsError that `err` is or wraps, if any. */
 export function settingsRefusal(err: unknown): ConnectionSettingsError | null {
@@ -84,12 +89,31 @@ export function settingsRefusal(err: unknown): ConnectionSettingsError | null {
 
 /** What a failed connect means: the startup's settings refused, or as it was (unreachable, refused a login). */
 export function connectFailure(err: unknown): unknown {
-  if (!(err instanceof Error) || isDatabaseUnavailable(err)) return err;
+  if (!(err instanceof Error)) return err;
   const code = (err as { code?: unknown }).code;
   const settings =
-    (typeof code === 'string' && SETTING_REFUSED.has(code)) ||
-    (code === '42501' && MAY_NOT_SET.test(err.message));
+    (code === '08P01' && POOLER_REFUSED.test(err.message)) ||
+    (!isDatabaseUnavailable(err) &&
+      ((typeof code === 'string' && SETTING_REFUSED.has(code)) ||
+        (code === '42501' && MAY_NOT_SET.test(err.message))));
   return settings ? new ConnectionSettingsError(err) : err;
+}
+
+/**
+ * The connections reach the server through a pooler that hands out its server connections per transaction
+ * (PgBouncer's `pool_mode = transaction` or `statement`, a managed service's "pooled" address). Locks and
+ * temporary tables stay with whichever server connection ran the statement that made them: a migration lock
+ * left on one would hang every later start, and a chain's stage could take in another sync's rows.
+ */
+export class TransactionPoolingError extends Error {
+  override name = 'TransactionPoolingError';
+  constructor() {
+    super(
+      'statements of one connection reach different server connections, as through a pooler in transaction mode ' +
+        '(PgBouncer pool_mode = transaction, a "pooled" address): the sync keeps locks and temporary tables on a ' +
+        'connection of its own, so connect directly or through session pooling',
+    );
+  }
 }
 
 /** The run is no longer running: another sync took its lock over and marked it aborted. */

@@ -10,6 +10,7 @@ import {
   STATEMENT_PARSERS,
 } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
+import { TransactionPoolingError } from './errors.ts';
 import { applyMigrations, MIGRATION_PATIENCE, type MigrationPatience } from './migrations.ts';
 import { createPool, typeParser } from './pool.ts';
 
@@ -82,7 +83,7 @@ function wrapClient(client: pg.PoolClient): Session {
  * and the caller closes the connection, which lets the lock go.
  */
 async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortSignal): Promise<void> {
-  const pid: number = (await migrating.query('select pg_backend_pid() as pid')).rows[0].pid;
+  const pid = await ownBackend(pool, migrating);
   const cancel = () => {
     pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
   };
@@ -97,6 +98,24 @@ async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortS
     signal?.removeEventListener('abort', cancel);
   }
   if (signal?.aborted) throw abortReason(signal);
+}
+
+const BACKEND_PID = 'select pg_backend_pid() as pid';
+
+/**
+ * The server process behind `session`, having made sure it serves that session alone: through a pooler in
+ * transaction mode (TransactionPoolingError) the migration lock would stay with a server connection that other
+ * clients then use, and every later start would wait for it. Every command that syncs migrates first, so this
+ * guards the run lock and the stages too. Such a pooler shows itself in one of two ways: another connection's
+ * statement is served by the same process (PgBouncer hands out the server connection used last), or the
+ * session's next statement by another one (when that one was taken meanwhile).
+ */
+async function ownBackend(pool: pg.Pool, session: Session): Promise<number> {
+  const pid: number = (await session.query(BACKEND_PID)).rows[0].pid;
+  const other: number = (await pool.query(BACKEND_PID)).rows[0].pid;
+  const again: number = (await session.query(BACKEND_PID)).rows[0].pid;
+  if (other === pid || again !== pid) throw new TransactionPoolingError();
+  return pid;
 }
 
 export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): Database {

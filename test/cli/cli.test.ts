@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { logLines, runCli, runCliWithPreload, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { startRefusingPooler } from '../helpers/refusing-pooler.ts';
 import { CORP_ID, expectedSnapshot, SECRET, storedSnapshot } from '../helpers/simulated.ts';
+import { startTransactionPooler } from '../helpers/transaction-pooler.ts';
 
 describe('wecom-chain-sync CLI', () => {
   let db: TestDatabase;
@@ -214,6 +216,41 @@ describe('wecom-chain-sync CLI', () => {
         stderr:
           'wecom-chain-sync: DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): unrecognized configuration parameter "wcs_no_such_setting"\n',
       });
+    }
+    // Through PgBouncer, which refuses `options` with a connection-class code: still 3, which a Job does not retry.
+    const pooler = await startRefusingPooler('08P01', 'unsupported startup parameter: options');
+    try {
+      const result = await runCli(['sql', 'select 1'], {
+        DATABASE_URL: `${pooler.url}?options=-c%20work_mem%3D64MB`,
+      });
+      expect(result).toMatchObject({
+        code: 3,
+        stderr:
+          'wecom-chain-sync: DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): unsupported startup parameter: options\n',
+      });
+    } finally {
+      await pooler.close();
+    }
+  });
+
+  it('exits 3 in one line, having synced nothing, through a pooler in transaction mode', async () => {
+    const pooler = await startTransactionPooler(db.url);
+    const pooled =
+      'wecom-chain-sync: DATABASE_URL: statements of one connection reach different server connections';
+    try {
+      for (const args of [['migrate'], ['run']]) {
+        const result = await runCli(args, { ...env, DATABASE_URL: pooler.url });
+        expect(result.code, args[0]).toBe(3);
+        expect(result.stderr.split('\n').filter((l) => l.startsWith('wecom-chain-sync:'))).toEqual([
+          expect.stringMatching(new RegExp(`^${pooled}`)),
+        ]);
+      }
+      // Reading works through it: sql and report hold nothing between transactions.
+      expect(await runCli(['sql', 'select 1 as one'], { DATABASE_URL: pooler.url })).toMatchObject({
+        code: 0,
+      });
+    } finally {
+      await pooler.close();
     }
   });
 

@@ -11,6 +11,7 @@ import {
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { startRefusingPooler } from '../helpers/refusing-pooler.ts';
 
 const { sql } = drizzleModule('drizzle-orm');
 
@@ -157,6 +158,9 @@ describe('connectFailure', () => {
       ['22023', 'invalid value for parameter "work_mem": "bad"'],
       ['55P02', 'parameter "shared_buffers" cannot be changed without restarting the server'],
       ['42501', 'permission denied to set parameter "log_statement"'],
+      ['08P01', 'unsupported startup parameter: options'],
+      ['08P01', 'unsupported startup parameter in options: work_mem'],
+      ['08P01', "unsupported options startup parameter: only '-c config=val' is allowed"],
     ] as const) {
       expect(connectFailure(refusal(code, message)), code).toBeInstanceOf(ConnectionSettingsError);
     }
@@ -167,8 +171,30 @@ describe('connectFailure', () => {
       ['53200', 'out of memory'],
       ['XX000', 'internal error'],
       ['EPIPE', 'write EPIPE'],
+      ['08P01', 'invalid frontend message type 0'],
+      ['08006', 'unsupported startup parameter: options'],
     ] as const) {
       expect(connectFailure(refusal(code, message)), code).not.toBeInstanceOf(ConnectionSettingsError);
+    }
+  });
+
+  it('reads a pooler refusing `options` as a settings error, not as the database being unreachable', async () => {
+    // PgBouncer says 08P01 (a connection-class code, which otherwise means "unreachable": exit 5, retried).
+    const pooler = await startRefusingPooler('08P01', 'unsupported startup parameter: options');
+    const pool = createPool(`${pooler.url}?options=-c%20work_mem%3D64MB`, 1);
+    try {
+      for (const attempt of [() => pool.connect(), () => pool.query('select 1')]) {
+        const err = await attempt().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(ConnectionSettingsError);
+        expect((err as Error).message).toBe('unsupported startup parameter: options');
+        expect(isDatabaseUnavailable(err)).toBe(false);
+      }
+    } finally {
+      await pool.end();
+      await pooler.close();
     }
   });
 });

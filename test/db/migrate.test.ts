@@ -9,10 +9,13 @@ import { EXIT } from '../../src/cli/exit-codes.ts';
 import { ShutdownRequested } from '../../src/cli/shutdown.ts';
 import { MIGRATIONS_FOLDER } from '../../src/db/database.ts';
 import { drizzleModule } from '../../src/db/drizzle.ts';
+import { TransactionPoolingError } from '../../src/db/errors.ts';
 import { MigrationDataError, MigrationLockError } from '../../src/db/migrations.ts';
+import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { logLines, runCli } from '../helpers/cli.ts';
 import { createTestDatabase, holdingMigrationLock, type TestDatabase } from '../helpers/db.ts';
+import { startTransactionPooler } from '../helpers/transaction-pooler.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
 
@@ -94,6 +97,31 @@ describe('migrations', () => {
     const applied = await db.pool.query('select count(*)::int as n from wecom.__drizzle_migrations');
     expect(applied.rows[0].n).toBeGreaterThan(0);
     expect(results.map((r) => r.applied).sort()).toEqual([0, 0, applied.rows[0].n]);
+  });
+
+  it('refuse a pooler in transaction mode before taking their lock, which would stay behind', async () => {
+    const db = await fresh();
+    const pooler = await startTransactionPooler(db.url);
+    const pool = createPool(pooler.url, 4);
+    const ownLocks = `select count(*)::int as n from pg_locks
+      where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`;
+    try {
+      // The pooler serves statements and transactions as a real one does: the refusal is the migrations' own.
+      const client = await pool.connect();
+      await client.query('begin');
+      const inside = await client.query('select pg_backend_pid() as a, pg_backend_pid() as b');
+      expect(inside.rows[0].a).toBe(inside.rows[0].b);
+      await client.query('commit');
+      client.release();
+      await expect(postgresDatabase(pool).migrate()).rejects.toThrow(TransactionPoolingError);
+      expect(await tables(db)).toEqual([]);
+      expect((await db.pool.query(ownLocks)).rows[0].n).toBe(0);
+    } finally {
+      await pool.end();
+      await pooler.close();
+    }
+    await db.database.migrate();
+    expect(await tables(db)).toEqual(TABLES);
   });
 
   it('wait only so long behind a query on a table they change, and try again', async () => {

@@ -1,0 +1,157 @@
+// A pooler in transaction mode, as PgBouncer's pool_mode = transaction: each client's statements go to
+// whichever server connection is free when the client's transaction (or lone statement) starts, and the
+// connection goes back once the server is ready outside a transaction. Like PgBouncer it reuses the
+// connection freed last. Just enough of the wire protocol for node-postgres over trust authentication.
+import { connect, createServer, type Socket } from 'node:net';
+
+export interface TransactionPooler {
+  /** The URL to give clients: `target`'s, with the pooler's host and port. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const SSL_REQUEST = 80_877_103;
+const GSS_REQUEST = 80_877_104;
+
+/**
+ * Splits a byte stream into protocol messages: a type byte and a length, but for a client's first ones (an
+ * SSL or GSS request, then the startup message), which have no type byte.
+ */
+class Frames {
+  #buffer = Buffer.alloc(0);
+  #untyped: boolean;
+  constructor(fromClient: boolean) {
+    this.#untyped = fromClient;
+  }
+  push(chunk: Buffer): Buffer[] {
+    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    const out: Buffer[] = [];
+    for (;;) {
+      const head = this.#untyped ? 0 : 1;
+      if (this.#buffer.length < head + 4) return out;
+      const size = head + this.#buffer.readInt32BE(head);
+      if (this.#buffer.length < size) return out;
+      const frame = this.#buffer.subarray(0, size);
+      this.#buffer = this.#buffer.subarray(size);
+      out.push(frame);
+      if (this.#untyped && ![SSL_REQUEST, GSS_REQUEST].includes(frame.readInt32BE(4))) this.#untyped = false;
+    }
+  }
+}
+
+const message = (type: string, body: Buffer) => {
+  const head = Buffer.alloc(5);
+  head.write(type, 0);
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+};
+const int32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
+const HELLO = Buffer.concat([
+  message('R', int32(0)),
+  message('S', Buffer.from('server_version\u000015.0\u0000')),
+  message('S', Buffer.from('client_encoding\u0000UTF8\u0000')),
+  message('K', Buffer.concat([int32(1), int32(2)])),
+  message('Z', Buffer.from('I')),
+]);
+
+interface Backend {
+  socket: Socket;
+  /** Where its messages go now: the client it serves, or nowhere while idle. */
+  serve: ((frame: Buffer) => void) | null;
+}
+
+export async function startTransactionPooler(target: string): Promise<TransactionPooler> {
+  const upstream = new URL(target);
+  const idle: Backend[] = [];
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+  };
+
+  // A new server connection, logged in with the client's own startup message.
+  const open = (startup: Buffer) =>
+    new Promise<Backend>((resolve, reject) => {
+      const socket = connect(Number(upstream.port || 5432), upstream.hostname);
+      track(socket);
+      const backend: Backend = { socket, serve: null };
+      const frames = new Frames(false);
+      let ready = false;
+      socket.once('connect', () => socket.write(startup));
+      socket.once('error', reject);
+      socket.on('data', (chunk) => {
+        for (const frame of frames.push(chunk)) {
+          if (!ready) {
+            if (frame[0] === 0x45) reject(new Error('the server refused the pooler'));
+            if (frame[0] === 0x5a) {
+              ready = true;
+              resolve(backend);
+            }
+          } else backend.serve?.(frame);
+        }
+      });
+    });
+
+  const server = createServer((client) => {
+    track(client);
+    const frames = new Frames(true);
+    let startup: Buffer | null = null;
+    let backend: Backend | null = null;
+    let queue = Promise.resolve();
+    const release = () => {
+      if (backend === null) return;
+      backend.serve = null;
+      idle.push(backend);
+      backend = null;
+    };
+    const toServer = async (frame: Buffer) => {
+      if (backend === null) {
+        backend = idle.pop() ?? (await open(startup!));
+        backend.serve = (reply) => {
+          client.write(reply);
+          // ReadyForQuery outside a transaction: the server connection goes back to the pool.
+          if (reply[0] === 0x5a && reply[5] === 0x49) release();
+        };
+      }
+      backend.socket.write(frame);
+    };
+    client.on('data', (chunk) => {
+      for (const frame of frames.push(chunk)) {
+        if (startup === null) {
+          const code = frame.readInt32BE(4);
+          if (code === SSL_REQUEST || code === GSS_REQUEST) client.write('N');
+          else {
+            startup = frame;
+            client.write(HELLO);
+          }
+        } else if (frame[0] === 0x58) {
+          client.end();
+        } else {
+          queue = queue
+            .then(() => toServer(frame))
+            .catch(() => {
+              client.destroy();
+            });
+        }
+      }
+    });
+    // A client gone in the middle of a transaction takes its server connection with it, as in PgBouncer.
+    client.on('close', () => backend?.socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
