@@ -15,6 +15,19 @@ import { startRefusingPooler } from '../helpers/refusing-pooler.ts';
 
 const { sql } = drizzleModule('drizzle-orm');
 
+/** Both ways of reaching the server, a client of one's own and pool.query, give the settings error. */
+async function expectSettingsRefused(pool: pg.Pool, message: string): Promise<void> {
+  for (const attempt of [() => pool.connect(), () => pool.query('select 1')]) {
+    const err = await attempt().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectionSettingsError);
+    expect((err as Error).message).toBe(message);
+    expect(isDatabaseUnavailable(err)).toBe(false);
+  }
+}
+
 describe('isDatabaseUnavailable', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -111,15 +124,7 @@ describe('a connection whose startup settings the server refuses', () => {
     async (_, options, message) => {
       const pool = withOptions(options);
       try {
-        for (const attempt of [() => pool.connect(), () => pool.query('select 1')]) {
-          const err = await attempt().then(
-            () => null,
-            (e: unknown) => e,
-          );
-          expect(err).toBeInstanceOf(ConnectionSettingsError);
-          expect((err as Error).message).toBe(message);
-          expect(isDatabaseUnavailable(err)).toBe(false);
-        }
+        await expectSettingsRefused(pool, message);
       } finally {
         await pool.end();
       }
@@ -183,15 +188,7 @@ describe('connectFailure', () => {
     const pooler = await startRefusingPooler('08P01', 'unsupported startup parameter: options');
     const pool = createPool(`${pooler.url}?options=-c%20work_mem%3D64MB`, 1);
     try {
-      for (const attempt of [() => pool.connect(), () => pool.query('select 1')]) {
-        const err = await attempt().then(
-          () => null,
-          (e: unknown) => e,
-        );
-        expect(err).toBeInstanceOf(ConnectionSettingsError);
-        expect((err as Error).message).toBe('unsupported startup parameter: options');
-        expect(isDatabaseUnavailable(err)).toBe(false);
-      }
+      await expectSettingsRefused(pool, 'unsupported startup parameter: options');
     } finally {
       await pool.end();
       await pooler.close();
