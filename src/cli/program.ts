@@ -32,7 +32,7 @@ function exitFor(err: unknown): ExitCode {
   const settings = settingsRefusal(err);
   if (settings)
     return fail(
-      `DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): ${settings.message}`,
+      `DATABASE_URL: the server refused a setting the connection asks for (a parameter of the URL such as options=-c or statement_timeout, or PGOPTIONS): ${settings.message}`,
       EXIT.config,
     );
   return fail(

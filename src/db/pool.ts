@@ -41,3 +41,23 @@ export function createPool(databaseUrl: string, max: number): pg.Pool {
   });
   return pool;
 }
+
+/**
+ * A connection of its own beside `pool`'s, with the pool's settings, for a check that must not wait for the pool
+ * (whose connections may all be taken); null when none can be had within `timeoutMs`. Its queries time out too.
+ */
+export async function connectAside(pool: pg.Pool, timeoutMs: number): Promise<pg.Client | null> {
+  const client = new pg.Client({
+    ...pool.options,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return client;
+  } catch {
+    await client.end().catch(() => {});
+    return null;
+  }
+}

@@ -5,6 +5,7 @@ import { copyRows } from './copy.ts';
 import {
   type Database,
   keepingBounds,
+  type Queryable,
   type QueryResult,
   type Session,
   STATEMENT_PARSERS,
@@ -12,7 +13,7 @@ import {
 import { drizzleModule } from './drizzle.ts';
 import { TransactionPoolingError } from './errors.ts';
 import { applyMigrations, MIGRATION_PATIENCE, type MigrationPatience } from './migrations.ts';
-import { createPool, typeParser } from './pool.ts';
+import { connectAside, createPool, typeParser } from './pool.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
 
@@ -77,12 +78,12 @@ function wrapClient(client: pg.PoolClient): Session {
 }
 
 /**
- * Waits for the migration lock. A stop asked for meanwhile cancels the wait, as another process's
- * migrations may outlast the shutdown deadline; closing the connection would not do, since a backend
- * waiting for a lock does not notice its client has gone. A stop that comes as the lock is granted wins too,
- * and the caller closes the connection, which lets the lock go.
+ * Waits for the migration lock and returns the server process that holds it. A stop asked for meanwhile cancels
+ * the wait, as another process's migrations may outlast the shutdown deadline; closing the connection would not
+ * do, since a backend waiting for a lock does not notice its client has gone. A stop that comes as the lock is
+ * granted wins too, and the caller closes the connection, which lets the lock go.
  */
-async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortSignal): Promise<void> {
+async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortSignal): Promise<number> {
   const pid = await ownBackend(pool, migrating);
   const cancel = () => {
     pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
@@ -91,31 +92,67 @@ async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortS
   try {
     // A stop asked for before the listener was added fired nothing.
     signal?.throwIfAborted();
-    await migrating.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const { rows } = await migrating.query(`select pg_advisory_lock($1), ${BACKEND_PID}`, [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (signal?.aborted) throw abortReason(signal);
+    return rows[0].pid;
   } catch (err) {
     throw signal?.aborted === true ? abortReason(signal) : err;
   } finally {
     signal?.removeEventListener('abort', cancel);
   }
-  if (signal?.aborted) throw abortReason(signal);
 }
 
-const BACKEND_PID = 'select pg_backend_pid() as pid';
+/**
+ * Lets the migration lock go. Where the unlock reaches a server process that does not hold it, a pooler in
+ * transaction mode got past ownBackend: the process that does hold it is ended (it serves other clients of the
+ * pooler, and would keep the lock for as long as the pooler keeps it, holding up every later start).
+ */
+async function unlockMigrations(pool: pg.Pool, migrating: Session, holder: number): Promise<void> {
+  const { rows } = await migrating.query('select pg_advisory_unlock($1) as released', [MIGRATION_LOCK_KEY]);
+  if (rows[0].released) return;
+  await pool.query(END_MIGRATION_LOCK_HOLDER, [MIGRATION_LOCK_KEY, holder]).catch(() => {});
+  throw new TransactionPoolingError();
+}
+
+// A one-key advisory lock shows its bigint key split into classid (high half) and objid (low half).
+const END_MIGRATION_LOCK_HOLDER = `
+select pg_terminate_backend(pid) from pg_locks
+where locktype = 'advisory' and objsubid = 1 and granted and pid = $2
+  and database = (select oid from pg_database where datname = current_database())
+  and (classid::bigint << 32 | objid::bigint) = $1::bigint`;
+
+const BACKEND_PID = 'pg_backend_pid() as pid';
+const PROBE_ROUNDS = 3;
 
 /**
- * The server process behind `session`, having made sure it serves that session alone: through a pooler in
- * transaction mode (TransactionPoolingError) the migration lock would stay with a server connection that other
- * clients then use, and every later start would wait for it. Every command that syncs migrates first, so this
- * guards the run lock and the stages too. Such a pooler shows itself in one of two ways: another connection's
- * statement is served by the same process (PgBouncer hands out the server connection used last), or the
- * session's next statement by another one (when that one was taken meanwhile).
+ * The server process behind `session`, having made sure, as far as a client can, that it serves that session
+ * alone: through a pooler in transaction mode (TransactionPoolingError) locks and temporary tables stay with
+ * whichever server connection ran the statement that made them. Every command that syncs migrates first, so
+ * this guards the run lock and the stages too. Such a pooler shows itself when the session's statements reach
+ * different processes (a round-robin pooler, or one that handed ours to a busy client) or another connection's
+ * reaches ours (PgBouncer hands out the connection freed last). A pooler that serves a session from one process
+ * every time looks like a direct connection; unlockMigrations catches the one case where that matters.
  */
 async function ownBackend(pool: pg.Pool, session: Session): Promise<number> {
-  const pid: number = (await session.query(BACKEND_PID)).rows[0].pid;
-  const other: number = (await pool.query(BACKEND_PID)).rows[0].pid;
-  const again: number = (await session.query(BACKEND_PID)).rows[0].pid;
-  if (other === pid || again !== pid) throw new TransactionPoolingError();
-  return pid;
+  const pidOf = async (q: Queryable) => (await q.query(`select ${BACKEND_PID}`)).rows[0].pid as number;
+  const pid = await pidOf(session);
+  // Without one (a role limited to the session's connection, a pooler with no process to spare), ours alone.
+  const aside = await connectAside(pool, 5_000);
+  let other: Queryable | null = aside;
+  try {
+    for (let round = 0; round < PROBE_ROUNDS; round++) {
+      if ((await pidOf(session)) !== pid) throw new TransactionPoolingError();
+      const theirs = other && (await pidOf(other).catch(() => null));
+      if (theirs === pid) throw new TransactionPoolingError();
+      if (theirs === null) other = null;
+      if ((await pidOf(session)) !== pid) throw new TransactionPoolingError();
+    }
+    return pid;
+  } finally {
+    await aside?.end().catch(() => {});
+  }
 }
 
 export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): Database {
@@ -153,14 +190,14 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
       let broken = false;
       try {
         // Two processes starting at once serialise here; the second then finds nothing left to do.
-        await lockMigrations(pool, migrating, signal).catch((err: unknown) => {
+        const holder = await lockMigrations(pool, migrating, signal).catch((err: unknown) => {
           broken = true;
           throw err;
         });
         try {
           return await applyMigrations(migrating, options.migrationPatience ?? MIGRATION_PATIENCE, signal);
         } finally {
-          await migrating.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+          await unlockMigrations(pool, migrating, holder);
         }
       } finally {
         migrating.release(broken);

@@ -51,19 +51,27 @@ export interface AcquireOptions {
 // seconds: a holder that is alive runs its heartbeat on that very connection every 10 s. Such a backend
 // outlives a vanished node or a network partition until the server's TCP keepalive gives up (two hours
 // by default), so it is terminated, waiting up to 5 s for it to go.
+// Our lock for corp $2 in pg_locks (as `l`): the two-key form shows its keys as classid and objid.
+const OUR_LOCK = `l.locktype = 'advisory' and l.granted and l.objsubid = 2
+  and l.database = (select oid from pg_database where datname = current_database())
+  and l.classid = $1::bigint::oid and l.objid = ((hashtext($2)::bigint + 4294967296) % 4294967296)::oid`;
+
 const TERMINATE_DEAD_HOLDER = `
 select a.pid, extract(epoch from now() - a.state_change)::float8 as idle_seconds,
        pg_terminate_backend(a.pid, 5000) as terminated
 from pg_locks l join pg_stat_activity a on a.pid = l.pid
-where l.locktype = 'advisory' and l.granted and l.objsubid = 2
-  and l.database = (select oid from pg_database where datname = current_database())
-  and l.classid = $1::bigint::oid and l.objid = ((hashtext($2)::bigint + 4294967296) % 4294967296)::oid
+where ${OUR_LOCK}
   and a.state = 'idle' and a.state_change < now() - make_interval(secs => $3)`;
 
-const TRY_LOCK = 'select pg_try_advisory_lock($1, hashtext($2)) as locked';
+// The server process that took our lock ($3), if it still holds it.
+const TERMINATE_TAKER = `select pg_terminate_backend(l.pid) from pg_locks l where ${OUR_LOCK} and l.pid = $3`;
+
+const TRY_LOCK = 'select pg_try_advisory_lock($1, hashtext($2)) as locked, pg_backend_pid() as pid';
 
 export class RunLock {
   readonly #session: Session;
+  /** The server process that took the lock (whatever serves the session's later statements). */
+  readonly #taker: number;
   readonly #upstreamCorpid: string;
   readonly #failed = new AbortController();
   readonly #heartbeatMs: number;
@@ -77,11 +85,13 @@ export class RunLock {
 
   private constructor(
     session: Session,
+    taker: number,
     upstreamCorpid: string,
     tookOverFrom: DeadHolder | null,
     heartbeatMs: number,
   ) {
     this.#session = session;
+    this.#taker = taker;
     this.#upstreamCorpid = upstreamCorpid;
     this.tookOverFrom = tookOverFrom;
     this.#heartbeatMs = heartbeatMs;
@@ -93,13 +103,17 @@ export class RunLock {
    */
   static async acquire(db: Database, upstreamCorpid: string, options: AcquireOptions = {}): Promise<RunLock> {
     const session = await db.session();
-    const tryLock = async () =>
-      (await session.query(TRY_LOCK, [LOCK_NAMESPACE, upstreamCorpid])).rows[0].locked;
     const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+    const tryLock = async (tookOverFrom: DeadHolder | null) => {
+      const { locked, pid } = (await session.query(TRY_LOCK, [LOCK_NAMESPACE, upstreamCorpid])).rows[0];
+      return locked ? new RunLock(session, pid, upstreamCorpid, tookOverFrom, heartbeatMs) : null;
+    };
     try {
-      if (await tryLock()) return new RunLock(session, upstreamCorpid, null, heartbeatMs);
+      const taken = await tryLock(null);
+      if (taken) return taken;
       const dead = await terminateDeadHolder(session, upstreamCorpid, options.deadAfterMs ?? DEAD_HOLDER_MS);
-      if (dead && (await tryLock())) return new RunLock(session, upstreamCorpid, dead, heartbeatMs);
+      const takenOver = dead && (await tryLock(dead));
+      if (takenOver) return takenOver;
       const holder = await session.query(
         `select id, started_at from wecom.sync_runs where upstream_corpid = $1 and status = 'running'
          order by id desc limit 1`,
@@ -168,10 +182,14 @@ export class RunLock {
       return;
     }
     try {
-      await this.#session.query('select pg_advisory_unlock($1, hashtext($2))', [
-        LOCK_NAMESPACE,
-        this.#upstreamCorpid,
-      ]);
+      const key = [LOCK_NAMESPACE, this.#upstreamCorpid];
+      const { rows } = await this.#session.query(
+        'select pg_advisory_unlock($1, hashtext($2)) as released',
+        key,
+      );
+      // Not held where the unlock ran: a pooler in transaction mode got past the migrations' check, and the
+      // process that took the lock serves its other clients now. Ended, or it would keep the corp locked.
+      if (!rows[0].released) await this.#session.query(TERMINATE_TAKER, [...key, this.#taker]);
       this.#session.release();
     } catch {
       // Closing the connection releases a session lock just as well.

@@ -214,7 +214,7 @@ describe('wecom-chain-sync CLI', () => {
       expect(result, args[0]).toMatchObject({
         code: 3,
         stderr:
-          'wecom-chain-sync: DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): unrecognized configuration parameter "wcs_no_such_setting"\n',
+          'wecom-chain-sync: DATABASE_URL: the server refused a setting the connection asks for (a parameter of the URL such as options=-c or statement_timeout, or PGOPTIONS): unrecognized configuration parameter "wcs_no_such_setting"\n',
       });
     }
     // Through PgBouncer, which refuses `options` with a connection-class code: still 3, which a Job does not retry.
@@ -226,7 +226,7 @@ describe('wecom-chain-sync CLI', () => {
       expect(result).toMatchObject({
         code: 3,
         stderr:
-          'wecom-chain-sync: DATABASE_URL: the server refused a setting the connection asks for (options=-c in the URL, or PGOPTIONS): unsupported startup parameter: options\n',
+          'wecom-chain-sync: DATABASE_URL: the server refused a setting the connection asks for (a parameter of the URL such as options=-c or statement_timeout, or PGOPTIONS): unsupported startup parameter: options\n',
       });
     } finally {
       await pooler.close();

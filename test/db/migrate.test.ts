@@ -15,7 +15,7 @@ import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { logLines, runCli } from '../helpers/cli.ts';
 import { createTestDatabase, holdingMigrationLock, type TestDatabase } from '../helpers/db.ts';
-import { startTransactionPooler } from '../helpers/transaction-pooler.ts';
+import { type PoolerOptions, startTransactionPooler } from '../helpers/transaction-pooler.ts';
 
 const { drizzle } = drizzleModule('drizzle-orm/node-postgres');
 
@@ -99,29 +99,72 @@ describe('migrations', () => {
     expect(results.map((r) => r.applied).sort()).toEqual([0, 0, applied.rows[0].n]);
   });
 
-  it('refuse a pooler in transaction mode before taking their lock, which would stay behind', async () => {
-    const db = await fresh();
-    const pooler = await startTransactionPooler(db.url);
-    const pool = createPool(pooler.url, 4);
+  describe('through a pooler in transaction mode', () => {
     const ownLocks = `select count(*)::int as n from pg_locks
       where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`;
-    try {
-      // The pooler serves statements and transactions as a real one does: the refusal is the migrations' own.
-      const client = await pool.connect();
-      await client.query('begin');
-      const inside = await client.query('select pg_backend_pid() as a, pg_backend_pid() as b');
-      expect(inside.rows[0].a).toBe(inside.rows[0].b);
-      await client.query('commit');
-      client.release();
-      await expect(postgresDatabase(pool).migrate()).rejects.toThrow(TransactionPoolingError);
+    /** Migrates `db` through a pooler with `options`; what that gave, once the pooler is closed. */
+    async function migrateThrough(db: TestDatabase, options: PoolerOptions): Promise<unknown> {
+      const pooler = await startTransactionPooler(db.url, options);
+      const pool = createPool(pooler.url, 4);
+      try {
+        // The pooler serves transactions as a real one does: a refusal is the migrations' own.
+        const client = await pool.connect();
+        await client.query('begin');
+        const inside = await client.query('select pg_backend_pid() as a, pg_backend_pid() as b');
+        expect(inside.rows[0].a).toBe(inside.rows[0].b);
+        await client.query('commit');
+        client.release();
+        return await postgresDatabase(pool)
+          .migrate()
+          .catch((err: unknown) => err);
+      } finally {
+        await pool.end();
+        await pooler.close();
+      }
+    }
+
+    it.each([
+      ['that hands out the connection freed last (PgBouncer)', {}],
+      ['that hands out the connection freed first (server_round_robin)', { roundRobin: true, warm: 2 }],
+      ['that allows no second client, for the check', { roundRobin: true, warm: 2, maxClients: 1 }],
+    ])('refuse one %s before taking their lock, which would stay behind', async (_, options) => {
+      const db = await fresh();
+      expect(await migrateThrough(db, options)).toBeInstanceOf(TransactionPoolingError);
       expect(await tables(db)).toEqual([]);
       expect((await db.pool.query(ownLocks)).rows[0].n).toBe(0);
-    } finally {
-      await pool.end();
-      await pooler.close();
-    }
-    await db.database.migrate();
-    expect(await tables(db)).toEqual(TABLES);
+      await db.database.migrate();
+      expect(await tables(db)).toEqual(TABLES);
+    });
+
+    it('do the check without a second connection where the role may open only one (migrate)', async () => {
+      const db = await fresh();
+      const role = `wcs_one_connection_${process.pid}`;
+      await db.pool.query(`create role ${role} login connection limit 1`);
+      try {
+        await db.pool.query(`grant create on database "${new URL(db.url).pathname.slice(1)}" to ${role}`);
+        const url = new URL(db.url);
+        url.username = role;
+        expect(await runCli(['migrate'], { DATABASE_URL: url.toString() })).toMatchObject({ code: 0 });
+        expect(await tables(db)).toEqual(TABLES);
+      } finally {
+        await db.pool.query(`drop owned by ${role}`);
+        await db.pool.query(`drop role ${role}`);
+      }
+    });
+
+    it('end the server process left holding their lock where a pooler got past that check', async () => {
+      const db = await fresh();
+      // Each connection keeps its server process until it takes the lock: the check sees a direct connection.
+      const options = { pinUntil: /pg_advisory_lock\(/, roundRobin: true, warm: 2 };
+      expect(await migrateThrough(db, options)).toBeInstanceOf(TransactionPoolingError);
+      await vi.waitFor(async () => expect((await db.pool.query(ownLocks)).rows[0].n).toBe(0), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      // Each migration ran in a transaction of its own, whole: they are applied, and the next start is not held up.
+      expect(await tables(db)).toEqual(TABLES);
+      expect((await db.database.migrate()).applied).toBe(0);
+    });
   });
 
   it('wait only so long behind a query on a table they change, and try again', async () => {

@@ -3,8 +3,11 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isDatabaseUnavailable } from '../../src/db/errors.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { postgresDatabase } from '../../src/db/postgres.ts';
 import { LockHeldError, RunLock } from '../../src/db/run-lock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { startTransactionPooler } from '../helpers/transaction-pooler.ts';
 
 const CORP = 'wwlocked';
 
@@ -36,6 +39,30 @@ describe('RunLock', () => {
         [pid],
       )
     ).rows[0]?.s ?? null;
+
+  it('ends the server process left holding the lock when its release reaches another (a pooler)', async () => {
+    // A pooler that keeps the session on one server process until the lock is taken, then passes its later
+    // statements to others: the unlock finds no lock to release, and the taker would keep it.
+    const pooler = await startTransactionPooler(db.url, {
+      pinUntil: /pg_try_advisory_lock/,
+      roundRobin: true,
+      warm: 2,
+    });
+    const pool = createPool(pooler.url, 4);
+    const held = `select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = hashtext($1)::oid`;
+    try {
+      const lock = await RunLock.acquire(postgresDatabase(pool), CORP);
+      expect((await db.pool.query(held, [CORP])).rows[0].n).toBe(1);
+      await lock.release();
+      await vi.waitFor(async () => expect((await db.pool.query(held, [CORP])).rows[0].n).toBe(0), {
+        timeout: 10_000,
+        interval: 20,
+      });
+    } finally {
+      await pool.end();
+      await pooler.close();
+    }
+  });
 
   it('takes the lock over from a holder whose connection has been idle too long, terminating it', async () => {
     const pid = await holdLock();

@@ -1,7 +1,8 @@
 // A pooler in transaction mode, as PgBouncer's pool_mode = transaction: each client's statements go to
 // whichever server connection is free when the client's transaction (or lone statement) starts, and the
 // connection goes back once the server is ready outside a transaction. Like PgBouncer it reuses the
-// connection freed last. Just enough of the wire protocol for node-postgres over trust authentication.
+// connection freed last, or with `roundRobin` (server_round_robin = 1) the one freed first. Just enough of the
+// wire protocol for node-postgres over trust authentication.
 import { connect, createServer, type Socket } from 'node:net';
 
 export interface TransactionPooler {
@@ -58,15 +59,43 @@ const HELLO = Buffer.concat([
   message('Z', Buffer.from('I')),
 ]);
 
+/** The SQL of a simple Query ('Q') or of a Parse ('P', after the statement's name); '' for other messages. */
+function statementText(frame: Buffer): string {
+  const body = frame.subarray(5);
+  if (frame[0] === 0x51) return body.toString('utf8', 0, body.indexOf(0));
+  if (frame[0] !== 0x50) return '';
+  const start = body.indexOf(0) + 1;
+  return body.toString('utf8', start, body.indexOf(0, start));
+}
+
 interface Backend {
   socket: Socket;
   /** Where its messages go now: the client it serves, or nowhere while idle. */
   serve: ((frame: Buffer) => void) | null;
 }
 
-export async function startTransactionPooler(target: string): Promise<TransactionPooler> {
+export interface PoolerOptions {
+  /** Hand out the server connection freed first, not last; with `warm`, each statement gets another one. */
+  roundRobin?: boolean;
+  /** Server connections opened as the first client logs in. */
+  warm?: number;
+  /** Clients connected at once; a login past that is refused, as PgBouncer's max_client_conn does. */
+  maxClients?: number;
+  /**
+   * Serve each client from one server connection of its own, as session pooling does, until it sends a
+   * statement matching this; from then on, per transaction, and that server connection goes to no client
+   * again, as if a busy pooler had handed it to another. What a check of the first statements cannot see.
+   */
+  pinUntil?: RegExp;
+}
+
+export async function startTransactionPooler(
+  target: string,
+  options: PoolerOptions = {},
+): Promise<TransactionPooler> {
   const upstream = new URL(target);
   const idle: Backend[] = [];
+  const take = () => (options.roundRobin ? idle.shift() : idle.pop());
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);
@@ -97,26 +126,38 @@ export async function startTransactionPooler(target: string): Promise<Transactio
       });
     });
 
+  let first = true;
+  let clients = 0;
   const server = createServer((client) => {
     track(client);
     const frames = new Frames(true);
     let startup: Buffer | null = null;
     let backend: Backend | null = null;
+    let pinned = options.pinUntil !== undefined;
     let queue = Promise.resolve();
+    let retired: Backend | null = null;
     const release = () => {
-      if (backend === null) return;
+      if (backend === null || pinned) return;
       backend.serve = null;
-      idle.push(backend);
+      if (backend !== retired) idle.push(backend);
       backend = null;
     };
     const toServer = async (frame: Buffer) => {
       if (backend === null) {
-        backend = idle.pop() ?? (await open(startup!));
+        if (first) {
+          first = false;
+          for (let i = 0; i < (options.warm ?? 0); i++) idle.push(await open(startup!));
+        }
+        backend = take() ?? (await open(startup!));
         backend.serve = (reply) => {
           client.write(reply);
           // ReadyForQuery outside a transaction: the server connection goes back to the pool.
           if (reply[0] === 0x5a && reply[5] === 0x49) release();
         };
+      }
+      if (pinned && options.pinUntil!.test(statementText(frame))) {
+        pinned = false;
+        retired = backend;
       }
       backend.socket.write(frame);
     };
@@ -125,7 +166,15 @@ export async function startTransactionPooler(target: string): Promise<Transactio
         if (startup === null) {
           const code = frame.readInt32BE(4);
           if (code === SSL_REQUEST || code === GSS_REQUEST) client.write('N');
-          else {
+          else if (clients >= (options.maxClients ?? Number.POSITIVE_INFINITY)) {
+            client.end(
+              message('E', Buffer.from('SFATAL\u0000C53300\u0000Mno more connections allowed\u0000\u0000')),
+            );
+            client.removeAllListeners('data');
+            return;
+          } else {
+            clients++;
+            client.once('close', () => clients--);
             startup = frame;
             client.write(HELLO);
           }
