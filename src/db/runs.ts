@@ -45,7 +45,8 @@ export async function finishRun(
           stats,
           status: sql`case when ${running} then ${status}::wecom.sync_run_status else ${syncRuns.status} end`,
           error: sql`case when ${running} then ${error} else ${syncRuns.error} end`,
-          finishedAt: sql`case when ${running} then ${new Date().toISOString()}::timestamptz else ${syncRuns.finishedAt} end`,
+          // The database's clock, as for started_at: a pod's clock that is off would skew freshness.
+          finishedAt: sql`case when ${running} then clock_timestamp() else ${syncRuns.finishedAt} end`,
         })
         .where(eq(syncRuns.id, runId));
       return;

@@ -1,6 +1,6 @@
 // What earlier runs spent of the hour, as read back for the rate limiter: only finished runs of the same
 // corp within the hour, whatever else sync_runs holds.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
 import { finishRun, recentCalls, removeUnlistedChains } from '../../src/db/runs.ts';
@@ -55,6 +55,25 @@ describe('finishRun', () => {
     await db.pool.query(`drop owned by ${role}`);
     await db.pool.query(`drop role ${role}`);
     await db.drop();
+  });
+
+  it("takes the end of a run from the database's clock, as its start, not from a clock that is off", async () => {
+    const { rows } = await db.pool.query(
+      `insert into wecom.sync_runs (upstream_corpid) values ('ww') returning id`,
+    );
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 2 * 3_600_000 });
+    try {
+      await finishRun(postgresDatabase(db.pool).orm, rows[0].id, 'succeeded', emptyStats(), null);
+    } finally {
+      vi.useRealTimers();
+    }
+    const ended = await db.pool.query(
+      `select extract(epoch from clock_timestamp() - finished_at)::float8 as ago,
+              finished_at >= started_at as ordered from wecom.sync_runs where id = $1`,
+      [rows[0].id],
+    );
+    expect(ended.rows[0].ordered).toBe(true);
+    expect(ended.rows[0].ago).toBeLessThan(60);
   });
 
   it('writes the end of a run once the database takes connections again', async () => {
