@@ -1,6 +1,6 @@
 import type { DatabaseConfig } from '../db/database.ts';
 import { type Database, openDatabase } from '../db/database.ts';
-import { TransactionPoolingError } from '../db/errors.ts';
+import { DatabaseEncodingError, TransactionPoolingError } from '../db/errors.ts';
 import { MigrationDataError, MigrationLockError } from '../db/migrations.ts';
 import type { Logger } from '../log.ts';
 import { databaseVariable } from '../reporting/errors.ts';
@@ -36,7 +36,7 @@ export async function migrate(db: Database, log: Logger, signal?: AbortSignal): 
   const { applied, unknown } = await db.migrate(signal).catch((err: unknown) => {
     if (err instanceof MigrationLockError || err instanceof MigrationDataError)
       throw new ExitError(EXIT.database, `${databaseVariable(db.driver)}: ${err.message}`);
-    if (err instanceof TransactionPoolingError)
+    if (err instanceof TransactionPoolingError || err instanceof DatabaseEncodingError)
       throw new ExitError(EXIT.config, `${databaseVariable(db.driver)}: ${err.message}`);
     throw refusal(db, 'the migrations', err);
   });

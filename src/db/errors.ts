@@ -116,6 +116,20 @@ export class TransactionPoolingError extends Error {
   }
 }
 
+/**
+ * The database's encoding is not UTF8: WeCom's names (Chinese, and anything else a corp calls itself) would fail
+ * the run on the first character the encoding lacks, and EUC_CN, say, lacks many a company name's.
+ */
+export class DatabaseEncodingError extends Error {
+  override name = 'DatabaseEncodingError';
+  constructor(encoding: string) {
+    super(
+      `the database's encoding is ${encoding}, which cannot hold every name WeCom returns: ` +
+        "sync into a database created with ENCODING 'UTF8'",
+    );
+  }
+}
+
 /** The run is no longer running: another sync took its lock over and marked it aborted. */
 export class RunEndedError extends Error {
   override name = 'RunEndedError';

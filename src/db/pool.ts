@@ -15,6 +15,11 @@ type ConnectDone = (
   release?: (err?: unknown) => void,
 ) => void;
 
+// node-postgres reads timestamps only as ISO prints them: under a database's or role's `SQL` or `German` DateStyle
+// every one would read as null (and each run fetch every corp's details again). A SET, not a startup option,
+// which poolers refuse; PgBouncer keeps it for the client across server connections.
+const ISO_DATES = "set datestyle to 'ISO'";
+
 export function createPool(databaseUrl: string, max: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
@@ -29,15 +34,39 @@ export function createPool(databaseUrl: string, max: number): pg.Pool {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   // Every connection the pool makes, pool.query's (which passes a callback) included, tells a startup refused
-  // for its settings apart from a failed query.
+  // for its settings apart from a failed query, and reads times as ISO prints them (prepare).
   const connect = pool.connect.bind(pool) as (done?: ConnectDone) => Promise<pg.PoolClient> | undefined;
+  const prepared = new WeakSet<pg.PoolClient>();
+  const prepare = async (client: pg.PoolClient) => {
+    if (prepared.has(client)) return;
+    await client.query(ISO_DATES);
+    prepared.add(client);
+  };
   Object.assign(pool, {
     connect: (done?: ConnectDone) =>
       done
-        ? connect((err, client, release) => done(err && (connectFailure(err) as Error), client, release))
-        : connect()!.catch((err: unknown) => {
-            throw connectFailure(err);
-          }),
+        ? connect((err, client, release) => {
+            if (err) return done(connectFailure(err) as Error, client, release);
+            prepare(client!).then(
+              () => done(undefined, client, release),
+              (failed: Error) => {
+                release!(failed);
+                done(failed);
+              },
+            );
+          })
+        : connect()!.then(
+            async (client) => {
+              await prepare(client).catch((failed: unknown) => {
+                client.release(failed as Error);
+                throw failed;
+              });
+              return client;
+            },
+            (err: unknown) => {
+              throw connectFailure(err);
+            },
+          ),
   });
   return pool;
 }

@@ -11,7 +11,7 @@ import {
   STATEMENT_PARSERS,
 } from './database.ts';
 import { drizzleModule } from './drizzle.ts';
-import { TransactionPoolingError } from './errors.ts';
+import { DatabaseEncodingError, TransactionPoolingError } from './errors.ts';
 import { applyMigrations, MIGRATION_PATIENCE, type MigrationPatience } from './migrations.ts';
 import { connectAside, createPool, typeParser } from './pool.ts';
 
@@ -123,6 +123,12 @@ where locktype = 'advisory' and objsubid = 1 and granted and pid = $2
   and database = (select oid from pg_database where datname = current_database())
   and (classid::bigint << 32 | objid::bigint) = $1::bigint`;
 
+/** Refuses, before anything is created, a database whose encoding is not UTF8 (DatabaseEncodingError). */
+async function assertUtf8(session: Session): Promise<void> {
+  const { rows } = await session.query(`select current_setting('server_encoding') as encoding`);
+  if (rows[0].encoding !== 'UTF8') throw new DatabaseEncodingError(rows[0].encoding);
+}
+
 const BACKEND_PID = 'pg_backend_pid() as pid';
 const PROBE_ROUNDS = 3;
 
@@ -189,6 +195,7 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
       const migrating = await session();
       let broken = false;
       try {
+        await assertUtf8(migrating);
         // Two processes starting at once serialise here; the second then finds nothing left to do.
         const holder = await lockMigrations(pool, migrating, signal).catch((err: unknown) => {
           broken = true;

@@ -27,15 +27,18 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** `adminUrl`: the server to create it on, for scripts outside vitest (default: the test run's server). */
+/**
+ * `adminUrl`: the server to create it on, for scripts outside vitest (default: the test run's server); `with`:
+ * CREATE DATABASE's options (an encoding, say).
+ */
 export async function createTestDatabase(
-  options: { migrate?: boolean; adminUrl?: string } = {},
+  options: { migrate?: boolean; adminUrl?: string; with?: string } = {},
 ): Promise<TestDatabase> {
   const adminUrl = options.adminUrl ?? inject('adminDatabaseUrl');
   const name = `wcs_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(`create database ${name} ${options.with ?? ''}`);
   await admin.end();
   const url = withDatabase(adminUrl, name);
   const pool = createPool(url, 10);
