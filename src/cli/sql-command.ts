@@ -1,7 +1,7 @@
 // `sql "<query>"`: one read-only query against whichever database is configured, as an aligned table.
 import { parseDatabase } from '../config.ts';
 import type { Session } from '../db/database.ts';
-import { isDatabaseUnavailable } from '../db/errors.ts';
+import { isDatabaseUnavailable, isStatementPoolingRefusal } from '../db/errors.ts';
 import { wecomCatalog } from '../db/migrations.ts';
 import { createLogger } from '../log.ts';
 import { databaseVariable, explainDatabaseError } from '../reporting/errors.ts';
@@ -158,6 +158,12 @@ function stopSignalsHandled(): Promise<void> {
 async function queryFailed(session: Session, driver: 'postgres' | 'pglite', err: Error): Promise<never> {
   // The output's own refusals (--json with a name twice, no room to spool) and a database gone say so themselves.
   if (err instanceof ExitError || isDatabaseUnavailable(err)) throw err;
+  if (isStatementPoolingRefusal(err)) {
+    throw new ExitError(
+      EXIT.config,
+      `${databaseVariable(driver)}: the pooler refused sql's read-only transaction (${err.message}): use session or transaction pooling`,
+    );
+  }
   // A table the query names is missing: a typo, unless the job's own tables are missing too.
   if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
     // From the catalog, which any role may read (to_regclass needs USAGE on the schema).

@@ -32,6 +32,7 @@ function causeWhere(err: unknown, test: (e: Error) => boolean): Error | null {
 
 function isUnavailable(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
+  if (isStatementPoolingRefusal(err)) return false;
   // Any failure of connect(2): a Unix socket directory that does not exist (ENOENT), say.
   if ((err as { syscall?: unknown }).syscall === 'connect') return true;
   if (typeof code === 'string') {
@@ -128,6 +129,21 @@ export class DatabaseEncodingError extends Error {
         "sync into a database created with ENCODING 'UTF8'",
     );
   }
+}
+
+/**
+ * PgBouncer in statement mode refusing a transaction (08P01, and it ends the connection): a pooler set up for
+ * something else, which no retry mends. `sql` meets it; the syncs' check (TransactionPoolingError) comes first.
+ */
+export function isStatementPoolingRefusal(err: unknown): boolean {
+  return (
+    causeWhere(
+      err,
+      (e) =>
+        (e as { code?: unknown }).code === '08P01' &&
+        /not allowed in statement pooling mode$/.test(e.message),
+    ) !== null
+  );
 }
 
 /** The run is no longer running: another sync took its lock over and marked it aborted. */

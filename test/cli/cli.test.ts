@@ -252,6 +252,17 @@ describe('wecom-chain-sync CLI', () => {
     } finally {
       await pooler.close();
     }
+    // In statement mode sql's read-only transaction is refused: PgBouncer's 08P01 is no outage (exit 5).
+    const statements = await startTransactionPooler(db.url, { statementMode: true });
+    try {
+      expect(await runCli(['sql', 'select 1 as one'], { DATABASE_URL: statements.url })).toMatchObject({
+        code: 3,
+        stderr:
+          "wecom-chain-sync: DATABASE_URL: the pooler refused sql's read-only transaction (transaction blocks not allowed in statement pooling mode): use session or transaction pooling\n",
+      });
+    } finally {
+      await statements.close();
+    }
   });
 
   it('simulate refuses in one line a network that would not fit its heap, before generating one', async () => {

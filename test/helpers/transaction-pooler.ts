@@ -81,6 +81,8 @@ export interface PoolerOptions {
   warm?: number;
   /** Clients connected at once; a login past that is refused, as PgBouncer's max_client_conn does. */
   maxClients?: number;
+  /** Statement mode: a transaction block is refused, and the client disconnected, as PgBouncer does. */
+  statementMode?: boolean;
   /**
    * Serve each client from one server connection of its own, as session pooling does, until it sends a
    * statement matching this; from then on, per transaction, and that server connection goes to no client
@@ -143,6 +145,11 @@ export async function startTransactionPooler(
       backend = null;
     };
     const toServer = async (frame: Buffer) => {
+      if (options.statementMode && /^\s*begin\b/i.test(statementText(frame))) {
+        const refusal = 'transaction blocks not allowed in statement pooling mode';
+        client.end(message('E', Buffer.from(`SFATAL\u0000C08P01\u0000M${refusal}\u0000\u0000`)));
+        return;
+      }
       if (backend === null) {
         if (first) {
           first = false;
