@@ -149,16 +149,10 @@ export const STATEMENT_PARSERS: Readonly<Record<number, (value: string) => unkno
 
 export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
 
-// The job's own transactions (merges, migrations, run records) run as they are written for, whatever the role
-// or database sets: read committed (under a default of serializable, two chains' merges fail each other), and no
-// statement or transaction timeout (a large chain's merge takes seconds; cut short, it would fail every run
-// alike). transaction_timeout exists from PostgreSQL 17, hence pg_settings.
-const NO_TIMEOUTS = `select set_config(name, '0', true) from pg_settings
-  where name in ('statement_timeout', 'transaction_timeout')`;
-
 /**
- * `work` between begin and commit on `session` (one connection: a Session, or a pg client), read committed and
- * without timeouts (NO_TIMEOUTS). When it throws, the transaction is rolled back (always: on PGlite, whose one
+ * `work` between begin and commit on `session` (one connection: a Session, or a pg client), read committed
+ * whatever the role or database sets (under a default of serializable, two chains' merges fail each other; the
+ * sessions' timeouts are postgres.ts's SESSION_SETTINGS). When it throws, the transaction is rolled back (always: on PGlite, whose one
  * connection every session shares, an aborted transaction left open would fail every later query of the
  * process) and the error passed on; a rollback that fails, on a connection gone, fails quietly.
  */
@@ -168,7 +162,6 @@ export async function inTransaction<T>(
 ): Promise<T> {
   await session.query('begin isolation level read committed');
   try {
-    await session.query(NO_TIMEOUTS);
     const result = await work();
     await session.query('commit');
     return result;

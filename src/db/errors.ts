@@ -108,11 +108,12 @@ export function connectFailure(err: unknown): unknown {
  */
 export class TransactionPoolingError extends Error {
   override name = 'TransactionPoolingError';
-  constructor() {
+  /** `after`: what had happened by the time it showed (see unlockMigrations). */
+  constructor(after?: string) {
     super(
       'statements of one connection reach different server connections, as through a pooler in transaction mode ' +
         '(PgBouncer pool_mode = transaction, a "pooled" address): the sync keeps locks and temporary tables on a ' +
-        'connection of its own, so connect directly or through session pooling',
+        `connection of its own, so connect directly or through session pooling${after ? ` (${after})` : ''}`,
     );
   }
 }

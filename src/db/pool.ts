@@ -73,20 +73,19 @@ export function createPool(databaseUrl: string, max: number): pg.Pool {
 
 /**
  * A connection of its own beside `pool`'s, with the pool's settings, for a check that must not wait for the pool
- * (whose connections may all be taken); null when none can be had within `timeoutMs`. Its queries time out too.
+ * (whose connections may all be taken); null when PostgreSQL refuses it for the role's or the database's
+ * connection limit (53300). Any other failure is thrown: a pooler turning it away (PgBouncer's max_client_conn)
+ * says nothing of whether the server connections are shared.
  */
-export async function connectAside(pool: pg.Pool, timeoutMs: number): Promise<pg.Client | null> {
-  const client = new pg.Client({
-    ...pool.options,
-    connectionTimeoutMillis: timeoutMs,
-    query_timeout: timeoutMs,
-  });
+export async function connectAside(pool: pg.Pool): Promise<pg.Client | null> {
+  const client = new pg.Client(pool.options);
   client.on('error', () => {});
   try {
     await client.connect();
     return client;
-  } catch {
+  } catch (err) {
     await client.end().catch(() => {});
-    return null;
+    if ((err as { code?: unknown }).code === '53300') return null;
+    throw connectFailure(err);
   }
 }

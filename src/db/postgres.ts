@@ -30,6 +30,18 @@ export const MIGRATION_LOCK_KEY = 7_413_020_001;
  */
 const IDLE_IN_TRANSACTION_MS = 60_000;
 
+/**
+ * A session's own settings, whatever the role or database sets: IDLE_IN_TRANSACTION_MS ($1); no
+ * idle_session_timeout (the run lock's connection sits idle for the 10 s between heartbeats, and a sync that lost
+ * it would stop); no statement_timeout or transaction_timeout (PostgreSQL 17), as pg_dump turns them off for its
+ * own work: a large chain's merge takes seconds, and cut short it would fail every run alike (`sql` puts the
+ * configured statement_timeout back for its query). From pg_settings, so a server without one of them is fine.
+ */
+const SESSION_SETTINGS = `
+select set_config(name, case name when 'idle_in_transaction_session_timeout' then $1 else '0' end, false)
+from pg_settings
+where name in ('idle_in_transaction_session_timeout', 'idle_session_timeout', 'statement_timeout', 'transaction_timeout')`;
+
 export interface PostgresOptions {
   idleInTransactionMs?: number;
   migrationPatience?: MigrationPatience;
@@ -109,11 +121,15 @@ async function lockMigrations(pool: pg.Pool, migrating: Session, signal?: AbortS
  * transaction mode got past ownBackend: the process that does hold it is ended (it serves other clients of the
  * pooler, and would keep the lock for as long as the pooler keeps it, holding up every later start).
  */
-async function unlockMigrations(pool: pg.Pool, migrating: Session, holder: number): Promise<void> {
+async function unlockMigrations(migrating: Session, holder: number): Promise<void> {
   const { rows } = await migrating.query('select pg_advisory_unlock($1) as released', [MIGRATION_LOCK_KEY]);
   if (rows[0].released) return;
-  await pool.query(END_MIGRATION_LOCK_HOLDER, [MIGRATION_LOCK_KEY, holder]).catch(() => {});
-  throw new TransactionPoolingError();
+  // On the session itself: the pool may have no other connection to give (migrate's has one). Whichever
+  // process the pooler runs it on, the holder included (which then ends itself), the lock goes.
+  await migrating.query(END_MIGRATION_LOCK_HOLDER, [MIGRATION_LOCK_KEY, holder]).catch(() => {});
+  throw new TransactionPoolingError(
+    `the migrations were applied, and server process ${holder}, which the pooler left holding their lock, was ended`,
+  );
 }
 
 // A one-key advisory lock shows its bigint key split into classid (high half) and objid (low half).
@@ -138,26 +154,23 @@ const PROBE_ROUNDS = 3;
  * whichever server connection ran the statement that made them. Every command that syncs migrates first, so
  * this guards the run lock and the stages too. Such a pooler shows itself when the session's statements reach
  * different processes (a round-robin pooler, or one that handed ours to a busy client) or another connection's
- * reaches ours (PgBouncer hands out the connection freed last). A pooler that serves a session from one process
- * every time looks like a direct connection; unlockMigrations catches the one case where that matters.
+ * reaches ours (PgBouncer hands out the connection freed last); without another connection (a role limited to
+ * one), by the first alone. A pooler that serves a session from one process every time looks like a direct
+ * connection: unlockMigrations and RunLock.release clear the lock that would then stay behind.
  */
 async function ownBackend(pool: pg.Pool, session: Session): Promise<number> {
   const pidOf = async (q: Queryable) => (await q.query(`select ${BACKEND_PID}`)).rows[0].pid as number;
   const pid = await pidOf(session);
-  // Without one (a role limited to the session's connection, a pooler with no process to spare), ours alone.
-  const aside = await connectAside(pool, 5_000);
-  let other: Queryable | null = aside;
+  const other = await connectAside(pool);
   try {
     for (let round = 0; round < PROBE_ROUNDS; round++) {
       if ((await pidOf(session)) !== pid) throw new TransactionPoolingError();
-      const theirs = other && (await pidOf(other).catch(() => null));
-      if (theirs === pid) throw new TransactionPoolingError();
-      if (theirs === null) other = null;
+      if (other && (await pidOf(other)) === pid) throw new TransactionPoolingError();
       if ((await pidOf(session)) !== pid) throw new TransactionPoolingError();
     }
     return pid;
   } finally {
-    await aside?.end().catch(() => {});
+    await other?.end().catch(() => {});
   }
 }
 
@@ -170,13 +183,7 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
     const opened = wrapClient(client);
     if (!setUp.has(client)) {
       try {
-        // And no idle_session_timeout a role or database may set: the run lock's connection sits idle for the
-        // 10 s between heartbeats, and a sync that lost it would stop.
-        await opened.query(
-          `select set_config('idle_in_transaction_session_timeout', $1, false),
-                  set_config('idle_session_timeout', '0', false)`,
-          [String(idleInTransaction)],
-        );
+        await opened.query(SESSION_SETTINGS, [String(idleInTransaction)]);
       } catch (err) {
         opened.release(true);
         throw err;
@@ -204,7 +211,7 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
         try {
           return await applyMigrations(migrating, options.migrationPatience ?? MIGRATION_PATIENCE, signal);
         } finally {
-          await unlockMigrations(pool, migrating, holder);
+          await unlockMigrations(migrating, holder);
         }
       } finally {
         migrating.release(broken);

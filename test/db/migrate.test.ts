@@ -9,7 +9,7 @@ import { EXIT } from '../../src/cli/exit-codes.ts';
 import { ShutdownRequested } from '../../src/cli/shutdown.ts';
 import { MIGRATIONS_FOLDER } from '../../src/db/database.ts';
 import { drizzleModule } from '../../src/db/drizzle.ts';
-import { TransactionPoolingError } from '../../src/db/errors.ts';
+import { isDatabaseUnavailable, TransactionPoolingError } from '../../src/db/errors.ts';
 import { MigrationDataError, MigrationLockError } from '../../src/db/migrations.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
@@ -126,7 +126,10 @@ describe('migrations', () => {
     it.each([
       ['that hands out the connection freed last (PgBouncer)', {}],
       ['that hands out the connection freed first (server_round_robin)', { roundRobin: true, warm: 2 }],
-      ['that allows no second client, for the check', { roundRobin: true, warm: 2, maxClients: 1 }],
+      [
+        'behind a connection limit that leaves the check the session alone',
+        { roundRobin: true, warm: 2, maxClients: 1, limitCode: '53300' },
+      ],
     ])('refuse one %s before taking their lock, which would stay behind', async (_, options) => {
       const db = await fresh();
       expect(await migrateThrough(db, options)).toBeInstanceOf(TransactionPoolingError);
@@ -134,6 +137,38 @@ describe('migrations', () => {
       expect((await db.pool.query(ownLocks)).rows[0].n).toBe(0);
       await db.database.migrate();
       expect(await tables(db)).toEqual(TABLES);
+    });
+
+    it("refuse to go on unchecked when the pooler turns the check's other connection away", async () => {
+      // PgBouncer at max_client_conn: one quiet client alone would look like a direct connection.
+      const db = await fresh();
+      const err = await migrateThrough(db, { maxClients: 1 });
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      expect((err as Error).message).toBe('no more connections allowed (max_client_conn)');
+      expect(await tables(db)).toEqual([]);
+    });
+
+    it('end, through the CLI too, the server process left holding their lock', async () => {
+      // migrate's pool has one connection, which the migrations hold: the holder is ended from it.
+      const db = await fresh();
+      const pooler = await startTransactionPooler(db.url, {
+        pinUntil: /pg_advisory_lock\(/,
+        roundRobin: true,
+        warm: 2,
+      });
+      try {
+        const result = await runCli(['migrate'], { DATABASE_URL: pooler.url });
+        expect(result.code).toBe(3);
+        expect(result.stderr).toMatch(
+          /the migrations were applied, and server process \d+, which the pooler left holding their lock, was ended\)\n$/,
+        );
+        await vi.waitFor(async () => expect((await db.pool.query(ownLocks)).rows[0].n).toBe(0), {
+          timeout: 10_000,
+          interval: 20,
+        });
+      } finally {
+        await pooler.close();
+      }
     });
 
     it('do the check without a second connection where the role may open only one (migrate)', async () => {

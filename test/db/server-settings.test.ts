@@ -4,6 +4,7 @@ import { inTransaction } from '../../src/db/database.ts';
 import { DatabaseEncodingError } from '../../src/db/errors.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { postgresDatabase } from '../../src/db/postgres.ts';
+import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 describe('server settings', () => {
@@ -36,13 +37,14 @@ describe('server settings', () => {
     }
   });
 
-  it("runs the job's transactions read committed and without the database's statement timeout", async () => {
+  it("runs the job's sessions without the database's statement timeout, and its transactions read committed", async () => {
     const pool = createPool(db.url, 2);
     try {
+      // Elsewhere the timeout stands: the setting is in effect.
+      await expect(pool.query('select pg_sleep(0.3)')).rejects.toMatchObject({ code: '57014' });
       const session = await postgresDatabase(pool).session();
       try {
-        // Outside them the timeout stands: the setting is in effect.
-        await expect(session.query('select pg_sleep(0.3)')).rejects.toMatchObject({ code: '57014' });
+        await session.query('select pg_sleep(0.3)');
         const inside = await inTransaction(session, async () => {
           await session.query('select pg_sleep(0.3)');
           return (await session.query('show transaction_isolation')).rows[0].transaction_isolation;
@@ -54,6 +56,14 @@ describe('server settings', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it('leaves sql the statement timeout the database sets, for the query it is given', async () => {
+    const result = await runCli(['sql', 'select pg_sleep(0.3)'], { DATABASE_URL: db.url });
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: 'wecom-chain-sync: query failed: canceling statement due to statement timeout\n',
+    });
   });
 
   it('refuses, before creating anything, a database whose encoding is not UTF8', async () => {

@@ -79,8 +79,12 @@ export interface PoolerOptions {
   roundRobin?: boolean;
   /** Server connections opened as the first client logs in. */
   warm?: number;
-  /** Clients connected at once; a login past that is refused, as PgBouncer's max_client_conn does. */
+  /**
+   * Clients connected at once; a login past that is refused as PgBouncer's max_client_conn refuses it (08P01),
+   * or with `limitCode`'s SQLSTATE (53300: as PostgreSQL refuses a role past its connection limit).
+   */
   maxClients?: number;
+  limitCode?: string;
   /** Statement mode: a transaction block is refused, and the client disconnected, as PgBouncer does. */
   statementMode?: boolean;
   /**
@@ -174,9 +178,8 @@ export async function startTransactionPooler(
           const code = frame.readInt32BE(4);
           if (code === SSL_REQUEST || code === GSS_REQUEST) client.write('N');
           else if (clients >= (options.maxClients ?? Number.POSITIVE_INFINITY)) {
-            client.end(
-              message('E', Buffer.from('SFATAL\u0000C53300\u0000Mno more connections allowed\u0000\u0000')),
-            );
+            const refusal = `SFATAL\u0000C${options.limitCode ?? '08P01'}\u0000Mno more connections allowed (max_client_conn)\u0000\u0000`;
+            client.end(message('E', Buffer.from(refusal)));
             client.removeAllListeners('data');
             return;
           } else {
