@@ -151,10 +151,10 @@ export const MIGRATIONS_FOLDER = new URL('../../migrations', import.meta.url);
 
 /**
  * `work` between begin and commit on `session` (one connection: a Session, or a pg client), read committed
- * whatever the role or database sets (under a default of serializable, two chains' merges fail each other; the
- * sessions' timeouts are postgres.ts's SESSION_SETTINGS). When it throws, the transaction is rolled back (always: on PGlite, whose one
- * connection every session shares, an aborted transaction left open would fail every later query of the
- * process) and the error passed on; a rollback that fails, on a connection gone, fails quietly.
+ * whatever the role or database sets: under a default of serializable, two chains' merges fail each other.
+ * When it throws, the transaction is rolled back (always: on PGlite, whose one connection every session shares,
+ * an aborted transaction left open would fail every later query of the process) and the error passed on; a
+ * rollback that fails, on a connection gone, fails quietly.
  */
 export async function inTransaction<T>(
   session: { query(text: string): Promise<unknown> },

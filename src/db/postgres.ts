@@ -128,7 +128,8 @@ async function unlockMigrations(migrating: Session, holder: number): Promise<voi
   // process the pooler runs it on, the holder included (which then ends itself), the lock goes.
   await migrating.query(END_MIGRATION_LOCK_HOLDER, [MIGRATION_LOCK_KEY, holder]).catch(() => {});
   throw new TransactionPoolingError(
-    `the migrations were applied, and server process ${holder}, which the pooler left holding their lock, was ended`,
+    `server process ${holder}, which the pooler left holding the migrations' lock, was ended; ` +
+      'each migration that ran was applied whole, in a transaction of its own',
   );
 }
 

@@ -47,15 +47,15 @@ export interface AcquireOptions {
   heartbeatMs?: number;
 }
 
-// The backend holding our lock for the corp, when it has been idle (no heartbeat, no query) for $3
-// seconds: a holder that is alive runs its heartbeat on that very connection every 10 s. Such a backend
-// outlives a vanished node or a network partition until the server's TCP keepalive gives up (two hours
-// by default), so it is terminated, waiting up to 5 s for it to go.
 // Our lock for corp $2 in pg_locks (as `l`): the two-key form shows its keys as classid and objid.
 const OUR_LOCK = `l.locktype = 'advisory' and l.granted and l.objsubid = 2
   and l.database = (select oid from pg_database where datname = current_database())
   and l.classid = $1::bigint::oid and l.objid = ((hashtext($2)::bigint + 4294967296) % 4294967296)::oid`;
 
+// The backend holding our lock for the corp, when it has been idle (no heartbeat, no query) for $3
+// seconds: a holder that is alive runs its heartbeat on that very connection every 10 s. Such a backend
+// outlives a vanished node or a network partition until the server's TCP keepalive gives up (two hours
+// by default), so it is terminated, waiting up to 5 s for it to go.
 const TERMINATE_DEAD_HOLDER = `
 select a.pid, extract(epoch from now() - a.state_change)::float8 as idle_seconds,
        pg_terminate_backend(a.pid, 5000) as terminated

@@ -514,8 +514,9 @@ describe('in production', () => {
       );
       const text = await (await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`)).text();
       const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
-      expect(metric('wecom_sync_last_success_timestamp_seconds')).toBeCloseTo(rows[0].at, 3);
-      expect(metric('wecom_sync_last_run_timestamp_seconds')).toBeCloseTo(rows[0].last, 2); // ms, from µs
+      // Both in ms, read from µs (finished_at is the database's clock_timestamp()).
+      expect(metric('wecom_sync_last_success_timestamp_seconds')).toBeCloseTo(rows[0].at, 2);
+      expect(metric('wecom_sync_last_run_timestamp_seconds')).toBeCloseTo(rows[0].last, 2);
       expect(metric('wecom_sync_last_run_duration_seconds')).toBeCloseTo(90, 1);
       expect(metric('wecom_sync_last_run_chains\\{state="failed"\\}')).toBe(2);
     } finally {
