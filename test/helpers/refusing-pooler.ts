@@ -1,6 +1,7 @@
 // A stand-in for a connection pooler (PgBouncer) that refuses every startup with one FATAL error, as PgBouncer
 // refuses an `options` startup parameter it does not pass on. It speaks just enough of the wire protocol.
 import { type AddressInfo, createServer } from 'node:net';
+import { fatal } from './transaction-pooler.ts';
 
 export interface RefusingPooler {
   /** A postgres:// URL for the pooler, with no options. */
@@ -9,12 +10,7 @@ export interface RefusingPooler {
 }
 
 export async function startRefusingPooler(code: string, message: string): Promise<RefusingPooler> {
-  const fields = [`SFATAL`, `VFATAL`, `C${code}`, `M${message}`].map((f) => `${f}\0`).join('');
-  const body = Buffer.from(`${fields}\0`);
-  const reply = Buffer.alloc(5 + body.length);
-  reply.write('E', 0);
-  reply.writeInt32BE(4 + body.length, 1);
-  body.copy(reply, 5);
+  const reply = fatal(code, message);
   // The startup message arrives first (no SSLRequest: the URL asks for none); the answer is the same whatever it says.
   const server = createServer((socket) => socket.once('data', () => socket.end(reply)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -51,6 +51,10 @@ const int32 = (n: number) => {
   b.writeInt32BE(n);
   return b;
 };
+/** An ErrorResponse of severity FATAL: the server, or the pooler, ends the connection after it. */
+export const fatal = (code: string, text: string) =>
+  message('E', Buffer.from(`SFATAL\u0000VFATAL\u0000C${code}\u0000M${text}\u0000\u0000`));
+
 const HELLO = Buffer.concat([
   message('R', int32(0)),
   message('S', Buffer.from('server_version\u000015.0\u0000')),
@@ -150,8 +154,7 @@ export async function startTransactionPooler(
     };
     const toServer = async (frame: Buffer) => {
       if (options.statementMode && /^\s*begin\b/i.test(statementText(frame))) {
-        const refusal = 'transaction blocks not allowed in statement pooling mode';
-        client.end(message('E', Buffer.from(`SFATAL\u0000C08P01\u0000M${refusal}\u0000\u0000`)));
+        client.end(fatal('08P01', 'transaction blocks not allowed in statement pooling mode'));
         return;
       }
       if (backend === null) {
@@ -178,8 +181,7 @@ export async function startTransactionPooler(
           const code = frame.readInt32BE(4);
           if (code === SSL_REQUEST || code === GSS_REQUEST) client.write('N');
           else if (clients >= (options.maxClients ?? Number.POSITIVE_INFINITY)) {
-            const refusal = `SFATAL\u0000C${options.limitCode ?? '08P01'}\u0000Mno more connections allowed (max_client_conn)\u0000\u0000`;
-            client.end(message('E', Buffer.from(refusal)));
+            client.end(fatal(options.limitCode ?? '08P01', 'no more connections allowed (max_client_conn)'));
             client.removeAllListeners('data');
             return;
           } else {
