@@ -78,7 +78,7 @@ export async function sqlCommand(positionals: string[], values: Record<string, u
   const spool = new Spool();
   try {
     const printer = values.json ? new JsonPrinter(spool) : new TablePrinter(spool);
-    const session = await db.session();
+    const session = await db.session({ asConfigured: true });
     try {
       await readResult(session, db.driver, text, printer).catch(async (err: Error) => {
         await stopSignalsHandled();
@@ -142,14 +142,8 @@ async function beginReadOnly(session: Session, driver: 'postgres' | 'pglite'): P
   // A cursor is planned for its first tenth unless told: sql reads every row.
   await session.query("set local cursor_tuple_fraction = '1'");
   // Stopped (Ctrl-C), this process exits at once; the server would run the query on, holding its locks,
-  // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite). And the
-  // statement_timeout the role or database sets, which the job's sessions turn off, holds for the query.
-  if (driver === 'postgres') {
-    await session.query(
-      `select set_config('client_connection_check_interval', '1s', true), set_config(name, reset_val, true)
-       from pg_settings where name = 'statement_timeout'`,
-    );
-  }
+  // until it next wrote to the connection. It looks every second instead (Linux servers; not PGlite).
+  if (driver === 'postgres') await session.query("set local client_connection_check_interval = '1s'");
 }
 
 /**

@@ -46,7 +46,12 @@ export interface Database extends Queryable {
    * sessions share, so work that relies on session state must not overlap there.
    */
   readonly concurrentSessions: number;
-  session(): Promise<Session>;
+  /**
+   * A connection of its own, with the job's session settings (postgres.ts's SESSION_SETTINGS); `asConfigured`:
+   * without them, as the role and database configure it, for `sql`'s one read-only transaction. Through a
+   * pooler that shares server connections, session settings would stay behind for its other clients.
+   */
+  session(options?: { asConfigured?: boolean }): Promise<Session>;
   /**
    * Applies pending migrations; safe when several processes start at once. `signal` ends a wait for another
    * process's migrations (it rejects with the signal's reason), never migrations under way.

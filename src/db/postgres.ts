@@ -34,8 +34,8 @@ const IDLE_IN_TRANSACTION_MS = 60_000;
  * A session's own settings, whatever the role or database sets: IDLE_IN_TRANSACTION_MS ($1); no
  * idle_session_timeout (the run lock's connection sits idle for the 10 s between heartbeats, and a sync that lost
  * it would stop); no statement_timeout or transaction_timeout (PostgreSQL 17), as pg_dump turns them off for its
- * own work: a large chain's merge takes seconds, and cut short it would fail every run alike (`sql` puts the
- * configured statement_timeout back for its query). From pg_settings, so a server without one of them is fine.
+ * own work: a large chain's merge takes seconds, and cut short it would fail every run alike (`sql` goes without
+ * them). From pg_settings, so a server without one of them is fine.
  */
 const SESSION_SETTINGS = `
 select set_config(name, case name when 'idle_in_transaction_session_timeout' then $1 else '0' end, false)
@@ -179,10 +179,10 @@ export function postgresDatabase(pool: pg.Pool, options: PostgresOptions = {}): 
   const setUp = new WeakSet<pg.PoolClient>();
   const idleInTransaction = Math.round(options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS);
   /** A pooled connection for work that opens transactions, with the timeout set (once per connection). */
-  async function session(): Promise<Session> {
+  async function session(options: { asConfigured?: boolean } = {}): Promise<Session> {
     const client = await pool.connect();
     const opened = wrapClient(client);
-    if (!setUp.has(client)) {
+    if (!setUp.has(client) && !options.asConfigured) {
       try {
         await opened.query(SESSION_SETTINGS, [String(idleInTransaction)]);
       } catch (err) {

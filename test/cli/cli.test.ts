@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimNetwork, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { logLines, runCli, runCliWithPreload, startCli } from '../helpers/cli.ts';
@@ -245,12 +246,26 @@ describe('wecom-chain-sync CLI', () => {
           expect.stringMatching(new RegExp(`^${pooled}`)),
         ]);
       }
-      // Reading works through it: sql and report hold nothing between transactions.
-      expect(await runCli(['sql', 'select 1 as one'], { DATABASE_URL: pooler.url })).toMatchObject({
-        code: 0,
-      });
     } finally {
       await pooler.close();
+    }
+    // Reading works through it: sql and report hold nothing between transactions, and sql sets nothing for
+    // its session, which would stay with the server connection for the pooler's other clients.
+    const reading = await startTransactionPooler(db.url);
+    try {
+      expect(await runCli(['sql', 'select 1 as one'], { DATABASE_URL: reading.url })).toMatchObject({
+        code: 0,
+      });
+      const other = new pg.Client({ connectionString: reading.url });
+      await other.connect();
+      try {
+        const { rows } = await other.query('show idle_in_transaction_session_timeout');
+        expect(rows[0].idle_in_transaction_session_timeout).toBe('0');
+      } finally {
+        await other.end();
+      }
+    } finally {
+      await reading.close();
     }
     // In statement mode sql's read-only transaction is refused: PgBouncer's 08P01 is no outage (exit 5).
     const statements = await startTransactionPooler(db.url, { statementMode: true });
