@@ -34,39 +34,30 @@ export function createPool(databaseUrl: string, max: number): pg.Pool {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   // Every connection the pool makes, pool.query's (which passes a callback) included, tells a startup refused
-  // for its settings apart from a failed query, and reads times as ISO prints them (prepare).
-  const connect = pool.connect.bind(pool) as (done?: ConnectDone) => Promise<pg.PoolClient> | undefined;
+  // for its settings apart from a failed query, and reads times as ISO prints them.
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const prepared = new WeakSet<pg.PoolClient>();
-  const prepare = async (client: pg.PoolClient) => {
-    if (prepared.has(client)) return;
-    await client.query(ISO_DATES);
-    prepared.add(client);
+  const connectPrepared = async () => {
+    const client = await connect().catch((err: unknown) => {
+      throw connectFailure(err);
+    });
+    if (!prepared.has(client)) {
+      await client.query(ISO_DATES).catch((failed: Error) => {
+        client.release(failed);
+        throw failed;
+      });
+      prepared.add(client);
+    }
+    return client;
   };
   Object.assign(pool, {
-    connect: (done?: ConnectDone) =>
-      done
-        ? connect((err, client, release) => {
-            if (err) return done(connectFailure(err) as Error, client, release);
-            prepare(client!).then(
-              () => done(undefined, client, release),
-              (failed: Error) => {
-                release!(failed);
-                done(failed);
-              },
-            );
-          })
-        : connect()!.then(
-            async (client) => {
-              await prepare(client).catch((failed: unknown) => {
-                client.release(failed as Error);
-                throw failed;
-              });
-              return client;
-            },
-            (err: unknown) => {
-              throw connectFailure(err);
-            },
-          ),
+    connect: (done?: ConnectDone) => {
+      if (!done) return connectPrepared();
+      connectPrepared().then(
+        (client) => done(undefined, client, (err) => client.release(err as Error)),
+        (err: Error) => done(err),
+      );
+    },
   });
   return pool;
 }
